@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+# zspp: `make` builds zspp.ko; `make demo` and `make check` do everything else
+# (see README.md). Kernel-side work runs in QEMU; downloads and kernel builds
+# are cached outside the repo in $(ZSPP_CACHE).
+
+KDIR ?= $(shell scripts/kdir.sh)
+export ZSPP_CACHE ?= /var/cache/zspp
+
+.PHONY: all module clean deps host-test fuzz e2e kunit check demo
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@scripts/check-module.sh zspp.ko
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C tests/host clean
+
+# Everything `make check` and `make demo` need from Debian's archive.
+deps:
+	scripts/install-deps.sh
+
+host-test:
+	$(MAKE) -C tests/host test
+
+fuzz:
+	$(MAKE) -C tests/host fuzz
+
+e2e: module
+	scripts/e2e.sh --zpool zspp --module $(CURDIR)/zspp.ko
+
+demo: deps module
+	scripts/demo.sh
+
+check: deps
+	scripts/check.sh

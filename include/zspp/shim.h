@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The only door from the C++ core (src/core/) to the kernel.
+ *
+ * Implemented by src/kernel/shim.c in the module and by tests/host/fake_shim.cpp
+ * in userspace. Plain C, opaque types, no kernel header: the core never sees
+ * a struct page or a spinlock_t. Each declaration says whether it may sleep.
+ * Version differences between kernels live behind this line, never above it.
+ */
+#ifndef ZSPP_SHIM_H
+#define ZSPP_SHIM_H
+
+#include "zspp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* x86-64 only (the shim BUILD_BUG_ONs these against the kernel's values). */
+#define ZSPP_PAGE_SHIFT 12
+#define ZSPP_PAGE_SIZE (1ul << ZSPP_PAGE_SHIFT)
+
+/* Linux errno values the core returns (negated). */
+#define ZSPP_EAGAIN 11
+#define ZSPP_ENOMEM 12
+#define ZSPP_EBUSY 16
+#define ZSPP_EINVAL 22
+#define ZSPP_ENOSPC 28
+
+/* GFP_KERNEL, for allocations made in process context at pool setup. */
+extern const zspp_gfp_t zspp_gfp_kernel;
+
+/* ---- memory (may sleep iff gfp allows; __GFP_HIGHMEM/MOVABLE are stripped) */
+void *zspp_kmalloc(size_t size, zspp_gfp_t gfp);
+void zspp_kfree(const void *ptr);			/* never sleeps; NULL ok */
+
+struct zspp_cache;					/* a kmem_cache */
+struct zspp_cache *zspp_cache_create(const char *name, unsigned int size); /* sleeps */
+void zspp_cache_destroy(struct zspp_cache *cache);		/* sleeps */
+void *zspp_cache_alloc(struct zspp_cache *cache, zspp_gfp_t gfp);
+void zspp_cache_free(struct zspp_cache *cache, void *obj);	/* never sleeps */
+
+/* ---- pages: real 0-order struct pages, allocated with the caller's gfp */
+struct zspp_page;					/* a struct page */
+struct zspp_page *zspp_page_alloc(zspp_gfp_t gfp);
+void zspp_page_free(struct zspp_page *page);		/* never sleeps */
+/* Kernel address of the page's memory (no highmem on x86-64): never sleeps. */
+void *zspp_page_address(struct zspp_page *page);
+unsigned long zspp_page_pfn(struct zspp_page *page);
+/* Record which zspage owns a page (page->private); marks the page as zspp's. */
+void zspp_page_set_owner(struct zspp_page *page, void *owner);
+void zspp_page_clear_owner(struct zspp_page *page);
+/* The owner recorded for @pfn, or NULL if the pfn is invalid or not zspp's. */
+void *zspp_pfn_owner(unsigned long pfn);
+
+/* ---- locks */
+struct zspp_spinlock;
+struct zspp_spinlock *zspp_spin_alloc(void);		/* sleeps; NULL on -ENOMEM */
+void zspp_spin_free(struct zspp_spinlock *lock);
+void zspp_spin_lock(struct zspp_spinlock *lock);
+void zspp_spin_unlock(struct zspp_spinlock *lock);
+
+/*
+ * ---- bounce areas for objects that span two pages (classic map API)
+ * get: returns a ZSPP_PAGE_SIZE buffer owned by the calling task until put,
+ *      remembering (@tag, @mode) for find. MAY SLEEP; never fails. Never
+ *      waits for another task's area (so no lock order with the caller's
+ *      own locks): the local CPU's area if idle, else a spare, else a new one.
+ * find: the buffer this task got for @tag (and its mode), or NULL.
+ * put: release a buffer from get. Never sleeps.
+ */
+void *zspp_area_get(unsigned long tag, int mode);
+void *zspp_area_find(unsigned long tag, int *mode);
+void zspp_area_put(void *buf);
+
+/* ---- misc */
+void zspp_cond_resched(void);				/* sleeps */
+/* WARN once (with a backtrace) about a bad handle; never sleeps. */
+void zspp_warn_bad_handle(const char *what, unsigned long handle);
+void zspp_log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void zspp_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ZSPP_SHIM_H */

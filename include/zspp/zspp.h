@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zspp: a compressed-memory allocator (zsmalloc's design, reimplemented in C++).
+ *
+ * Public in-kernel API. Plain C so that kernel C code, the C++ core and the
+ * userspace host tests all include the same declarations.
+ *
+ * Context rules (see Documentation/locking.rst):
+ *   - zspp_create_pool/zspp_destroy_pool: process context, may sleep.
+ *   - zspp_malloc: may sleep iff @gfp allows it (the caller's gfp is used for
+ *     zspage pages and metadata).
+ *   - zspp_free, zspp_obj_write, zspp_obj_read_begin/end: never sleep; may be
+ *     called with preemption disabled.
+ *   - zspp_map_object: process context, MAY SLEEP (it may allocate a bounce
+ *     area with GFP_NOIO when every pre-allocated one is busy). The caller may
+ *     sleep between map and unmap: nothing zspp holds across the pair
+ *     disables preemption or holds a spinlock. One task must not hold two
+ *     maps at once (no nested maps), and must unmap on the task that mapped.
+ *   - zspp_unmap_object: never sleeps.
+ */
+#ifndef ZSPP_ZSPP_H
+#define ZSPP_ZSPP_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__KERNEL__)
+#include <linux/types.h>
+#elif defined(ZSPP_FREESTANDING)	/* the C++ core inside the module */
+typedef __SIZE_TYPE__ size_t;
+#else
+#include <stddef.h>
+#endif
+
+/* Matches the kernel's gfp_t (an unsigned int) without needing its headers. */
+typedef unsigned int zspp_gfp_t;
+
+struct zspp_pool;
+
+enum zspp_mapmode {
+	ZSPP_MM_RW = 0,	/* read and write: copy in at map, copy out at unmap */
+	ZSPP_MM_RO = 1,	/* read only: nothing is copied back */
+	ZSPP_MM_WO = 2,	/* write only: nothing is copied in */
+};
+
+/* Largest object zspp stores (bytes). Larger requests get -EINVAL. */
+#define ZSPP_MAX_ALLOC_SIZE 4096u
+/* Smallest slot; smaller requests are rounded up to it. */
+#define ZSPP_MIN_ALLOC_SIZE 32u
+/* Size-class granularity. */
+#define ZSPP_CLASS_DELTA 16u
+/* Bounds of the chain_size (pages per zspage) parameter. */
+#define ZSPP_MIN_CHAIN 1u
+#define ZSPP_MAX_CHAIN 16u
+
+/*
+ * Module-wide setup of the core (the handle cache): once, before any pool;
+ * zspp_core_exit after the last pool is destroyed. Process context.
+ */
+int zspp_core_init(void);
+void zspp_core_exit(void);
+
+/*
+ * Create a pool whose zspages chain at most @chain_size 0-order pages
+ * (0 means the module default). @name is copied.
+ * Returns 0 and sets *@pool, or -EINVAL (bad chain_size) / -ENOMEM.
+ */
+int zspp_create_pool(const char *name, unsigned int chain_size,
+		     struct zspp_pool **pool);
+
+/* Destroy @pool. Objects still allocated are reported (once) and freed. */
+void zspp_destroy_pool(struct zspp_pool *pool);
+
+/*
+ * Allocate @size bytes. Returns 0 and sets *@handle (never 0), or
+ * -EINVAL (size 0 or above ZSPP_MAX_ALLOC_SIZE) or -ENOMEM. Nothing is
+ * leaked on failure.
+ */
+int zspp_malloc(struct zspp_pool *pool, size_t size, zspp_gfp_t gfp,
+		unsigned long *handle);
+
+/* Free @handle. A handle zspp did not hand out warns once and is ignored. */
+void zspp_free(struct zspp_pool *pool, unsigned long handle);
+
+/* Classic mapping API (seed 002). See the context rules above. */
+void *zspp_map_object(struct zspp_pool *pool, unsigned long handle,
+		      enum zspp_mapmode mode);
+void zspp_unmap_object(struct zspp_pool *pool, unsigned long handle);
+
+/*
+ * Newer mapping API (seed 003). read_begin returns a pointer to the object:
+ * straight into the pool page, or, for an object that spans two pages, into
+ * @local_copy (which must hold the object's size). Pair with read_end,
+ * passing what read_begin returned. obj_write copies @len bytes (at most the
+ * size the object was allocated with) into the object.
+ */
+void *zspp_obj_read_begin(struct zspp_pool *pool, unsigned long handle,
+			  void *local_copy);
+void zspp_obj_read_end(struct zspp_pool *pool, unsigned long handle,
+		       void *handle_mem);
+void zspp_obj_write(struct zspp_pool *pool, unsigned long handle,
+		    const void *src, size_t len);
+
+/* Size of the object behind @handle as passed to zspp_malloc (0 if bad). */
+size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle);
+
+/* Pages currently held by the pool for zspages. */
+unsigned long zspp_get_total_pages(struct zspp_pool *pool);
+
+struct zspp_pool_stats {
+	unsigned long pages;		/* zspage pages held */
+	unsigned long zspages;
+	unsigned long objects;		/* objects allocated */
+	unsigned long bytes_stored;	/* sum of sizes passed to zspp_malloc */
+	unsigned long bytes_slots;	/* sum of the class sizes of those objects */
+	unsigned long bytes_metadata;	/* zspage descriptors (kmalloc) + handles */
+	unsigned long malloc_fail;	/* zspp_malloc calls that returned -ENOMEM */
+	unsigned long bad_handles;	/* frees/maps of handles zspp did not hand out */
+};
+void zspp_pool_stats(struct zspp_pool *pool, struct zspp_pool_stats *stats);
+
+#define ZSPP_NR_FULLNESS 12	/* 0%, <10%, 10-19%, ..., 90-99%, 100% */
+
+struct zspp_class_stats {
+	unsigned int size;		/* slot size in bytes */
+	unsigned int pages_per_zspage;
+	unsigned int objs_per_zspage;
+	unsigned int merged;		/* 1 if this index shares a class with a larger index */
+	unsigned long fullness[ZSPP_NR_FULLNESS]; /* zspages per fullness group */
+	unsigned long obj_allocated;	/* slots in this class's zspages */
+	unsigned long obj_used;		/* slots holding an object */
+	unsigned long pages_used;
+	unsigned long freeable;		/* pages compaction could free */
+};
+/* Number of size-class indices (including merged ones). */
+unsigned int zspp_nr_classes(struct zspp_pool *pool);
+/*
+ * Fill @stats for class index @idx. Returns 0, 1 if @idx is merged into a
+ * larger class (stats describe nothing of its own), or -EINVAL.
+ */
+int zspp_class_stats(struct zspp_pool *pool, unsigned int idx,
+		     struct zspp_class_stats *stats);
+
+/*
+ * Walk every class and zspage and check the allocator's invariants (counts,
+ * free lists, reverse map, handle encoding). Returns 0 or -EINVAL, logging
+ * the first inconsistency. Takes each class lock in turn; for tests.
+ */
+int zspp_debug_validate(struct zspp_pool *pool);
+
+const char *zspp_pool_name(struct zspp_pool *pool);
+unsigned int zspp_pool_chain_size(struct zspp_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ZSPP_ZSPP_H */

@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# Shared helpers for the zspp scripts. Source it; do not run it.
+#
+#   ZSPP_CACHE   cache for kernels, initramfs images and other build artefacts
+#                (default /var/cache/zspp; kept outside the repo on purpose)
+#   ZSPP_VERBOSE 1 = echo extra detail to stderr
+#
+# Everything a script prints for humans goes to stderr through log/warn/die, so
+# stdout stays free for machine-readable output (e.g. fetch-kernel.sh's KEY=VALUE).
+
+if [[ -n "${ZSPP_LIB_SOURCED:-}" ]]; then
+	return 0
+fi
+ZSPP_LIB_SOURCED=1
+
+ZSPP_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ZSPP_ROOT="$(cd "$ZSPP_SCRIPTS/.." && pwd)"
+ZSPP_CACHE="${ZSPP_CACHE:-/var/cache/zspp}"
+
+# Name of the calling script, for log prefixes.
+ZSPP_PROG="${ZSPP_PROG:-$(basename "${0:-zspp}")}"
+
+log() { printf '[%s] %s\n' "$ZSPP_PROG" "$*" >&2; }
+vlog() { if [[ "${ZSPP_VERBOSE:-0}" == 1 ]]; then log "$@"; fi; }
+warn() { printf '[%s] warning: %s\n' "$ZSPP_PROG" "$*" >&2; }
+die() {
+	printf '[%s] error: %s\n' "$ZSPP_PROG" "$*" >&2
+	exit 1
+}
+
+# need_cmd CMD [DEBIAN-PACKAGE]: fail with an install hint when CMD is missing.
+need_cmd() {
+	local cmd=$1 pkg=${2:-$1}
+	command -v "$cmd" >/dev/null 2>&1 ||
+		die "'$cmd' not found: install it with 'apt-get install -y $pkg'"
+}
+
+# cache_dir SUBDIR...: print (and create) a directory inside the cache.
+cache_dir() {
+	local d="$ZSPP_CACHE"
+	local part
+	for part in "$@"; do d="$d/$part"; done
+	mkdir -p "$d" || die "cannot create cache directory $d (set ZSPP_CACHE to a writable place)"
+	printf '%s\n' "$d"
+}
+
+# now_s: seconds since the epoch, for elapsed-time messages.
+now_s() { date +%s; }
+
+# apt_retry CMD...: run an apt command; on failure run 'apt-get update' once and retry.
+apt_retry() {
+	if "$@"; then
+		return 0
+	fi
+	warn "'$*' failed; running 'apt-get update' and retrying"
+	apt-get update -qq >&2 || warn "apt-get update failed"
+	"$@"
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+// extern "C" entry points of include/zspp/zspp.h over zspp::Pool.
+#include "pool.h"
+
+using zspp::Pool;
+
+namespace {
+Pool *to_pool(zspp_pool *p) { return reinterpret_cast<Pool *>(p); }
+} // namespace
+
+extern "C" {
+
+int zspp_core_init(void) { return zspp::core_init(); }
+void zspp_core_exit(void) { zspp::core_exit(); }
+
+int zspp_create_pool(const char *name, unsigned int chain_size, struct zspp_pool **pool)
+{
+	zspp::Result<Pool *> r = Pool::create(name, chain_size);
+	if (!r.ok())
+		return r.error();
+	*pool = reinterpret_cast<zspp_pool *>(r.value());
+	return 0;
+}
+
+void zspp_destroy_pool(struct zspp_pool *pool)
+{
+	if (pool)
+		to_pool(pool)->destroy();
+}
+
+int zspp_malloc(struct zspp_pool *pool, size_t size, zspp_gfp_t gfp, unsigned long *handle)
+{
+	zspp::Result<unsigned long> r = to_pool(pool)->malloc(size, gfp);
+	if (!r.ok())
+		return r.error();
+	*handle = r.value();
+	return 0;
+}
+
+void zspp_free(struct zspp_pool *pool, unsigned long handle) { to_pool(pool)->free(handle); }
+
+void *zspp_map_object(struct zspp_pool *pool, unsigned long handle, enum zspp_mapmode mode)
+{
+	return to_pool(pool)->map(handle, mode);
+}
+
+void zspp_unmap_object(struct zspp_pool *pool, unsigned long handle) { to_pool(pool)->unmap(handle); }
+
+void *zspp_obj_read_begin(struct zspp_pool *pool, unsigned long handle, void *local_copy)
+{
+	return to_pool(pool)->read_begin(handle, local_copy);
+}
+
+void zspp_obj_read_end(struct zspp_pool *pool, unsigned long handle, void *)
+{
+	to_pool(pool)->read_end(handle);
+}
+
+void zspp_obj_write(struct zspp_pool *pool, unsigned long handle, const void *src, size_t len)
+{
+	to_pool(pool)->write(handle, src, len);
+}
+
+size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle) { return to_pool(pool)->obj_size(handle); }
+
+unsigned long zspp_get_total_pages(struct zspp_pool *pool) { return to_pool(pool)->total_pages(); }
+
+void zspp_pool_stats(struct zspp_pool *pool, struct zspp_pool_stats *stats) { to_pool(pool)->stats(stats); }
+
+unsigned int zspp_nr_classes(struct zspp_pool *) { return zspp::kNumClassIndices; }
+
+int zspp_class_stats(struct zspp_pool *pool, unsigned int idx, struct zspp_class_stats *stats)
+{
+	return to_pool(pool)->class_stats(idx, stats);
+}
+
+int zspp_debug_validate(struct zspp_pool *pool) { return to_pool(pool)->validate(); }
+
+const char *zspp_pool_name(struct zspp_pool *pool) { return to_pool(pool)->name(); }
+
+unsigned int zspp_pool_chain_size(struct zspp_pool *pool) { return to_pool(pool)->chain(); }
+
+} // extern "C"

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+// Freestanding vocabulary for the core: integer types, Result/TRY, atomics,
+// an intrusive list, lock guards and allocation with explicit gfp. No kernel
+// header and no libstdc++: everything the core needs from outside comes
+// through include/zspp/shim.h.
+#pragma once
+
+#include <zspp/shim.h>
+
+namespace zspp {
+
+using u8 = __UINT8_TYPE__;
+using u16 = __UINT16_TYPE__;
+using u32 = __UINT32_TYPE__;
+using u64 = __UINT64_TYPE__;
+using usize = __SIZE_TYPE__;
+using uptr = __UINTPTR_TYPE__;
+
+static_assert(sizeof(u64) == 8 && sizeof(uptr) == 8, "zspp targets 64-bit only");
+
+constexpr usize kPageSize = ZSPP_PAGE_SIZE;
+constexpr u32 kPageShift = ZSPP_PAGE_SHIFT;
+
+// ---- errors --------------------------------------------------------------
+// A negative errno, as the kernel's callers expect.
+struct Error {
+	int code;
+};
+
+// A value or an Error (SerenityOS's ErrorOr, minus the heap).
+template <typename T>
+class [[nodiscard]] Result {
+public:
+	Result(T value) : value_(value), error_(0) {}
+	Result(Error e) : value_(), error_(e.code) {}
+	bool ok() const { return error_ == 0; }
+	int error() const { return error_; }
+	T value() const { return value_; }
+
+private:
+	T value_;
+	int error_;
+};
+
+// Propagate an error from a Result-returning expression, else yield its value.
+#define ZSPP_TRY(expr)                                       \
+	({                                                   \
+		auto _zspp_r = (expr);                       \
+		if (!_zspp_r.ok())                           \
+			return ::zspp::Error{_zspp_r.error()}; \
+		_zspp_r.value();                             \
+	})
+
+// ---- memory ----------------------------------------------------------------
+inline void copy_bytes(void *dst, const void *src, usize n) { __builtin_memcpy(dst, src, n); }
+inline void zero_bytes(void *dst, usize n) { __builtin_memset(dst, 0, n); }
+
+// Tag type so that every `new` in the core names its gfp.
+struct Gfp {
+	zspp_gfp_t flags;
+};
+
+template <typename T>
+T *byte_offset(void *base, usize off) { return reinterpret_cast<T *>(static_cast<char *>(base) + off); }
+
+// ---- atomics (GCC builtins: the kernel's own atomics compile to the same) --
+template <typename T>
+class Atomic {
+public:
+	constexpr Atomic() : v_() {}
+	T load() const { return __atomic_load_n(&v_, __ATOMIC_ACQUIRE); }
+	T load_relaxed() const { return __atomic_load_n(&v_, __ATOMIC_RELAXED); }
+	void store(T v) { __atomic_store_n(&v_, v, __ATOMIC_RELEASE); }
+	T add(T d) { return __atomic_add_fetch(&v_, d, __ATOMIC_RELAXED); }
+	T sub(T d) { return __atomic_sub_fetch(&v_, d, __ATOMIC_RELAXED); }
+	// Release: the unpinning side's accesses happen before the pin drops.
+	T sub_release(T d) { return __atomic_sub_fetch(&v_, d, __ATOMIC_RELEASE); }
+
+private:
+	T v_;
+};
+
+template <typename T>
+T read_once(const T &v) { return __atomic_load_n(&v, __ATOMIC_RELAXED); }
+template <typename T>
+void write_once(T &v, T x) { __atomic_store_n(&v, x, __ATOMIC_RELAXED); }
+
+// ---- intrusive doubly linked list (the node lives in the element) ----------
+struct ListNode {
+	ListNode *prev;
+	ListNode *next;
+
+	void init() { prev = next = this; }
+	bool empty() const { return next == this; }
+	// Insert @n right after this node (at the head when this is a list head).
+	void push_front(ListNode *n) {
+		n->next = next;
+		n->prev = this;
+		next->prev = n;
+		next = n;
+	}
+	void unlink() {
+		prev->next = next;
+		next->prev = prev;
+		prev = next = this;
+	}
+};
+
+// ---- locking ----------------------------------------------------------------
+// Scoped spinlock (Zircon's Guard<SpinLock>). release() ends the scope early.
+class [[nodiscard]] SpinGuard {
+public:
+	explicit SpinGuard(zspp_spinlock *lock) : lock_(lock) { zspp_spin_lock(lock_); }
+	~SpinGuard() { release(); }
+	void release() {
+		if (lock_) {
+			zspp_spin_unlock(lock_);
+			lock_ = nullptr;
+		}
+	}
+	SpinGuard(const SpinGuard &) = delete;
+	SpinGuard &operator=(const SpinGuard &) = delete;
+
+private:
+	zspp_spinlock *lock_;
+};
+
+template <typename T>
+constexpr T min(T a, T b) { return a < b ? a : b; }
+template <typename T>
+constexpr T max(T a, T b) { return a > b ? a : b; }
+
+} // namespace zspp
+
+// Allocation with explicit gfp (runtime.cpp); returns nullptr on failure.
+void *operator new(zspp::usize size, zspp::Gfp gfp) noexcept;
+void operator delete(void *ptr) noexcept;
+void operator delete(void *ptr, zspp::usize size) noexcept;
+inline void *operator new(zspp::usize, void *where) noexcept { return where; }

@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "pool.h"
+
+namespace zspp {
+
+namespace {
+zspp_cache *g_handle_cache;
+} // namespace
+
+int core_init()
+{
+	g_handle_cache = zspp_cache_create("zspp_handle", sizeof(u64));
+	return g_handle_cache ? 0 : -ZSPP_ENOMEM;
+}
+
+void core_exit()
+{
+	zspp_cache_destroy(g_handle_cache);
+	g_handle_cache = nullptr;
+}
+
+// ---- creation and teardown ---------------------------------------------------
+
+Result<Pool *> Pool::create(const char *name, u32 chain)
+{
+	if (chain < ZSPP_MIN_CHAIN || chain > ZSPP_MAX_CHAIN || !g_handle_cache)
+		return Error{-ZSPP_EINVAL};
+	Pool *pool = new (Gfp{zspp_gfp_kernel}) Pool();
+	if (!pool)
+		return Error{-ZSPP_ENOMEM};
+	usize i = 0;
+	for (; name && name[i] && i + 1 < sizeof(pool->name_); i++)
+		pool->name_[i] = name[i];
+	pool->name_[i] = '\0';
+	pool->chain_ = chain;
+	pool->handle_cache_ = g_handle_cache;
+	int err = pool->init_classes();
+	if (err) {
+		pool->destroy();
+		return Error{err};
+	}
+	return pool;
+}
+
+int Pool::init_classes()
+{
+	// From the largest index down, so a merged index can share the class
+	// of the index above it.
+	for (u32 i = kNumClassIndices; i-- > 0;) {
+		if (index_merges_up(i, chain_)) {
+			classes_[i] = classes_[i + 1];
+			continue;
+		}
+		auto *cls = static_cast<SizeClass *>(zspp_kmalloc(sizeof(SizeClass), zspp_gfp_kernel));
+		if (!cls)
+			return -ZSPP_ENOMEM;
+		zero_bytes(cls, sizeof(*cls));
+		classes_[i] = cls;
+		cls->lock = zspp_spin_alloc();
+		if (!cls->lock)
+			return -ZSPP_ENOMEM;
+		ClassGeometry g = geometry_for(index_slot_size(i), chain_);
+		cls->index = i;
+		cls->size = index_slot_size(i);
+		cls->pages = g.pages;
+		cls->objs = g.objs;
+		cls->desc_size = ZsPage::descriptor_size(g.pages, g.objs);
+		for (auto &head : cls->fullness)
+			head.init();
+	}
+	return 0;
+}
+
+void Pool::destroy()
+{
+	unsigned long leaked = 0;
+	for (u32 i = 0; i < kNumClassIndices; i++) {
+		SizeClass *cls = classes_[i];
+		if (!cls || cls->index != i)
+			continue; // not created, or merged: freed via its serving index
+		for (auto &head : cls->fullness) {
+			while (cls->lock && !head.empty()) {
+				ZsPage *zs = ZsPage::from_node(head.next);
+				head.next->unlink();
+				for (u32 s = 0; s < zs->objs; s++) {
+					u64 w = zs->slots()[s];
+					if (ZsPage::is_free_word(w))
+						continue;
+					leaked++;
+					*reinterpret_cast<u64 *>(w) = 0;
+					zspp_cache_free(handle_cache_, reinterpret_cast<void *>(w));
+				}
+				free_zspage(cls, zs);
+			}
+		}
+		if (cls->lock)
+			zspp_spin_free(cls->lock);
+		zspp_kfree(cls);
+	}
+	if (leaked)
+		zspp_log_err("zspp: pool %s destroyed with %lu objects still allocated (freed them)\n", name_,
+			     leaked);
+	delete this;
+}
+
+// ---- zspages -------------------------------------------------------------------
+
+Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
+{
+	void *mem = zspp_kmalloc(cls->desc_size, gfp);
+	if (!mem)
+		return Error{-ZSPP_ENOMEM};
+	zero_bytes(mem, cls->desc_size);
+	auto *zs = new (mem) ZsPage;
+	zs->nr_pages = u8(cls->pages);
+	zs->objs = u16(cls->objs);
+	for (u32 i = 0; i < cls->pages; i++) {
+		zspp_page *page = zspp_page_alloc(gfp);
+		if (!page) {
+			while (i-- > 0)
+				zspp_page_free(zs->pages()[i]);
+			zspp_kfree(mem);
+			return Error{-ZSPP_ENOMEM};
+		}
+		zs->pages()[i] = page;
+	}
+	zs->node.init();
+	zs->magic = ZsPage::kMagic;
+	zs->class_index = u16(cls->index);
+	zs->slot_size = u16(cls->size);
+	zs->pool = this;
+	zs->pfn0 = zspp_page_pfn(zs->pages()[0]);
+	for (u32 s = 0; s < cls->objs; s++)
+		zs->slots()[s] = ZsPage::free_word(s + 1 < cls->objs ? u16(s + 1) : ZsPage::kNoFree);
+	zs->free_head = 0;
+	for (u32 i = 0; i < cls->pages; i++)
+		zspp_page_set_owner(zs->pages()[i], zs);
+	pages_.add(cls->pages);
+	zspages_.add(1);
+	bytes_desc_.add(cls->desc_size);
+	return zs;
+}
+
+// The zspage is off every list and holds no object.
+void Pool::free_zspage(SizeClass *cls, ZsPage *zs)
+{
+	for (u32 i = 0; i < zs->nr_pages; i++) {
+		zspp_page_clear_owner(zs->pages()[i]);
+		zspp_page_free(zs->pages()[i]);
+	}
+	pages_.sub(zs->nr_pages);
+	zspages_.sub(1);
+	bytes_desc_.sub(cls->desc_size);
+	zs->magic = 0;
+	zspp_kfree(zs);
+}
+
+// Lock held. A new zspage enters as empty; regroup() places it once filled.
+void Pool::insert_zspage(SizeClass *cls, ZsPage *zs)
+{
+	zs->fullness = kFullnessEmpty;
+	cls->fullness[kFullnessEmpty].push_front(&zs->node);
+	cls->zspages_in[kFullnessEmpty]++;
+	cls->zspages++;
+}
+
+// Lock held. Move @zs to the list its inuse count belongs in.
+void Pool::regroup(SizeClass *cls, ZsPage *zs)
+{
+	u32 g = fullness_group(zs->inuse, zs->objs);
+	if (g == zs->fullness)
+		return;
+	zs->node.unlink();
+	cls->zspages_in[zs->fullness]--;
+	cls->fullness[g].push_front(&zs->node);
+	cls->zspages_in[g]++;
+	zs->fullness = u8(g);
+}
+
+// Lock held. The fullest zspage that still has a free slot (seed 004).
+ZsPage *Pool::find_non_full(SizeClass *cls)
+{
+	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty; g--) {
+		if (!cls->fullness[g].empty())
+			return ZsPage::from_node(cls->fullness[g].next);
+	}
+	return nullptr;
+}
+
+// ---- malloc / free ---------------------------------------------------------------
+
+Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
+{
+	if (size == 0 || size > kMaxAlloc)
+		return Error{-ZSPP_EINVAL};
+	SizeClass *cls = class_for_size(size);
+	auto *handle = static_cast<u64 *>(zspp_cache_alloc(handle_cache_, gfp));
+	if (!handle) {
+		malloc_fail_.add(1);
+		return Error{-ZSPP_ENOMEM};
+	}
+
+	ZsPage *fresh = nullptr;
+	for (;;) {
+		SpinGuard guard(cls->lock);
+		ZsPage *zs = find_non_full(cls);
+		if (!zs && fresh) {
+			insert_zspage(cls, fresh);
+			zs = fresh;
+			fresh = nullptr;
+		}
+		if (zs) {
+			u32 idx = zs->take_slot(reinterpret_cast<u64>(handle), u32(size));
+			write_once(*handle, Location(zs->pfn0, cls->index, idx).word());
+			cls->obj_used++;
+			regroup(cls, zs);
+			guard.release();
+			if (fresh) // another CPU made room meanwhile: ours is not needed
+				free_zspage(cls, fresh);
+			break;
+		}
+		guard.release();
+		// The caller's gfp may sleep: allocate with no lock held.
+		Result<ZsPage *> r = alloc_zspage(cls, gfp);
+		if (!r.ok()) {
+			zspp_cache_free(handle_cache_, handle);
+			malloc_fail_.add(1);
+			return Error{r.error()};
+		}
+		fresh = r.value();
+	}
+	objects_.add(1);
+	bytes_stored_.add(size);
+	bytes_slots_.add(cls->size);
+	return reinterpret_cast<unsigned long>(handle);
+}
+
+void Pool::free(unsigned long handle)
+{
+	ObjRef ref;
+	SizeClass *cls = lock_class_of(handle);
+	if (!cls) {
+		bad_handle("free", handle);
+		return;
+	}
+	if (!lookup(handle, cls, &ref)) {
+		zspp_spin_unlock(cls->lock);
+		bad_handle("free", handle);
+		return;
+	}
+	ZsPage *zs = ref.zs;
+	ZsPage *empty = nullptr;
+	zs->release_slot(ref.idx);
+	cls->obj_used--;
+	if (zs->inuse == 0) {
+		zs->node.unlink();
+		cls->zspages_in[zs->fullness]--;
+		cls->zspages--;
+		empty = zs;
+	} else {
+		regroup(cls, zs);
+	}
+	// Poison before the slot returns to the cache: a second free of this
+	// handle then decodes to no zspage instead of someone else's object.
+	write_once(*reinterpret_cast<u64 *>(handle), u64(0));
+	zspp_spin_unlock(cls->lock);
+
+	if (empty)
+		free_zspage(cls, empty);
+	zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
+	objects_.sub(1);
+	bytes_stored_.sub(ref.size);
+	bytes_slots_.sub(cls->size);
+}
+
+// ---- handle resolution -----------------------------------------------------------
+
+SizeClass *Pool::lock_class_of(unsigned long handle)
+{
+	if (!handle || (handle & (sizeof(u64) - 1)))
+		return nullptr;
+	u32 ci = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index();
+	if (ci >= kNumClassIndices || classes_[ci]->index != ci)
+		return nullptr;
+	SizeClass *cls = classes_[ci];
+	zspp_spin_lock(cls->lock);
+	return cls;
+}
+
+// Class lock held, or the zspage pinned: the handle word is stable.
+bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref)
+{
+	Location loc = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle)));
+	if (loc.class_index() != cls->index)
+		return false;
+	auto *zs = static_cast<ZsPage *>(zspp_pfn_owner(loc.pfn()));
+	if (!zs || zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != cls->index ||
+	    loc.idx() >= zs->objs || zs->slots()[loc.idx()] != handle)
+		return false;
+	*ref = ObjRef{cls, zs, loc.idx(), zs->sizes()[loc.idx()]};
+	return true;
+}
+
+bool Pool::pin(unsigned long handle, ObjRef *ref, const char *what)
+{
+	SizeClass *cls = lock_class_of(handle);
+	bool ok = cls && lookup(handle, cls, ref);
+	if (ok)
+		ref->zs->mapped.add(1);
+	if (cls)
+		zspp_spin_unlock(cls->lock);
+	if (!ok)
+		bad_handle(what, handle);
+	return ok;
+}
+
+bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)
+{
+	if (!handle || (handle & (sizeof(u64) - 1)))
+		return false;
+	u32 ci = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index();
+	if (ci >= kNumClassIndices || classes_[ci]->index != ci)
+		return false;
+	return lookup(handle, classes_[ci], ref) && ref->zs->mapped.load() > 0;
+}
+
+void Pool::unpin(ObjRef *ref) { ref->zs->mapped.sub_release(1); }
+
+void Pool::bad_handle(const char *what, unsigned long handle)
+{
+	bad_handles_.add(1);
+	zspp_warn_bad_handle(what, handle);
+}
+
+// ---- object access ------------------------------------------------------------------
+
+namespace {
+char *slot_address(ZsPage *zs, u32 page, u32 off)
+{
+	return static_cast<char *>(zspp_page_address(zs->pages()[page])) + off;
+}
+} // namespace
+
+bool Pool::spans(const ObjRef &ref) { return ref.zs->slot_offset(ref.idx) + ref.size > kPageSize; }
+
+void Pool::copy_out(const ObjRef &ref, void *dst)
+{
+	u32 page = ref.zs->slot_page(ref.idx), off = ref.zs->slot_offset(ref.idx);
+	usize first = min(usize(ref.size), kPageSize - off);
+	copy_bytes(dst, slot_address(ref.zs, page, off), first);
+	if (ref.size > first)
+		copy_bytes(static_cast<char *>(dst) + first, slot_address(ref.zs, page + 1, 0), ref.size - first);
+}
+
+void Pool::copy_in(const ObjRef &ref, const void *src, usize len)
+{
+	u32 page = ref.zs->slot_page(ref.idx), off = ref.zs->slot_offset(ref.idx);
+	usize first = min(len, kPageSize - off);
+	copy_bytes(slot_address(ref.zs, page, off), src, first);
+	if (len > first)
+		copy_bytes(slot_address(ref.zs, page + 1, 0), static_cast<const char *>(src) + first, len - first);
+}
+
+void *Pool::map(unsigned long handle, zspp_mapmode mode)
+{
+	ObjRef ref;
+	if (!pin(handle, &ref, "map"))
+		return nullptr;
+	if (!spans(ref))
+		return slot_address(ref.zs, ref.zs->slot_page(ref.idx), ref.zs->slot_offset(ref.idx));
+	// May sleep; never waits on another task's area (see shim.h).
+	void *buf = zspp_area_get(handle, mode);
+	if (mode != ZSPP_MM_WO)
+		copy_out(ref, buf);
+	return buf;
+}
+
+void Pool::unmap(unsigned long handle)
+{
+	ObjRef ref;
+	if (!lookup_pinned(handle, &ref)) {
+		bad_handle("unmap", handle);
+		return;
+	}
+	if (spans(ref)) {
+		int mode = ZSPP_MM_RO;
+		void *buf = zspp_area_find(handle, &mode);
+		if (!buf) {
+			bad_handle("unmap of a handle this task did not map", handle);
+		} else {
+			if (mode != ZSPP_MM_RO)
+				copy_in(ref, buf, ref.size);
+			zspp_area_put(buf);
+		}
+	}
+	unpin(&ref);
+}
+
+void *Pool::read_begin(unsigned long handle, void *local_copy)
+{
+	ObjRef ref;
+	if (!pin(handle, &ref, "read_begin"))
+		return nullptr;
+	if (!spans(ref))
+		return slot_address(ref.zs, ref.zs->slot_page(ref.idx), ref.zs->slot_offset(ref.idx));
+	copy_out(ref, local_copy);
+	return local_copy;
+}
+
+void Pool::read_end(unsigned long handle)
+{
+	ObjRef ref;
+	if (!lookup_pinned(handle, &ref)) {
+		bad_handle("read_end", handle);
+		return;
+	}
+	unpin(&ref);
+}
+
+void Pool::write(unsigned long handle, const void *src, usize len)
+{
+	ObjRef ref;
+	if (!pin(handle, &ref, "obj_write"))
+		return;
+	if (len > ref.size) {
+		bad_handle("obj_write longer than the object", handle);
+		len = ref.size;
+	}
+	copy_in(ref, src, len);
+	unpin(&ref);
+}
+
+usize Pool::obj_size(unsigned long handle)
+{
+	ObjRef ref;
+	SizeClass *cls = lock_class_of(handle);
+	if (!cls)
+		return 0;
+	usize size = lookup(handle, cls, &ref) ? ref.size : 0;
+	zspp_spin_unlock(cls->lock);
+	return size;
+}
+
+// ---- statistics and self-check ------------------------------------------------------
+
+void Pool::stats(struct zspp_pool_stats *out)
+{
+	zero_bytes(out, sizeof(*out));
+	out->pages = pages_.load_relaxed();
+	out->zspages = zspages_.load_relaxed();
+	out->objects = objects_.load_relaxed();
+	out->bytes_stored = bytes_stored_.load_relaxed();
+	out->bytes_slots = bytes_slots_.load_relaxed();
+	out->bytes_metadata = bytes_desc_.load_relaxed() + out->objects * sizeof(u64);
+	out->malloc_fail = malloc_fail_.load_relaxed();
+	out->bad_handles = bad_handles_.load_relaxed();
+}
+
+int Pool::class_stats(u32 index, struct zspp_class_stats *out)
+{
+	if (index >= kNumClassIndices)
+		return -ZSPP_EINVAL;
+	zero_bytes(out, sizeof(*out));
+	SizeClass *cls = classes_[index];
+	out->size = cls->size;
+	out->pages_per_zspage = cls->pages;
+	out->objs_per_zspage = cls->objs;
+	if (cls->index != index) {
+		out->merged = 1;
+		return 1;
+	}
+	SpinGuard guard(cls->lock);
+	for (u32 g = 0; g < kNumFullness; g++)
+		out->fullness[g] = cls->zspages_in[g];
+	out->obj_allocated = cls->zspages * cls->objs;
+	out->obj_used = cls->obj_used;
+	out->pages_used = cls->zspages * cls->pages;
+	out->freeable = (out->obj_allocated - out->obj_used) / cls->objs * cls->pages;
+	return 0;
+}
+
+int Pool::validate()
+{
+	unsigned long pages = 0, objects = 0;
+	for (u32 i = 0; i < kNumClassIndices; i++) {
+		SizeClass *cls = classes_[i];
+		if (cls->index != i)
+			continue;
+		SpinGuard guard(cls->lock);
+		unsigned long zspages = 0, used = 0;
+		for (u32 g = 0; g < kNumFullness; g++) {
+			unsigned long in_group = 0;
+			for (ListNode *n = cls->fullness[g].next; n != &cls->fullness[g]; n = n->next) {
+				ZsPage *zs = ZsPage::from_node(n);
+				in_group++;
+				if (zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != i ||
+				    zs->fullness != g || fullness_group(zs->inuse, zs->objs) != g ||
+				    zs->objs != cls->objs || zs->nr_pages != cls->pages) {
+					zspp_log_err("zspp: validate: class %u zspage header inconsistent\n", i);
+					return -ZSPP_EINVAL;
+				}
+				u32 allocated = 0, free_len = 0;
+				for (u32 s = 0; s < zs->objs; s++) {
+					u64 w = zs->slots()[s];
+					if (ZsPage::is_free_word(w))
+						continue;
+					allocated++;
+					Location loc = Location::from_word(*reinterpret_cast<u64 *>(w));
+					if (loc.pfn() != zs->pfn0 || loc.class_index() != i || loc.idx() != s ||
+					    zs->sizes()[s] == 0 || zs->sizes()[s] > cls->size) {
+						zspp_log_err("zspp: validate: class %u slot %u handle inconsistent\n", i, s);
+						return -ZSPP_EINVAL;
+					}
+				}
+				for (u16 f = zs->free_head; f != ZsPage::kNoFree; f = ZsPage::next_of(zs->slots()[f])) {
+					if (f >= zs->objs || !ZsPage::is_free_word(zs->slots()[f]) || ++free_len > zs->objs)
+						break;
+				}
+				if (allocated != zs->inuse || free_len != u32(zs->objs - zs->inuse) ||
+				    zspp_pfn_owner(zs->pfn0) != zs) {
+					zspp_log_err("zspp: validate: class %u counts inuse %u allocated %u free %u\n", i,
+						     zs->inuse, allocated, free_len);
+					return -ZSPP_EINVAL;
+				}
+				used += zs->inuse;
+			}
+			if (in_group != cls->zspages_in[g]) {
+				zspp_log_err("zspp: validate: class %u group %u count off\n", i, g);
+				return -ZSPP_EINVAL;
+			}
+			zspages += in_group;
+		}
+		if (zspages != cls->zspages || used != cls->obj_used || cls->zspages_in[kFullnessEmpty] != 0) {
+			zspp_log_err("zspp: validate: class %u totals off\n", i);
+			return -ZSPP_EINVAL;
+		}
+		pages += zspages * cls->pages;
+		objects += used;
+	}
+	if (pages != pages_.load() || objects != objects_.load()) {
+		zspp_log_err("zspp: validate: pool totals off (pages %lu/%lu objects %lu/%lu)\n", pages,
+			     pages_.load(), objects, objects_.load());
+		return -ZSPP_EINVAL;
+	}
+	return 0;
+}
+
+} // namespace zspp

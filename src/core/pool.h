@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+// The pool: size classes, zspages, handles. Lock order and what each lock
+// guards: Documentation/locking.rst (one class lock at a time; the map pin
+// `ZsPage::mapped` is a counter, not a lock, so nothing is held across
+// map/unmap).
+#pragma once
+
+#include "base.h"
+#include "location.h"
+#include "size_class_table.h"
+#include "zspage.h"
+
+namespace zspp {
+
+// Module-wide state (the handle cache), set up once before any pool.
+[[nodiscard]] int core_init();
+void core_exit();
+
+struct SizeClass {
+	zspp_spinlock *lock;
+	u32 index;        // serving index (the largest index merged into it)
+	u32 size;         // slot size
+	u32 pages;        // pages per zspage
+	u32 objs;         // slots per zspage
+	usize desc_size;  // descriptor bytes per zspage
+
+	// Guarded by lock.
+	ListNode fullness[kNumFullness];
+	unsigned long zspages_in[kNumFullness];
+	unsigned long obj_used;
+	unsigned long zspages;
+};
+
+// A resolved handle: the object's zspage and slot, valid while the class
+// lock is held or the zspage is pinned (mapped > 0).
+struct ObjRef {
+	SizeClass *cls;
+	ZsPage *zs;
+	u32 idx;
+	u32 size;
+};
+
+class Pool {
+public:
+	[[nodiscard]] static Result<Pool *> create(const char *name, u32 chain);
+	void destroy();
+
+	[[nodiscard]] Result<unsigned long> malloc(usize size, zspp_gfp_t gfp);
+	void free(unsigned long handle);
+
+	void *map(unsigned long handle, zspp_mapmode mode);
+	void unmap(unsigned long handle);
+	void *read_begin(unsigned long handle, void *local_copy);
+	void read_end(unsigned long handle);
+	void write(unsigned long handle, const void *src, usize len);
+	usize obj_size(unsigned long handle);
+
+	unsigned long total_pages() const { return pages_.load_relaxed(); }
+	void stats(struct zspp_pool_stats *out);
+	int class_stats(u32 index, struct zspp_class_stats *out);
+	[[nodiscard]] int validate();
+
+	const char *name() const { return name_; }
+	u32 chain() const { return chain_; }
+
+private:
+	Pool() = default;
+	[[nodiscard]] int init_classes();
+	SizeClass *class_for_size(usize size) { return classes_[class_index_for(size)]; }
+
+	[[nodiscard]] Result<ZsPage *> alloc_zspage(SizeClass *cls, zspp_gfp_t gfp);
+	void free_zspage(SizeClass *cls, ZsPage *zs);
+	void insert_zspage(SizeClass *cls, ZsPage *zs);
+	void regroup(SizeClass *cls, ZsPage *zs);
+	ZsPage *find_non_full(SizeClass *cls);
+
+	// The class @handle's word names, with its lock held; nullptr for a
+	// handle that cannot be ours. The word is trusted only after lookup().
+	SizeClass *lock_class_of(unsigned long handle);
+	// Class lock held, or the zspage pinned: check @handle against the
+	// zspage's reverse map and fill @ref. False: not a live handle.
+	[[nodiscard]] bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref);
+	// lookup() for a handle the caller has pinned (no lock taken).
+	[[nodiscard]] bool lookup_pinned(unsigned long handle, ObjRef *ref);
+	// Resolve and pin (mapped++) under the class lock; warns on a bad handle.
+	[[nodiscard]] bool pin(unsigned long handle, ObjRef *ref, const char *what);
+	void unpin(ObjRef *ref);
+	static bool spans(const ObjRef &ref);
+	void bad_handle(const char *what, unsigned long handle);
+
+	// Copy between an object and a linear buffer (handles a span).
+	void copy_out(const ObjRef &ref, void *dst);
+	void copy_in(const ObjRef &ref, const void *src, usize len);
+
+	char name_[32];
+	u32 chain_;
+	zspp_cache *handle_cache_;
+	SizeClass *classes_[kNumClassIndices]; // by request index; merged share
+
+	Atomic<unsigned long> pages_;
+	Atomic<unsigned long> zspages_;
+	Atomic<unsigned long> objects_;
+	Atomic<unsigned long> bytes_stored_;
+	Atomic<unsigned long> bytes_slots_;
+	Atomic<unsigned long> bytes_desc_;
+	Atomic<unsigned long> malloc_fail_;
+	Atomic<unsigned long> bad_handles_;
+};
+
+} // namespace zspp

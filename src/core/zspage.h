@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+// A zspage: up to chain_size real 0-order pages holding equal-sized slots
+// laid end to end (a slot may span two pages), plus a kmalloc'd descriptor.
+//
+// Unlike zsmalloc, objects carry no in-page header: the descriptor keeps, per
+// slot, the owning handle (the reverse map compaction and migration need)
+// or a free-list link, and the object's exact size. So every byte of a slot
+// belongs to the object, and malloc/free never touch page memory.
+//
+// Descriptor layout (one allocation):
+//   ZsPage | zspp_page *pages[nr_pages] | u64 slot[objs] | u16 size[objs]
+#pragma once
+
+#include "base.h"
+
+namespace zspp {
+
+class Pool;
+
+// Fullness groups of seed 004: empty, <10%, 10-19%, ..., 90-99%, full.
+constexpr u32 kFullnessEmpty = 0;
+constexpr u32 kFullnessFull = ZSPP_NR_FULLNESS - 1;
+constexpr u32 kNumFullness = ZSPP_NR_FULLNESS;
+
+constexpr u32 fullness_group(u32 inuse, u32 objs)
+{
+	if (inuse == 0)
+		return kFullnessEmpty;
+	if (inuse == objs)
+		return kFullnessFull;
+	return 1 + (inuse * 100 / objs) / 10;
+}
+static_assert(fullness_group(1, 16) == 1 && fullness_group(15, 16) == 10 && fullness_group(16, 16) == 11);
+static_assert(fullness_group(1, 1000) == 1 && fullness_group(999, 1000) == 10);
+
+struct ZsPage {
+	static constexpr u32 kMagic = 0x7a737070; // "zspp"
+	static constexpr u16 kNoFree = 0xffff;
+
+	// Guarded by the owning SizeClass's lock, except `mapped`.
+	ListNode node;    // in class->fullness[fullness]
+	u32 magic;
+	u16 class_index;
+	u8 fullness;
+	u8 nr_pages;
+	u16 objs;
+	u16 inuse;
+	u16 free_head;    // first free slot, or kNoFree
+	u16 slot_size;
+	// Maps, read_begin and obj_write in flight. Taken under the class lock,
+	// dropped without it; while non-zero nothing moves this zspage's objects
+	// or pages.
+	Atomic<u32> mapped;
+	Pool *pool;
+	u64 pfn0;         // pfn of pages()[0]: what Locations name
+
+	static constexpr usize descriptor_size(u32 nr_pages, u32 objs)
+	{
+		return sizeof(ZsPage) + nr_pages * sizeof(zspp_page *) + objs * (sizeof(u64) + sizeof(u16));
+	}
+	static ZsPage *from_node(ListNode *n)
+	{
+		return reinterpret_cast<ZsPage *>(reinterpret_cast<char *>(n) - __builtin_offsetof(ZsPage, node));
+	}
+
+	zspp_page **pages() { return byte_offset<zspp_page *>(this, sizeof(ZsPage)); }
+	u64 *slots() { return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * sizeof(zspp_page *)); }
+	u16 *sizes() { return reinterpret_cast<u16 *>(slots() + objs); }
+
+	// Slot words: an allocated slot holds its handle (8-aligned, so bit 0 is
+	// clear); a free one holds (next free index << 1) | 1.
+	static constexpr u64 free_word(u16 next) { return (u64(next) << 1) | 1; }
+	static constexpr bool is_free_word(u64 w) { return w & 1; }
+	static constexpr u16 next_of(u64 w) { return u16(w >> 1); }
+
+	bool full() const { return inuse == objs; }
+
+	// Take the first free slot for @handle / @size. Caller checks !full().
+	u32 take_slot(u64 handle, u32 size)
+	{
+		u32 idx = free_head;
+		free_head = next_of(slots()[idx]);
+		slots()[idx] = handle;
+		sizes()[idx] = u16(size);
+		inuse++;
+		return idx;
+	}
+	void release_slot(u32 idx)
+	{
+		slots()[idx] = free_word(free_head);
+		sizes()[idx] = 0;
+		free_head = u16(idx);
+		inuse--;
+	}
+
+	// Where slot @idx starts: page index and offset within it.
+	u32 slot_page(u32 idx) const { return u32((usize(idx) * slot_size) >> kPageShift); }
+	u32 slot_offset(u32 idx) const { return u32((usize(idx) * slot_size) & (kPageSize - 1)); }
+};
+
+static_assert(sizeof(ZsPage) % 8 == 0, "pages[] and slots[] stay 8-aligned");
+
+} // namespace zspp

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Declarations shared by the module's C files (not part of the shim). */
+#ifndef ZSPP_KERNEL_INTERNAL_H
+#define ZSPP_KERNEL_INTERNAL_H
+
+#include <zspp/zspp.h>
+
+/* module.c: the chain_size module parameter (pages per zspage, 1..16). */
+extern unsigned int zspp_chain_size;
+
+/* shim.c: per-CPU bounce areas (a dynamic cpuhp state). */
+int zspp_areas_init(void);
+void zspp_areas_exit(void);
+long zspp_areas_allocated(void);
+
+/* debugfs.c */
+void zspp_debugfs_init(void);
+void zspp_debugfs_exit(void);
+/* Returns an opaque cookie for zspp_debugfs_remove (NULL if none). */
+void *zspp_debugfs_add(struct zspp_pool *pool);
+void zspp_debugfs_remove(void *cookie);
+
+/* zpool.c */
+void zspp_zpool_register(void);
+int zspp_zpool_unregister(void);
+
+#endif

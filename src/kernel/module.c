@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zspp module: parameters, init and exit. The allocator itself is the C++
+ * core in src/core/; this file wires it to the kernel.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/kernel.h>
+
+#include <zspp/zspp.h>
+#include "internal.h"
+
+unsigned int zspp_chain_size = 8;
+
+static int chain_size_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 0, &v);
+
+	if (ret)
+		return ret;
+	if (v < ZSPP_MIN_CHAIN || v > ZSPP_MAX_CHAIN)
+		return -EINVAL;
+	*(unsigned int *)kp->arg = v;
+	return 0;
+}
+
+static const struct kernel_param_ops chain_size_ops = {
+	.set = chain_size_set,
+	.get = param_get_uint,
+};
+
+/* Read-only at runtime: pools are built with the value in force at creation. */
+module_param_cb(chain_size, &chain_size_ops, &zspp_chain_size, 0444);
+MODULE_PARM_DESC(chain_size,
+		 "Max 0-order pages chained into one zspage (1-16, default 8, as CONFIG_ZSMALLOC_CHAIN_SIZE); set at load time");
+
+static int __init zspp_init(void)
+{
+	int ret = zspp_core_init();
+
+	if (ret)
+		return ret;
+	ret = zspp_areas_init();
+	if (ret) {
+		zspp_core_exit();
+		return ret;
+	}
+	zspp_debugfs_init();
+	zspp_zpool_register();
+	pr_info("zspp: loaded (chain_size=%u)\n", zspp_chain_size);
+	return 0;
+}
+
+static void __exit zspp_exit(void)
+{
+	/* The module refcount (zpool driver owner) keeps us loaded while zswap uses a pool. */
+	zspp_zpool_unregister();
+	zspp_debugfs_exit();
+	zspp_areas_exit();
+	zspp_core_exit();
+}
+
+module_init(zspp_init);
+module_exit(zspp_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("zspp developers");
+MODULE_DESCRIPTION("zspp: compressed-memory allocator (zsmalloc design in C++) with a zpool driver");
+MODULE_VERSION(ZSPP_VERSION);
+MODULE_ALIAS("zpool-zspp");

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The zpool driver "zspp" (Linux 6.1 zpool API) over the public API.
+ * zswap finds it by request_module("zpool-zspp") or, once loaded, by name.
+ */
+#include <linux/module.h>
+#include <linux/zpool.h>
+#include <linux/slab.h>
+
+#include <zspp/zspp.h>
+#include "internal.h"
+
+struct zspp_zpool {
+	struct zspp_pool *pool;
+	void *debugfs;
+};
+
+static void *zspp_zpool_create(const char *name, gfp_t gfp,
+			       const struct zpool_ops *ops, struct zpool *zpool)
+{
+	struct zspp_zpool *zp = kzalloc(sizeof(*zp), gfp);
+
+	if (!zp)
+		return NULL;
+	if (zspp_create_pool(name, zspp_chain_size, &zp->pool)) {
+		kfree(zp);
+		return NULL;
+	}
+	zp->debugfs = zspp_debugfs_add(zp->pool);
+	return zp;
+}
+
+static void zspp_zpool_destroy(void *p)
+{
+	struct zspp_zpool *zp = p;
+
+	zspp_debugfs_remove(zp->debugfs);
+	zspp_destroy_pool(zp->pool);
+	kfree(zp);
+}
+
+static int zspp_zpool_malloc(void *p, size_t size, gfp_t gfp, unsigned long *handle)
+{
+	struct zspp_zpool *zp = p;
+
+	return zspp_malloc(zp->pool, size, (__force zspp_gfp_t)gfp, handle);
+}
+
+static void zspp_zpool_free(void *p, unsigned long handle)
+{
+	struct zspp_zpool *zp = p;
+
+	zspp_free(zp->pool, handle);
+}
+
+static void *zspp_zpool_map(void *p, unsigned long handle, enum zpool_mapmode mm)
+{
+	struct zspp_zpool *zp = p;
+	enum zspp_mapmode mode;
+
+	switch (mm) {
+	case ZPOOL_MM_RO:
+		mode = ZSPP_MM_RO;
+		break;
+	case ZPOOL_MM_WO:
+		mode = ZSPP_MM_WO;
+		break;
+	case ZPOOL_MM_RW:
+	default:
+		mode = ZSPP_MM_RW;
+		break;
+	}
+	return zspp_map_object(zp->pool, handle, mode);
+}
+
+static void zspp_zpool_unmap(void *p, unsigned long handle)
+{
+	struct zspp_zpool *zp = p;
+
+	zspp_unmap_object(zp->pool, handle);
+}
+
+static u64 zspp_zpool_total_size(void *p)
+{
+	struct zspp_zpool *zp = p;
+
+	return (u64)zspp_get_total_pages(zp->pool) << PAGE_SHIFT;
+}
+
+static struct zpool_driver zspp_zpool_driver = {
+	.type =			"zspp",
+	.owner =		THIS_MODULE,
+	.create =		zspp_zpool_create,
+	.destroy =		zspp_zpool_destroy,
+	/* Pages become movable with page migration (a later change). */
+	.malloc_support_movable = false,
+	.malloc =		zspp_zpool_malloc,
+	.free =			zspp_zpool_free,
+	/*
+	 * Maps may sleep: nothing held across map/unmap disables preemption,
+	 * so 6.1 zswap decompresses straight from the pool instead of copying
+	 * into a GFP_ATOMIC bounce buffer that can fail (Documentation/reliability.rst).
+	 */
+	.sleep_mapped =		true,
+	.map =			zspp_zpool_map,
+	.unmap =		zspp_zpool_unmap,
+	.total_size =		zspp_zpool_total_size,
+};
+
+void zspp_zpool_register(void)
+{
+	zpool_register_driver(&zspp_zpool_driver);
+}
+
+int zspp_zpool_unregister(void)
+{
+	return zpool_unregister_driver(&zspp_zpool_driver);
+}
