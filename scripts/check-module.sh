@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Static checks on a built zspp.ko: module metadata, no C++ runtime leftovers.
-set -euo pipefail
+# Prints one PASS:/FAIL: line per check.
+set -uo pipefail
 ko=${1:-zspp.ko}
 fail=0
-info=$(modinfo "$ko")
-for f in license description alias parm version; do
-	grep -q "^$f:" <<<"$info" || { echo "check-module: modinfo lacks $f" >&2; fail=1; }
+ok() { echo "PASS: module $1"; }
+bad() { echo "FAIL: module $1"; fail=1; }
+info=$(modinfo "$ko") || { bad "modinfo readable"; exit 1; }
+for f in license description parm version; do
+	grep -q "^$f:" <<<"$info" && ok "modinfo has $f" || bad "modinfo has $f"
 done
-grep -q '^alias: *zpool-zspp$' <<<"$info" || { echo "check-module: alias zpool-zspp missing" >&2; fail=1; }
-# Static constructors, exception tables or libstdc++/libgcc symbols would mean
-# the C++ core pulled in runtime support the kernel does not have.
-if objdump -h "$ko" | grep -Eq '\.(init_array|ctors|gcc_except_table)'; then
-	echo "check-module: static constructors or exception tables in $ko" >&2; fail=1
-fi
-if nm -u "$ko" | grep -Eq ' (_Z|__cxa_|_Unwind|__gxx_)'; then
-	echo "check-module: C++ runtime symbols unresolved in $ko:" >&2
-	nm -u "$ko" | grep -E ' (_Z|__cxa_|_Unwind|__gxx_)' >&2; fail=1
-fi
+grep -q '^license: *GPL$' <<<"$info" && ok "license GPL (no proprietary taint)" || bad "license GPL"
+grep -q '^alias: *zpool-zspp$' <<<"$info" && ok "alias zpool-zspp" || bad "alias zpool-zspp"
+# Static constructors or exception tables would mean the C++ core needs
+# runtime support the kernel does not have.
+objdump -h "$ko" | grep -Eq '\.(init_array|ctors|gcc_except_table)' &&
+	bad "has no static constructors or exception tables" ||
+	ok "has no static constructors or exception tables"
+nm -u "$ko" | grep -Eq ' (_Z|__cxa_|_Unwind|__gxx_)' &&
+	bad "needs no libstdc++/libgcc symbols" || ok "needs no libstdc++/libgcc symbols"
+# One version: VERSION, modinfo and dkms.conf agree.
+root=$(cd "$(dirname "$0")/.." && pwd)
+want=$(cat "$root/VERSION")
+grep -q "^version: *$want\$" <<<"$info" && grep -q "^PACKAGE_VERSION=\"$want\"\$" "$root/dkms.conf" &&
+	ok "version $want in modinfo and dkms.conf" || bad "version $want in modinfo and dkms.conf"
 exit $fail

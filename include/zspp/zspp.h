@@ -62,8 +62,8 @@ int zspp_core_init(void);
 void zspp_core_exit(void);
 
 /*
- * Create a pool whose zspages chain at most @chain_size 0-order pages
- * (0 means the module default). @name is copied.
+ * Create a pool whose zspages chain at most @chain_size (1..16) 0-order
+ * pages. @name is copied (at most 31 characters).
  * Returns 0 and sets *@pool, or -EINVAL (bad chain_size) / -ENOMEM.
  */
 int zspp_create_pool(const char *name, unsigned int chain_size,

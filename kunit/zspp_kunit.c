@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suites for zspp, run on the KASAN + lockdep debug kernel
+ * (scripts/kunit.sh). They drive zspp only through its exported API
+ * (include/zspp/zspp.h) and check every byte they stored.
+ *
+ * Allocation failure uses the kernel's fault injection: the runner enables
+ * failslab and fail_page_alloc for order-0, non-sleeping allocations, and a
+ * test arms current->fail_nth so that exactly the Nth allocation check of
+ * this task fails.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/random.h>
+#include <linux/kthread.h>
+#include <linux/delay.h>
+#include <linux/cpu.h>
+#include <linux/sched.h>
+#include <linux/completion.h>
+#include <linux/vmalloc.h>
+
+#include <zspp/zspp.h>
+
+#define NR_SIZES ZSPP_MAX_ALLOC_SIZE
+
+/* The byte at @off of object @seed: distinct per object and per position. */
+static inline u8 pattern(u32 seed, size_t off)
+{
+	u32 x = seed * 2654435761u + (u32)off * 40503u;
+
+	return (u8)(x ^ (x >> 13) ^ (x >> 24));
+}
+
+static void fill(u8 *buf, size_t len, u32 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = pattern(seed, i);
+}
+
+/* Offset of the first wrong byte, or -1. */
+static long check(const u8 *buf, size_t len, u32 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != pattern(seed, i))
+			return i;
+	return -1;
+}
+
+struct pool_fixture {
+	struct zspp_pool *pool;
+};
+
+static int pool_init(struct kunit *test)
+{
+	struct pool_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	KUNIT_ASSERT_EQ(test, zspp_create_pool("kunit", 8, &f->pool), 0);
+	test->priv = f;
+	return 0;
+}
+
+static void pool_exit(struct kunit *test)
+{
+	struct pool_fixture *f = test->priv;
+	struct zspp_pool_stats st;
+
+	zspp_pool_stats(f->pool, &st);
+	/* Every test frees what it allocated: nothing may remain. */
+	KUNIT_EXPECT_EQ(test, st.objects, 0UL);
+	KUNIT_EXPECT_EQ(test, st.pages, 0UL);
+	KUNIT_EXPECT_EQ(test, st.bad_handles, 0UL);
+	zspp_destroy_pool(f->pool);
+}
+
+static struct zspp_pool *fixture_pool(struct kunit *test)
+{
+	return ((struct pool_fixture *)test->priv)->pool;
+}
+
+/* ------------------------------------------------------------------ */
+/* Size classes                                                        */
+
+/* The next class index at or above @idx that is not merged. */
+static unsigned int serving(struct zspp_pool *pool, unsigned int idx)
+{
+	struct zspp_class_stats cs;
+
+	while (zspp_class_stats(pool, idx, &cs) == 1)
+		idx++;
+	return idx;
+}
+
+static void size_class_table(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	unsigned int chain = zspp_pool_chain_size(pool);
+	unsigned int n = zspp_nr_classes(pool), i, p;
+	struct zspp_class_stats cs, srv;
+
+	KUNIT_ASSERT_EQ(test, n, (ZSPP_MAX_ALLOC_SIZE - ZSPP_MIN_ALLOC_SIZE) / ZSPP_CLASS_DELTA + 1);
+	KUNIT_EXPECT_EQ(test, zspp_class_stats(pool, n, &cs), -EINVAL);
+	KUNIT_ASSERT_EQ(test, zspp_class_stats(pool, n - 1, &cs), 0); /* the largest is never merged */
+
+	for (i = 0; i < n; i++) {
+		unsigned int size = ZSPP_MIN_ALLOC_SIZE + i * ZSPP_CLASS_DELTA;
+		u64 best_num = ~0ULL, best_den = 1;
+		int merged = zspp_class_stats(pool, i, &cs);
+
+		KUNIT_ASSERT_GE(test, merged, 0);
+		KUNIT_EXPECT_EQ(test, cs.size, size);
+		KUNIT_EXPECT_GE(test, cs.pages_per_zspage, 1u);
+		KUNIT_EXPECT_LE(test, cs.pages_per_zspage, chain);
+		/* No room for one more slot, and the waste is the least fraction. */
+		KUNIT_EXPECT_EQ(test, cs.objs_per_zspage, cs.pages_per_zspage * (unsigned int)PAGE_SIZE / size);
+		for (p = 1; p <= chain; p++) {
+			u64 waste = p * PAGE_SIZE % size;
+
+			if (waste * best_den < best_num * p) {
+				best_num = waste;
+				best_den = p;
+			}
+		}
+		KUNIT_EXPECT_EQ_MSG(test, (u64)cs.pages_per_zspage, best_den, "class %u", i);
+		if (merged) {
+			/* Merged indices have the geometry of the class serving them. */
+			KUNIT_ASSERT_EQ(test, zspp_class_stats(pool, serving(pool, i), &srv), 0);
+			KUNIT_EXPECT_EQ(test, srv.pages_per_zspage, cs.pages_per_zspage);
+			KUNIT_EXPECT_EQ(test, srv.objs_per_zspage, cs.objs_per_zspage);
+		}
+	}
+}
+
+/* Every size lands in the smallest class that fits, and reports its size. */
+static void size_maps_to_smallest_class(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	struct zspp_class_stats cs;
+	unsigned long h;
+	size_t size;
+
+	for (size = 1; size <= ZSPP_MAX_ALLOC_SIZE; size++) {
+		unsigned int idx = size <= ZSPP_MIN_ALLOC_SIZE ? 0 :
+			(size - ZSPP_MIN_ALLOC_SIZE + ZSPP_CLASS_DELTA - 1) / ZSPP_CLASS_DELTA;
+		unsigned int srv = serving(pool, idx);
+
+		KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size, GFP_KERNEL, &h), 0);
+		KUNIT_EXPECT_EQ(test, zspp_obj_size(pool, h), size);
+		KUNIT_ASSERT_EQ(test, zspp_class_stats(pool, srv, &cs), 0);
+		KUNIT_EXPECT_EQ_MSG(test, cs.obj_used, 1UL, "size %zu class %u", size, srv);
+		KUNIT_EXPECT_GE(test, (size_t)cs.size, size);
+		zspp_free(pool, h);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Data integrity                                                      */
+
+enum write_api { W_MAP_WO, W_MAP_RW, W_OBJ_WRITE, NR_W };
+enum read_api { R_MAP_RO, R_MAP_RW, R_READ_BEGIN, NR_R };
+
+static void write_obj(struct zspp_pool *pool, unsigned long h, size_t size, u32 seed,
+		      enum write_api api, u8 *scratch)
+{
+	void *dst;
+
+	switch (api) {
+	case W_OBJ_WRITE:
+		fill(scratch, size, seed);
+		zspp_obj_write(pool, h, scratch, size);
+		return;
+	case W_MAP_WO:
+	case W_MAP_RW:
+		dst = zspp_map_object(pool, h, api == W_MAP_WO ? ZSPP_MM_WO : ZSPP_MM_RW);
+		fill(dst, size, seed);
+		zspp_unmap_object(pool, h);
+		return;
+	default:
+		return;
+	}
+}
+
+/* Returns the first bad offset or -1. */
+static long read_obj(struct zspp_pool *pool, unsigned long h, size_t size, u32 seed,
+		     enum read_api api, u8 *scratch)
+{
+	long bad;
+	void *src;
+
+	if (api == R_READ_BEGIN) {
+		src = zspp_obj_read_begin(pool, h, scratch);
+		bad = check(src, size, seed);
+		zspp_obj_read_end(pool, h, src);
+		return bad;
+	}
+	src = zspp_map_object(pool, h, api == R_MAP_RO ? ZSPP_MM_RO : ZSPP_MM_RW);
+	bad = check(src, size, seed);
+	zspp_unmap_object(pool, h);
+	return bad;
+}
+
+/*
+ * For each class, fill two whole zspages so that every slot position,
+ * including those straddling a page boundary, holds an object; write with
+ * one API, read back with every API.
+ */
+static void every_class_every_offset(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	unsigned int n = zspp_nr_classes(pool), i;
+	unsigned long *h;
+	u32 seed = 1;
+
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	for (i = 0; i < n; i++) {
+		struct zspp_class_stats cs;
+		unsigned int count, k;
+		size_t size;
+
+		if (zspp_class_stats(pool, i, &cs) != 0)
+			continue;
+		count = 2 * cs.objs_per_zspage;
+		h = kvcalloc(count, sizeof(*h), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, h);
+		/* Largest size of the class: spanning slots really span. */
+		size = cs.size;
+		for (k = 0; k < count; k++) {
+			KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size, GFP_KERNEL, &h[k]), 0);
+			write_obj(pool, h[k], size, seed + k, k % NR_W, scratch);
+		}
+		KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+		for (k = 0; k < count; k++) {
+			enum read_api r;
+
+			for (r = 0; r < NR_R; r++)
+				KUNIT_EXPECT_EQ_MSG(test, read_obj(pool, h[k], size, seed + k, r, scratch), -1L,
+						    "class %u size %zu obj %u read api %d", i, size, k, r);
+		}
+		for (k = 0; k < count; k++)
+			zspp_free(pool, h[k]);
+		kvfree(h);
+		seed += count;
+	}
+	KUNIT_EXPECT_EQ(test, zspp_get_total_pages(pool), 0UL);
+}
+
+/* Every size 1..4096 with a distinct pattern, all held at once, then verified. */
+static void every_size_round_trip(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	unsigned long *h = kvcalloc(NR_SIZES + 1, sizeof(*h), GFP_KERNEL);
+	struct zspp_pool_stats st;
+	unsigned long bytes = 0;
+	size_t size;
+
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	for (size = 1; size <= NR_SIZES; size++) {
+		KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size, GFP_KERNEL, &h[size]), 0);
+		write_obj(pool, h[size], size, 7000 + size, size % NR_W, scratch);
+		bytes += size;
+	}
+	zspp_pool_stats(pool, &st);
+	KUNIT_EXPECT_EQ(test, st.objects, (unsigned long)NR_SIZES);
+	KUNIT_EXPECT_EQ(test, st.bytes_stored, bytes);
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+	for (size = NR_SIZES; size >= 1; size--) {
+		KUNIT_EXPECT_EQ_MSG(test, read_obj(pool, h[size], size, 7000 + size, size % NR_R, scratch),
+				    -1L, "size %zu", size);
+		zspp_free(pool, h[size]);
+	}
+	kvfree(h);
+}
+
+/* RO does not write back; RW does; WO does not copy in. */
+static void map_modes(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	size_t sizes[] = { 100, 2000, 3000, 4096 };
+	unsigned long h[8];
+	unsigned int s, k;
+
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		size_t size = sizes[s];
+
+		/* Several objects so some of them span pages. */
+		for (k = 0; k < ARRAY_SIZE(h); k++) {
+			u8 *p;
+
+			KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size, GFP_KERNEL, &h[k]), 0);
+			write_obj(pool, h[k], size, 100 + k, W_OBJ_WRITE, scratch);
+			/* RO: scribble on the mapping, which must not reach the pool. */
+			p = zspp_map_object(pool, h[k], ZSPP_MM_RO);
+			KUNIT_EXPECT_EQ(test, check(p, size, 100 + k), -1L);
+			zspp_unmap_object(pool, h[k]);
+			/* (Scribbling through an RO map of a non-spanning object
+			 * would hit the page itself: RO is a promise, not a
+			 * protection; only the bounce copy is tested by RW below.) */
+			p = zspp_map_object(pool, h[k], ZSPP_MM_RW);
+			KUNIT_EXPECT_EQ(test, check(p, size, 100 + k), -1L);
+			fill(p, size, 200 + k);
+			zspp_unmap_object(pool, h[k]);
+			KUNIT_EXPECT_EQ(test, read_obj(pool, h[k], size, 200 + k, R_READ_BEGIN, scratch), -1L);
+			/* WO: whatever the buffer held, every byte written lands. */
+			p = zspp_map_object(pool, h[k], ZSPP_MM_WO);
+			fill(p, size, 300 + k);
+			zspp_unmap_object(pool, h[k]);
+			KUNIT_EXPECT_EQ(test, read_obj(pool, h[k], size, 300 + k, R_MAP_RO, scratch), -1L);
+		}
+		for (k = 0; k < ARRAY_SIZE(h); k++)
+			zspp_free(pool, h[k]);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Handles and fullness groups                                         */
+
+static unsigned int group_of(unsigned long inuse, unsigned long objs)
+{
+	if (!inuse)
+		return 0;
+	if (inuse == objs)
+		return ZSPP_NR_FULLNESS - 1;
+	return 1 + (inuse * 100 / objs) / 10;
+}
+
+static void fullness_groups(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	const size_t size = 1000;	/* a class with several slots per zspage */
+	unsigned int idx = serving(pool, (size - ZSPP_MIN_ALLOC_SIZE + 15) / 16);
+	struct zspp_class_stats cs;
+	unsigned long *h;
+	unsigned int objs, k, g;
+
+	KUNIT_ASSERT_EQ(test, zspp_class_stats(pool, idx, &cs), 0);
+	objs = cs.objs_per_zspage;
+	KUNIT_ASSERT_GE(test, objs, 4u);
+	h = kunit_kcalloc(test, 3 * objs, sizeof(*h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+
+	/* Fill three zspages, then free down to 1 object, objs/2 and full. */
+	for (k = 0; k < 3 * objs; k++)
+		KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size, GFP_KERNEL, &h[k]), 0);
+	KUNIT_ASSERT_EQ(test, zspp_class_stats(pool, idx, &cs), 0);
+	KUNIT_EXPECT_EQ(test, cs.fullness[ZSPP_NR_FULLNESS - 1], 3UL);
+	KUNIT_EXPECT_EQ(test, cs.obj_allocated, 3UL * objs);
+	for (k = 1; k < objs; k++)
+		zspp_free(pool, h[k]);		/* zspage A: 1 object */
+	for (k = objs; k < objs + objs / 2; k++)
+		zspp_free(pool, h[k]);		/* zspage B: objs - objs/2 */
+	KUNIT_ASSERT_EQ(test, zspp_class_stats(pool, idx, &cs), 0);
+	for (g = 0; g < ZSPP_NR_FULLNESS; g++) {
+		unsigned long want = (g == group_of(1, objs)) + (g == group_of(objs - objs / 2, objs)) +
+				     (g == ZSPP_NR_FULLNESS - 1);
+		KUNIT_EXPECT_EQ_MSG(test, cs.fullness[g], want, "group %u", g);
+	}
+	KUNIT_EXPECT_EQ(test, cs.obj_used, 1UL + (objs - objs / 2) + objs);
+	KUNIT_EXPECT_EQ(test, cs.pages_used, 3UL * cs.pages_per_zspage);
+	KUNIT_EXPECT_EQ(test, cs.freeable, (3UL * objs - cs.obj_used) / objs * cs.pages_per_zspage);
+
+	/* The next malloc goes to the fullest non-full zspage (B), not A. */
+	KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size, GFP_KERNEL, &h[objs + 1]), 0);
+	KUNIT_ASSERT_EQ(test, zspp_class_stats(pool, idx, &cs), 0);
+	KUNIT_EXPECT_EQ(test, cs.fullness[group_of(1, objs)], 1UL);
+	KUNIT_EXPECT_EQ(test, cs.fullness[group_of(objs - objs / 2 + 1, objs)],
+			1UL + (group_of(objs - objs / 2 + 1, objs) == group_of(1, objs)));
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+
+	zspp_free(pool, h[0]);
+	zspp_free(pool, h[objs + 1]);
+	for (k = objs + objs / 2; k < 3 * objs; k++)
+		zspp_free(pool, h[k]);
+	KUNIT_ASSERT_EQ(test, zspp_class_stats(pool, idx, &cs), 0);
+	KUNIT_EXPECT_EQ(test, cs.obj_allocated, 0UL);
+}
+
+/* Handles stay valid and distinct while neighbours come and go. */
+static void handle_stability(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	const unsigned int n = 2000;
+	unsigned long *h = kunit_kcalloc(test, n, sizeof(*h), GFP_KERNEL);
+	u32 *size = kunit_kcalloc(test, n, sizeof(*size), GFP_KERNEL);
+	u32 *seed = kunit_kcalloc(test, n, sizeof(*seed), GFP_KERNEL);
+	unsigned int round, k;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	KUNIT_ASSERT_NOT_NULL(test, size);
+	KUNIT_ASSERT_NOT_NULL(test, seed);
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	for (k = 0; k < n; k++) {
+		size[k] = 1 + get_random_u32() % ZSPP_MAX_ALLOC_SIZE;
+		seed[k] = k;
+		KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size[k], GFP_KERNEL, &h[k]), 0);
+		write_obj(pool, h[k], size[k], seed[k], W_OBJ_WRITE, scratch);
+	}
+	for (round = 1; round <= 4; round++) {
+		/* Replace every other object, then verify all. */
+		for (k = round & 1; k < n; k += 2) {
+			zspp_free(pool, h[k]);
+			size[k] = 1 + get_random_u32() % ZSPP_MAX_ALLOC_SIZE;
+			seed[k] = k + round * n;
+			KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size[k], GFP_KERNEL, &h[k]), 0);
+			write_obj(pool, h[k], size[k], seed[k], W_MAP_WO, scratch);
+		}
+		for (k = 0; k < n; k++)
+			KUNIT_EXPECT_EQ_MSG(test, read_obj(pool, h[k], size[k], seed[k], R_READ_BEGIN, scratch),
+					    -1L, "round %u obj %u", round, k);
+		KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+	}
+	for (k = 0; k < n; k++)
+		zspp_free(pool, h[k]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Error paths                                                         */
+
+static void bad_sizes(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	struct zspp_pool *p2;
+	unsigned long h = 0;
+
+	KUNIT_EXPECT_EQ(test, zspp_malloc(pool, 0, GFP_KERNEL, &h), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zspp_malloc(pool, ZSPP_MAX_ALLOC_SIZE + 1, GFP_KERNEL, &h), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zspp_malloc(pool, SIZE_MAX, GFP_KERNEL, &h), -EINVAL);
+	KUNIT_EXPECT_EQ(test, h, 0UL);
+	KUNIT_EXPECT_EQ(test, zspp_create_pool("kunit-bad", ZSPP_MAX_CHAIN + 1, &p2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zspp_create_pool("kunit-bad", 0, &p2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zspp_get_total_pages(pool), 0UL);
+}
+
+/*
+ * Fail the 1st, 2nd, ... allocation a malloc makes (handle, descriptor,
+ * each page) until one succeeds: each failure returns -ENOMEM and leaves
+ * the pool exactly as it was.
+ */
+static void malloc_failure_every_point(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	const size_t sizes[] = { 40, 1000, 3264, 4096 };
+	unsigned int s;
+
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION) || !IS_ENABLED(CONFIG_FAILSLAB) ||
+	    !IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC))
+		kunit_skip(test, "needs FAILSLAB and FAIL_PAGE_ALLOC");
+
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		struct zspp_pool_stats before, after;
+		unsigned long h;
+		unsigned int nth, failures = 0;
+		int ret;
+
+		zspp_pool_stats(pool, &before);
+		for (nth = 1; nth < 64; nth++) {
+#ifdef CONFIG_FAULT_INJECTION
+			current->fail_nth = nth;
+#endif
+			ret = zspp_malloc(pool, sizes[s], GFP_NOWAIT | __GFP_NOWARN, &h);
+#ifdef CONFIG_FAULT_INJECTION
+			current->fail_nth = 0;
+#endif
+			if (ret == 0)
+				break;
+			KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+			failures++;
+			zspp_pool_stats(pool, &after);
+			KUNIT_EXPECT_EQ(test, after.pages, before.pages);
+			KUNIT_EXPECT_EQ(test, after.objects, before.objects);
+			KUNIT_EXPECT_EQ(test, after.bytes_metadata, before.bytes_metadata);
+			KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+		}
+		KUNIT_ASSERT_EQ(test, ret, 0);
+		/* handle + descriptor + every page of a new zspage */
+		KUNIT_EXPECT_GE_MSG(test, failures, 3u, "size %zu: the runner must enable fault injection",
+				    sizes[s]);
+		zspp_free(pool, h);
+	}
+}
+
+/* A pool destroyed with live objects frees them (and says so once). */
+static void destroy_with_objects(struct kunit *test)
+{
+	struct zspp_pool *pool;
+	unsigned long h;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, zspp_create_pool("kunit-leaky", 4, &pool), 0);
+	for (i = 0; i < 100; i++)
+		KUNIT_ASSERT_EQ(test, zspp_malloc(pool, 100 + i * 30, GFP_KERNEL, &h), 0);
+	KUNIT_EXPECT_GT(test, zspp_get_total_pages(pool), 0UL);
+	zspp_destroy_pool(pool);	/* KASAN/kmemleak would report what leaks */
+}
+
+/* ------------------------------------------------------------------ */
+/* Sleeping while mapped, and concurrency                              */
+
+struct churn_arg {
+	struct zspp_pool *pool;
+	size_t size;
+	unsigned int ops;
+	atomic_t *stop;
+	long errors;
+	struct completion done;
+};
+
+static int churn_thread(void *data)
+{
+	struct churn_arg *a = data;
+	u8 *scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	unsigned long h[16] = { 0 };
+	u32 seeds[16] = { 0 };
+	unsigned int i;
+
+	for (i = 0; scratch && i < a->ops && !atomic_read(a->stop); i++) {
+		unsigned int k = get_random_u32() % ARRAY_SIZE(h);
+
+		if (h[k]) {
+			if (read_obj(a->pool, h[k], a->size, seeds[k], get_random_u32() % NR_R, scratch) != -1)
+				a->errors++;
+			zspp_free(a->pool, h[k]);
+			h[k] = 0;
+		} else if (!zspp_malloc(a->pool, a->size, GFP_KERNEL, &h[k])) {
+			seeds[k] = get_random_u32();
+			write_obj(a->pool, h[k], a->size, seeds[k], get_random_u32() % NR_W, scratch);
+		}
+		cond_resched();
+	}
+	for (i = 0; i < ARRAY_SIZE(h); i++) {
+		if (h[i])
+			zspp_free(a->pool, h[i]);
+	}
+	kfree(scratch);
+	complete(&a->done);
+	return 0;
+}
+
+/*
+ * Map an object, sleep, and read it back while other threads allocate and
+ * free in the same class: maps may sleep (sleep_mapped), and lockdep and
+ * DEBUG_ATOMIC_SLEEP must stay silent.
+ */
+static void sleep_while_mapped(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	const size_t size = 3000;	/* most slots of this class span pages */
+	struct churn_arg a = { .pool = pool, .size = size, .ops = 100000 };
+	atomic_t stop = ATOMIC_INIT(0);
+	struct task_struct *t;
+	unsigned long h[6];
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	unsigned int k;
+
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	a.stop = &stop;
+	init_completion(&a.done);
+	for (k = 0; k < ARRAY_SIZE(h); k++) {
+		KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size, GFP_KERNEL, &h[k]), 0);
+		write_obj(pool, h[k], size, 500 + k, W_OBJ_WRITE, scratch);
+	}
+	t = kthread_run(churn_thread, &a, "zspp-kunit-churn");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	for (k = 0; k < ARRAY_SIZE(h); k++) {
+		u8 *p = zspp_map_object(pool, h[k], k & 1 ? ZSPP_MM_RO : ZSPP_MM_RW);
+
+		msleep(20);
+		KUNIT_EXPECT_EQ(test, check(p, size, 500 + k), -1L);
+		zspp_unmap_object(pool, h[k]);
+
+		p = zspp_obj_read_begin(pool, h[k], scratch);
+		msleep(5);
+		KUNIT_EXPECT_EQ(test, check(p, size, 500 + k), -1L);
+		zspp_obj_read_end(pool, h[k], p);
+	}
+	atomic_set(&stop, 1);
+	wait_for_completion(&a.done);
+	KUNIT_EXPECT_EQ(test, a.errors, 0L);
+	for (k = 0; k < ARRAY_SIZE(h); k++)
+		zspp_free(pool, h[k]);
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+}
+
+/*
+ * One thread per online CPU (at least two) doing random malloc/write/
+ * verify/free on a shared pool for a fixed number of operations, while CPU 1
+ * is taken offline and back online.
+ */
+static void concurrent_churn_with_hotplug(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	unsigned int nthreads = max(2u, num_online_cpus()), i, hotplugs = 0;
+	struct churn_arg *args = kunit_kcalloc(test, nthreads, sizeof(*args), GFP_KERNEL);
+	atomic_t stop = ATOMIC_INIT(0);
+	bool done;
+
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	KUNIT_EXPECT_GE_MSG(test, num_online_cpus(), 2u, "the test kernel must see 2 CPUs");
+	for (i = 0; i < nthreads; i++) {
+		struct task_struct *t;
+
+		args[i] = (struct churn_arg){ .pool = pool, .size = 1 + (i * 1237) % ZSPP_MAX_ALLOC_SIZE,
+					      .ops = 20000, .stop = &stop };
+		init_completion(&args[i].done);
+		t = kthread_run(churn_thread, &args[i], "zspp-kunit-%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	do {
+		done = true;
+		if (IS_ENABLED(CONFIG_HOTPLUG_CPU) && num_possible_cpus() > 1 && cpu_online(1)) {
+			if (!remove_cpu(1)) {
+				msleep(10);
+				KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
+				hotplugs++;
+			}
+		}
+		msleep(10);
+		for (i = 0; i < nthreads; i++)
+			done &= completion_done(&args[i].done);
+	} while (!done);
+	for (i = 0; i < nthreads; i++)
+		KUNIT_EXPECT_EQ_MSG(test, args[i].errors, 0L, "thread %u", i);
+	if (IS_ENABLED(CONFIG_HOTPLUG_CPU) && num_possible_cpus() > 1)
+		KUNIT_EXPECT_GT(test, hotplugs, 0u);
+	kunit_info(test, "%u threads, %u hotplug cycles", nthreads, hotplugs);
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+}
+
+static struct kunit_case zspp_class_cases[] = {
+	KUNIT_CASE(size_class_table),
+	KUNIT_CASE(size_maps_to_smallest_class),
+	{}
+};
+
+static struct kunit_case zspp_data_cases[] = {
+	KUNIT_CASE(every_class_every_offset),
+	KUNIT_CASE(every_size_round_trip),
+	KUNIT_CASE(map_modes),
+	{}
+};
+
+static struct kunit_case zspp_handle_cases[] = {
+	KUNIT_CASE(fullness_groups),
+	KUNIT_CASE(handle_stability),
+	{}
+};
+
+static struct kunit_case zspp_error_cases[] = {
+	KUNIT_CASE(bad_sizes),
+	KUNIT_CASE(malloc_failure_every_point),
+	KUNIT_CASE(destroy_with_objects),
+	{}
+};
+
+static struct kunit_case zspp_concurrency_cases[] = {
+	KUNIT_CASE(sleep_while_mapped),
+	KUNIT_CASE(concurrent_churn_with_hotplug),
+	{}
+};
+
+static struct kunit_suite zspp_class_suite = {
+	.name = "zspp_size_classes", .init = pool_init, .exit = pool_exit,
+	.test_cases = zspp_class_cases,
+};
+static struct kunit_suite zspp_data_suite = {
+	.name = "zspp_data", .init = pool_init, .exit = pool_exit,
+	.test_cases = zspp_data_cases,
+};
+static struct kunit_suite zspp_handle_suite = {
+	.name = "zspp_handles", .init = pool_init, .exit = pool_exit,
+	.test_cases = zspp_handle_cases,
+};
+static struct kunit_suite zspp_error_suite = {
+	.name = "zspp_errors", .init = pool_init, .exit = pool_exit,
+	.test_cases = zspp_error_cases,
+};
+static struct kunit_suite zspp_concurrency_suite = {
+	.name = "zspp_concurrency", .init = pool_init, .exit = pool_exit,
+	.test_cases = zspp_concurrency_cases,
+};
+
+kunit_test_suites(&zspp_class_suite, &zspp_data_suite, &zspp_handle_suite,
+		  &zspp_error_suite, &zspp_concurrency_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for zspp");

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make check`: every suite, in order, each logged to build/check/<stage>.log.
+# A stage reports results as "PASS: name" / "FAIL: name" lines and/or one
+# summary line "[WORD: ]N passed, M failed"; a stage that exits non-zero
+# without reporting a failure counts as one failure. Last line: the totals.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+logdir=build/check
+mkdir -p "$logdir"
+total_pass=0
+total_fail=0
+declare -a summary
+
+stage() {
+	local name=$1; shift
+	local log="$logdir/$name.log" rc start end p f
+	echo "=== $name: $*"
+	start=$(date +%s)
+	"$@" >"$log" 2>&1
+	rc=$?
+	end=$(date +%s)
+	p=$(grep -cE '^PASS: ' "$log" || true)
+	f=$(grep -cE '^FAIL: ' "$log" || true)
+	while read -r sp sf; do
+		p=$((p + sp)); f=$((f + sf))
+	done < <(sed -nE 's/^([A-Za-z0-9_-]+: )?([0-9]+) passed, ([0-9]+) failed.*$/\2 \3/p' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "FAIL: $name exited $rc without reporting a failure" >>"$log"
+	fi
+	grep -E '^(FAIL: |.*[1-9][0-9]* failed)' "$log" | head -20
+	[ "$rc" -ne 0 ] && tail -n 30 "$log"
+	echo "=== $name: $p passed, $f failed (rc=$rc, $((end - start))s, log $log)"
+	summary+=("$(printf '%-22s %5d passed %5d failed %5ds' "$name" "$p" "$f" $((end - start)))")
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+}
+
+stage module make module
+stage host-test make -C tests/host test
+stage fuzz make -C tests/host fuzz
+stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko"
+
+echo
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
