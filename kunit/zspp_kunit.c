@@ -531,6 +531,8 @@ static int churn_thread(void *data)
 				a->errors++;
 			zspp_free(a->pool, h[k]);
 			h[k] = 0;
+		} else if (get_random_u32() % 64 == 0) {
+			zspp_compact(a->pool);
 		} else if (!zspp_malloc(a->pool, a->size, GFP_KERNEL, &h[k])) {
 			seeds[k] = get_random_u32();
 			write_obj(a->pool, h[k], a->size, seeds[k], get_random_u32() % NR_W, scratch);
@@ -636,6 +638,98 @@ static void concurrent_churn_with_hotplug(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Compaction                                                          */
+
+/*
+ * Per class: fill it, free a random 75% of its objects, compact; pages used
+ * must drop to within one zspage of the ideal for what is left, and every
+ * surviving object must verify.
+ */
+static void compact_after_random_frees(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	const size_t sizes[] = { 32, 200, 700, 1500, 2100, 3000, 3700, 4096 };
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct zspp_pool_stats st;
+	unsigned int s;
+
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		unsigned int idx = serving(pool, sizes[s] <= ZSPP_MIN_ALLOC_SIZE ? 0 :
+					   (sizes[s] - ZSPP_MIN_ALLOC_SIZE + 15) / 16);
+		struct zspp_class_stats cs;
+		unsigned int n, k, live = 0;
+		unsigned long *h, ideal, freed;
+
+		KUNIT_ASSERT_EQ(test, zspp_class_stats(pool, idx, &cs), 0);
+		n = 8 * cs.objs_per_zspage;
+		h = kvcalloc(n, sizeof(*h), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, h);
+		for (k = 0; k < n; k++) {
+			KUNIT_ASSERT_EQ(test, zspp_malloc(pool, sizes[s], GFP_KERNEL, &h[k]), 0);
+			write_obj(pool, h[k], sizes[s], 9000 + k, k % NR_W, scratch);
+		}
+		for (k = 0; k < n; k++) {
+			if (get_random_u32() % 4) {
+				zspp_free(pool, h[k]);
+				h[k] = 0;
+			} else {
+				live++;
+			}
+		}
+		freed = zspp_compact(pool);
+		KUNIT_ASSERT_EQ(test, zspp_class_stats(pool, idx, &cs), 0);
+		ideal = DIV_ROUND_UP(live, cs.objs_per_zspage) * cs.pages_per_zspage;
+		KUNIT_EXPECT_LE_MSG(test, cs.pages_used, ideal + cs.pages_per_zspage,
+				    "size %zu: %u live, freed %lu", sizes[s], live, freed);
+		KUNIT_EXPECT_EQ(test, cs.freeable, 0UL);
+		KUNIT_EXPECT_EQ(test, zspp_compactable_pages(pool), 0UL);
+		KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+		for (k = 0; k < n; k++) {
+			if (!h[k])
+				continue;
+			KUNIT_EXPECT_EQ_MSG(test, read_obj(pool, h[k], sizes[s], 9000 + k, k % NR_R, scratch), -1L,
+					    "size %zu obj %u after compaction", sizes[s], k);
+			zspp_free(pool, h[k]);
+		}
+		kvfree(h);
+	}
+	zspp_pool_stats(pool, &st);
+	KUNIT_EXPECT_GT(test, st.objs_moved, 0UL);
+	KUNIT_EXPECT_GT(test, st.pages_compacted, 0UL);
+}
+
+/* A pinned (mapped) zspage is never a compaction source. */
+static void compact_skips_mapped(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	unsigned long h[64];
+	unsigned int k;
+	u8 *p;
+
+	for (k = 0; k < ARRAY_SIZE(h); k++)
+		KUNIT_ASSERT_EQ(test, zspp_malloc(pool, 3000, GFP_KERNEL, &h[k]), 0);
+	for (k = 1; k < ARRAY_SIZE(h); k += 2)
+		zspp_free(pool, h[k]);
+	p = zspp_map_object(pool, h[0], ZSPP_MM_RW);
+	fill(p, 3000, 4242);
+	zspp_compact(pool);
+	/* The mapping must still be the object's (RW copies back at unmap). */
+	zspp_unmap_object(pool, h[0]);
+	p = zspp_map_object(pool, h[0], ZSPP_MM_RO);
+	KUNIT_EXPECT_EQ(test, check(p, 3000, 4242), -1L);
+	zspp_unmap_object(pool, h[0]);
+	for (k = 0; k < ARRAY_SIZE(h); k += 2)
+		zspp_free(pool, h[k]);
+}
+
+static struct kunit_case zspp_compaction_cases[] = {
+	KUNIT_CASE(compact_after_random_frees),
+	KUNIT_CASE(compact_skips_mapped),
+	{}
+};
+
 static struct kunit_case zspp_class_cases[] = {
 	KUNIT_CASE(size_class_table),
 	KUNIT_CASE(size_maps_to_smallest_class),
@@ -684,13 +778,17 @@ static struct kunit_suite zspp_error_suite = {
 	.name = "zspp_errors", .init = pool_init, .exit = pool_exit,
 	.test_cases = zspp_error_cases,
 };
+static struct kunit_suite zspp_compaction_suite = {
+	.name = "zspp_compaction", .init = pool_init, .exit = pool_exit,
+	.test_cases = zspp_compaction_cases,
+};
 static struct kunit_suite zspp_concurrency_suite = {
 	.name = "zspp_concurrency", .init = pool_init, .exit = pool_exit,
 	.test_cases = zspp_concurrency_cases,
 };
 
 kunit_test_suites(&zspp_class_suite, &zspp_data_suite, &zspp_handle_suite,
-		  &zspp_error_suite, &zspp_concurrency_suite);
+		  &zspp_error_suite, &zspp_compaction_suite, &zspp_concurrency_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for zspp");

@@ -73,6 +73,16 @@ void *zspp_area_get(unsigned long tag, int mode);
 void *zspp_area_find(unsigned long tag, int *mode);
 void zspp_area_put(void *buf);
 
+/*
+ * ---- memory-pressure hook: a shrinker whose count is
+ * zspp_compactable_pages(@pool) and whose scan is zspp_compact(@pool).
+ * register may sleep and returns NULL if none could be set up (the pool
+ * then works without one); unregister waits for a running scan.
+ */
+struct zspp_shrinker;
+struct zspp_shrinker *zspp_shrinker_register(const char *name, struct zspp_pool *pool);
+void zspp_shrinker_unregister(struct zspp_shrinker *shrinker);
+
 /* ---- misc */
 void zspp_cond_resched(void);				/* sleeps */
 /* WARN once (with a backtrace) about a bad handle; never sleeps. */

@@ -105,6 +105,16 @@ void zspp_obj_write(struct zspp_pool *pool, unsigned long handle,
 /* Size of the object behind @handle as passed to zspp_malloc (0 if bad). */
 size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle);
 
+/*
+ * Compact: move objects out of the emptiest zspages into the fullest ones of
+ * each class and free the emptied zspages. Returns pages freed. Process
+ * context, may sleep (drops locks between zspages). One at a time per pool:
+ * a concurrent call returns 0 at once.
+ */
+unsigned long zspp_compact(struct zspp_pool *pool);
+/* Pages zspp_compact could free now (a snapshot). Never sleeps. */
+unsigned long zspp_compactable_pages(struct zspp_pool *pool);
+
 /* Pages currently held by the pool for zspages. */
 unsigned long zspp_get_total_pages(struct zspp_pool *pool);
 
@@ -117,6 +127,9 @@ struct zspp_pool_stats {
 	unsigned long bytes_metadata;	/* zspage descriptors (kmalloc) + handles */
 	unsigned long malloc_fail;	/* zspp_malloc calls that returned -ENOMEM */
 	unsigned long bad_handles;	/* frees/maps of handles zspp did not hand out */
+	unsigned long compactions;	/* zspp_compact runs that did work */
+	unsigned long objs_moved;	/* objects moved by compaction */
+	unsigned long pages_compacted;	/* pages freed by compaction */
 };
 void zspp_pool_stats(struct zspp_pool *pool, struct zspp_pool_stats *stats);
 

@@ -63,6 +63,10 @@ void zspp_obj_write(struct zspp_pool *pool, unsigned long handle, const void *sr
 
 size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle) { return to_pool(pool)->obj_size(handle); }
 
+unsigned long zspp_compact(struct zspp_pool *pool) { return to_pool(pool)->compact(); }
+
+unsigned long zspp_compactable_pages(struct zspp_pool *pool) { return to_pool(pool)->compactable_pages(); }
+
 unsigned long zspp_get_total_pages(struct zspp_pool *pool) { return to_pool(pool)->total_pages(); }
 
 void zspp_pool_stats(struct zspp_pool *pool, struct zspp_pool_stats *stats) { to_pool(pool)->stats(stats); }

@@ -73,6 +73,12 @@ public:
 	void store(T v) { __atomic_store_n(&v_, v, __ATOMIC_RELEASE); }
 	T add(T d) { return __atomic_add_fetch(&v_, d, __ATOMIC_RELAXED); }
 	T sub(T d) { return __atomic_sub_fetch(&v_, d, __ATOMIC_RELAXED); }
+	// Set to @desired if it holds @expected; acquire on success.
+	bool try_exchange(T expected, T desired)
+	{
+		return __atomic_compare_exchange_n(&v_, &expected, desired, false, __ATOMIC_ACQUIRE,
+						   __ATOMIC_RELAXED);
+	}
 	// Release: the unpinning side's accesses happen before the pin drops.
 	T sub_release(T d) { return __atomic_sub_fetch(&v_, d, __ATOMIC_RELEASE); }
 

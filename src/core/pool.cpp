@@ -39,6 +39,8 @@ Result<Pool *> Pool::create(const char *name, u32 chain)
 		pool->destroy();
 		return Error{err};
 	}
+	// Last: from here on the shrinker may compact this pool.
+	pool->shrinker_ = zspp_shrinker_register(pool->name_, reinterpret_cast<zspp_pool *>(pool));
 	return pool;
 }
 
@@ -74,6 +76,9 @@ int Pool::init_classes()
 void Pool::destroy()
 {
 	unsigned long leaked = 0;
+	begin_destroy(); // a running compaction stops at its next zspage
+	if (shrinker_)
+		zspp_shrinker_unregister(shrinker_);
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		SizeClass *cls = classes_[i];
 		if (!cls || cls->index != i)
@@ -454,6 +459,9 @@ void Pool::stats(struct zspp_pool_stats *out)
 	out->bytes_metadata = bytes_desc_.load_relaxed() + out->objects * sizeof(u64);
 	out->malloc_fail = malloc_fail_.load_relaxed();
 	out->bad_handles = bad_handles_.load_relaxed();
+	out->compactions = compactions_.load_relaxed();
+	out->objs_moved = objs_moved_.load_relaxed();
+	out->pages_compacted = pages_compacted_.load_relaxed();
 }
 
 int Pool::class_stats(u32 index, struct zspp_class_stats *out)
@@ -475,7 +483,7 @@ int Pool::class_stats(u32 index, struct zspp_class_stats *out)
 	out->obj_allocated = cls->zspages * cls->objs;
 	out->obj_used = cls->obj_used;
 	out->pages_used = cls->zspages * cls->pages;
-	out->freeable = (out->obj_allocated - out->obj_used) / cls->objs * cls->pages;
+	out->freeable = freeable_pages(cls);
 	return 0;
 }
 

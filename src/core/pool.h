@@ -56,6 +56,15 @@ public:
 	usize obj_size(unsigned long handle);
 
 	unsigned long total_pages() const { return pages_.load_relaxed(); }
+
+	// Compaction (compaction.cpp): move objects from the emptiest zspages
+	// into the fullest ones of the same class, freeing emptied zspages.
+	// One compaction at a time per pool: a concurrent call returns 0.
+	unsigned long compact();
+	// Pages compaction could free now (racy snapshot, for shrinker counts).
+	unsigned long compactable_pages();
+	// Stop compaction early: the pool is going away.
+	void begin_destroy() { destroying_.store(1); }
 	void stats(struct zspp_pool_stats *out);
 	int class_stats(u32 index, struct zspp_class_stats *out);
 	[[nodiscard]] int validate();
@@ -92,9 +101,16 @@ private:
 	void copy_out(const ObjRef &ref, void *dst);
 	void copy_in(const ObjRef &ref, const void *src, usize len);
 
+	unsigned long compact_class(SizeClass *cls);
+	ZsPage *pick_source(SizeClass *cls);
+	ZsPage *pick_destination(SizeClass *cls, ZsPage *src);
+	void move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst);
+	static unsigned long freeable_pages(const SizeClass *cls);
+
 	char name_[32];
 	u32 chain_;
 	zspp_cache *handle_cache_;
+	zspp_shrinker *shrinker_;
 	SizeClass *classes_[kNumClassIndices]; // by request index; merged share
 
 	Atomic<unsigned long> pages_;
@@ -105,6 +121,11 @@ private:
 	Atomic<unsigned long> bytes_desc_;
 	Atomic<unsigned long> malloc_fail_;
 	Atomic<unsigned long> bad_handles_;
+	Atomic<unsigned long> compactions_;
+	Atomic<unsigned long> objs_moved_;
+	Atomic<unsigned long> pages_compacted_;
+	Atomic<u32> compacting_;  // 1 while a compaction runs
+	Atomic<u32> destroying_;
 };
 
 } // namespace zspp

@@ -7,6 +7,9 @@
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
 
 #include <zspp/zspp.h>
 #include "internal.h"
@@ -75,10 +78,36 @@ static int summary_show(struct seq_file *s, void *v)
 		   st.pages ? st.bytes_stored * 1000 / (st.pages << PAGE_SHIFT) : 0);
 	seq_printf(s, "malloc_fail %lu\n", st.malloc_fail);
 	seq_printf(s, "bad_handles %lu\n", st.bad_handles);
+	seq_printf(s, "compactions %lu\n", st.compactions);
+	seq_printf(s, "objs_moved %lu\n", st.objs_moved);
+	seq_printf(s, "pages_compacted %lu\n", st.pages_compacted);
 	seq_printf(s, "areas_allocated %ld\n", zspp_areas_allocated());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(summary);
+
+/* Writing 1 compacts the pool now; anything else is -EINVAL. */
+static ssize_t compact_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	struct zspp_pool *pool = file->private_data;
+	unsigned int val;
+	int ret = kstrtouint_from_user(ubuf, len, 10, &val);
+
+	if (ret)
+		return ret;
+	if (val != 1)
+		return -EINVAL;
+	zspp_compact(pool);
+	return len;
+}
+
+static const struct file_operations compact_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = compact_write,
+	.llseek = noop_llseek,
+};
 
 void zspp_debugfs_init(void)
 {
@@ -105,6 +134,7 @@ void *zspp_debugfs_add(struct zspp_pool *pool)
 	}
 	debugfs_create_file("classes", 0444, dir, pool, &classes_fops);
 	debugfs_create_file("summary", 0444, dir, pool, &summary_fops);
+	debugfs_create_file("compact", 0200, dir, pool, &compact_fops);
 	return dir;
 }
 

@@ -22,3 +22,5 @@ EXPORT_SYMBOL_GPL(zspp_class_stats);
 EXPORT_SYMBOL_GPL(zspp_debug_validate);
 EXPORT_SYMBOL_GPL(zspp_pool_name);
 EXPORT_SYMBOL_GPL(zspp_pool_chain_size);
+EXPORT_SYMBOL_GPL(zspp_compact);
+EXPORT_SYMBOL_GPL(zspp_compactable_pages);

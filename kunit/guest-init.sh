@@ -1,0 +1,28 @@
+#!/bin/sh
+# /init of the KUnit guest (scripts/kunit.sh): run zspp's KUnit suites on the
+# debug kernel, print the log, unload, power off.
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+echo "KUNIT-GUEST cpus_online=$(cat /sys/devices/system/cpu/online)"
+
+# malloc_failure_every_point arms current->fail_nth: with probability 0
+# nothing else fails. Order-0 pages must be eligible, and no stack dumps.
+for a in failslab fail_page_alloc; do
+	d=/sys/kernel/debug/$a
+	[ -d "$d" ] || continue
+	echo 0 > "$d/probability"
+	echo 0 > "$d/verbose"
+	[ -f "$d/min-order" ] && echo 0 > "$d/min-order"
+done
+
+insmod /lib/e2e-modules/zspp.ko && echo "KUNIT-GUEST insmod zspp ok"
+insmod /lib/e2e-modules/zspp_kunit.ko
+echo "KUNIT-GUEST insmod zspp_kunit rc=$?"
+rmmod zspp_kunit
+rmmod zspp
+echo "KUNIT-GUEST rmmod zspp rc=$?"
+ls /sys/kernel/debug/zspp 2>/dev/null | sed 's/^/KUNIT-GUEST leftover debugfs: /'
+echo "KUNIT-GUEST done"
+reboot -f

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# kunit.sh: build the KASAN + lockdep debug kernel (cached), build zspp.ko and
+# zspp_kunit.ko against it, boot it in QEMU (2 vCPUs, TCG), parse the KTAP
+# output with the kernel's own kunit.py, and scan the log for splats.
+# Prints PASS:/FAIL: per test case and per log check; exits non-zero on any FAIL.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Suites that must appear (a missing suite is a failure).
+SUITES=(zspp_size_classes zspp_data zspp_handles zspp_errors zspp_compaction zspp_concurrency)
+
+eval "$("$ZSPP_SCRIPTS/build-debug-kernel.sh" | grep -E '^(KDIR|BZIMAGE)=')"
+[ -n "${KDIR:-}" ] && [ -f "${BZIMAGE:-}" ] || die "debug kernel build did not report KDIR/BZIMAGE"
+
+work=$(cache_dir kunit-run)
+bd="$work/src"
+rm -rf "$bd" && mkdir -p "$bd"
+# A private copy: building in the repo would mix objects of two kernels.
+(cd "$ZSPP_ROOT" && tar cf - Kbuild VERSION include src kunit) | tar xf - -C "$bd"
+make -s -C "$KDIR" M="$bd" modules >&2
+make -s -C "$KDIR" M="$bd/kunit" KBUILD_EXTRA_SYMBOLS="$bd/Module.symvers" modules >&2
+
+initrd="$work/kunit.cpio.gz"
+"$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$initrd" -i "$ZSPP_ROOT/kunit/guest-init.sh" \
+	"$bd/zspp.ko" "$bd/kunit/zspp_kunit.ko" >&2
+log="$work/console.log"
+rc=0
+"$ZSPP_SCRIPTS/qemu-run.sh" --kernel "$BZIMAGE" --initrd "$initrd" --log "$log" \
+	--smp 2 --mem 2048M --timeout 1500 >&2 || rc=$?
+[ "$rc" -eq 0 ] || echo "FAIL: kunit guest exited cleanly (qemu rc=$rc)"
+
+fail=0
+parsed="$work/parsed.txt"
+python3 "$KDIR/tools/testing/kunit/kunit.py" parse <"$log" >"$parsed" 2>&1 || true
+# kunit.py prints "[PASSED] name" / "[FAILED] name" / "[CRASHED] name" / "[SKIPPED] name".
+sed -E 's/\x1b\[[0-9;]*m//g' "$parsed" | sed -nE 's/.*\[(PASSED|FAILED|CRASHED|SKIPPED)\] (.*)$/\1 \2/p' >"$work/results.txt"
+for s in "${SUITES[@]}"; do
+	if grep -q "^PASSED $s\$" "$work/results.txt"; then
+		echo "PASS: kunit suite $s"
+	else
+		echo "FAIL: kunit suite $s (missing or failed)"; fail=1
+	fi
+done
+while read -r status name; do
+	case " ${SUITES[*]} " in *" $name "*) continue ;; esac
+	case $status in
+	PASSED) echo "PASS: kunit $name" ;;
+	SKIPPED) echo "FAIL: kunit $name skipped (the debug kernel must support it)"; fail=1 ;;
+	*) echo "FAIL: kunit $name $status"; fail=1 ;;
+	esac
+done <"$work/results.txt"
+
+grep -q 'KUNIT-GUEST cpus_online=0-1' "$log" && echo "PASS: kunit guest saw 2 CPUs" ||
+	{ echo "FAIL: kunit guest saw 2 CPUs"; fail=1; }
+grep -q 'KUNIT-GUEST rmmod zspp rc=0' "$log" && echo "PASS: kunit rmmod zspp after the suites" ||
+	{ echo "FAIL: kunit rmmod zspp after the suites"; fail=1; }
+"$ZSPP_SCRIPTS/scan-log.sh" "$log" "kunit" || fail=1
+echo "kunit: console log $log, parsed $parsed"
+exit $fail

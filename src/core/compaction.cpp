@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+// Compaction (seeds 002 and 004): per class, take the emptiest zspage that
+// nobody has pinned, move each of its objects into the fullest zspage with
+// room, free it, drop the lock, repeat while a whole zspage's worth of slots
+// is free. The class lock is held for one source zspage at a time, never for
+// a whole class.
+#include "pool.h"
+
+namespace zspp {
+
+// Class lock held (or a racy snapshot). Whole zspages' worth of free slots.
+unsigned long Pool::freeable_pages(const SizeClass *cls)
+{
+	unsigned long allocated = cls->zspages * cls->objs;
+	unsigned long used = read_once(cls->obj_used);
+	return used >= allocated ? 0 : (allocated - used) / cls->objs * cls->pages;
+}
+
+unsigned long Pool::compactable_pages()
+{
+	unsigned long pages = 0;
+	for (u32 i = 0; i < kNumClassIndices; i++) {
+		if (classes_[i]->index == i)
+			pages += freeable_pages(classes_[i]);
+	}
+	return pages;
+}
+
+// Lock held. The emptiest zspage whose objects may move (not pinned).
+ZsPage *Pool::pick_source(SizeClass *cls)
+{
+	for (u32 g = kFullnessEmpty + 1; g < kFullnessFull; g++) {
+		for (ListNode *n = cls->fullness[g].next; n != &cls->fullness[g]; n = n->next) {
+			ZsPage *zs = ZsPage::from_node(n);
+			if (zs->mapped.load() == 0)
+				return zs;
+		}
+	}
+	return nullptr;
+}
+
+// Lock held. The fullest zspage other than @src with a free slot. (A pinned
+// destination is fine: only its free slots are written.)
+ZsPage *Pool::pick_destination(SizeClass *cls, ZsPage *src)
+{
+	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty; g--) {
+		for (ListNode *n = cls->fullness[g].next; n != &cls->fullness[g]; n = n->next) {
+			ZsPage *zs = ZsPage::from_node(n);
+			if (zs != src)
+				return zs;
+		}
+	}
+	return nullptr;
+}
+
+namespace {
+// Copy @len bytes between two slots, either or both of which may span pages.
+void copy_slot(ZsPage *from, u32 fidx, ZsPage *to, u32 tidx, usize len)
+{
+	usize fpos = usize(fidx) * from->slot_size, tpos = usize(tidx) * to->slot_size;
+	while (len) {
+		usize foff = fpos & (kPageSize - 1), toff = tpos & (kPageSize - 1);
+		usize chunk = min(len, min(kPageSize - foff, kPageSize - toff));
+		copy_bytes(static_cast<char *>(zspp_page_address(to->pages()[tpos >> kPageShift])) + toff,
+			   static_cast<char *>(zspp_page_address(from->pages()[fpos >> kPageShift])) + foff, chunk);
+		fpos += chunk;
+		tpos += chunk;
+		len -= chunk;
+	}
+}
+} // namespace
+
+// Lock held; @dst has a free slot. The handle word is rewritten under the
+// class lock, which every resolver of this class takes (or is excluded by
+// the source not being pinned).
+void Pool::move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst)
+{
+	u64 handle = src->slots()[sidx];
+	u32 size = src->sizes()[sidx];
+	u32 didx = dst->take_slot(handle, size);
+	copy_slot(src, sidx, dst, didx, size);
+	write_once(*reinterpret_cast<u64 *>(handle), Location(dst->pfn0, cls->index, didx).word());
+	src->release_slot(sidx);
+	regroup(cls, dst);
+}
+
+unsigned long Pool::compact_class(SizeClass *cls)
+{
+	unsigned long freed = 0;
+	while (!destroying_.load()) {
+		ZsPage *emptied = nullptr;
+		unsigned long moved = 0;
+		{
+			SpinGuard guard(cls->lock);
+			if (freeable_pages(cls) == 0)
+				break;
+			ZsPage *src = pick_source(cls);
+			if (!src)
+				break;
+			// A whole zspage of free slots exists elsewhere, so src
+			// (not itself empty) always fits into the others.
+			for (u32 s = 0; s < src->objs && src->inuse; s++) {
+				if (ZsPage::is_free_word(src->slots()[s]))
+					continue;
+				ZsPage *dst = pick_destination(cls, src);
+				if (!dst)
+					break;
+				move_object(cls, src, s, dst);
+				moved++;
+			}
+			if (src->inuse == 0) {
+				src->node.unlink();
+				cls->zspages_in[src->fullness]--;
+				cls->zspages--;
+				emptied = src;
+			} else {
+				regroup(cls, src);
+			}
+		}
+		objs_moved_.add(moved);
+		if (!emptied)
+			break;
+		free_zspage(cls, emptied);
+		freed += cls->pages;
+		zspp_cond_resched();
+	}
+	return freed;
+}
+
+unsigned long Pool::compact()
+{
+	if (!compacting_.try_exchange(0, 1))
+		return 0;
+	unsigned long freed = 0;
+	for (u32 i = kNumClassIndices; i-- > 0 && !destroying_.load();) {
+		if (classes_[i]->index == i)
+			freed += compact_class(classes_[i]);
+	}
+	if (freed) {
+		compactions_.add(1);
+		pages_compacted_.add(freed);
+	}
+	compacting_.store(0);
+	return freed;
+}
+
+} // namespace zspp
