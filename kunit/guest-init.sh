@@ -1,6 +1,10 @@
-#!/bin/sh
+#!/bin/busybox sh
 # /init of the KUnit guest (scripts/kunit.sh): run zspp's KUnit suites on the
 # debug kernel, print the log, unload, power off.
+PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export PATH
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null

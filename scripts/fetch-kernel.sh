@@ -21,6 +21,7 @@
 #   MODDIR=/var/cache/zspp/kernels/6.1.0-56-amd64/root/lib/modules/6.1.0-56-amd64
 #   KBUILD=/lib/modules/6.1.0-56-amd64/build      (empty with --no-headers and none installed)
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Only used when apt knows nothing at all (no package lists and no network).

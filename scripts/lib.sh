@@ -14,6 +14,7 @@ fi
 ZSPP_LIB_SOURCED=1
 
 ZSPP_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 ZSPP_ROOT="$(cd "$ZSPP_SCRIPTS/.." && pwd)"
 ZSPP_CACHE="${ZSPP_CACHE:-/var/cache/zspp}"
 

@@ -470,7 +470,7 @@ int Pool::class_stats(u32 index, struct zspp_class_stats *out)
 		return -ZSPP_EINVAL;
 	zero_bytes(out, sizeof(*out));
 	SizeClass *cls = classes_[index];
-	out->size = cls->size;
+	out->size = index_slot_size(index);
 	out->pages_per_zspage = cls->pages;
 	out->objs_per_zspage = cls->objs;
 	if (cls->index != index) {

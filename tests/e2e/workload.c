@@ -4,10 +4,15 @@
  * zswap and the zpool allocator under test) and verify every byte coming back.
  *
  * Build: gcc -static -O2 -o workload workload.c
- * Usage: workload [-s SEED] [-r REWRITE_PERCENT] [-q] [-o DUMP] [-C] PAGES
- *   -o DUMP  write the generation-1 content of every page to DUMP (for tuning)
- *   -C       self-test: corrupt three pages after the rewrite, so the checks and
- *            the reporting of bad pages can be exercised without a broken kernel
+ * Usage: workload [-s SEED] [-g ROUNDS] [-r PERCENT] [-q] [-o DUMP] [-C] PAGES
+ *   -s SEED     content seed (default 1)
+ *   -g ROUNDS   rewrite rounds after the first fill (default 2, at most 250)
+ *   -r PERCENT  share of the pages rewritten in each round (default 30)
+ *   -q          print one line per phase instead of progress every 25%
+ *   -o DUMP     write the generation-1 content of every page to DUMP (for tuning)
+ *   -C          self-test: corrupt three pages after the first rewrite, so the
+ *               checks and the reporting of bad pages can be exercised without a
+ *               broken kernel
  *
  * Every page's content is a pure function of (seed, page index, generation), so
  * it can be regenerated for checking instead of being kept in memory. The page
@@ -21,8 +26,10 @@
  * page that reads back wrong can be identified (older generation? another page?).
  *
  * Phases: fill (gen 1) -> verify sequential -> verify reverse -> verify random
- * order -> rewrite REWRITE_PERCENT% of the pages as gen 2 -> verify random order
- * -> verify sequential.
+ * order; then ROUNDS times: rewrite PERCENT% of the pages, in random order, as the
+ * next generation (half of them are first discarded with MADV_DONTNEED, which
+ * frees their swap entries and so their zswap objects, scattered over the pool)
+ * -> verify in random order; finally verify sequentially once more.
  *
  * Last line, machine-readable:
  *   WORKLOAD pages=N verified=V mismatches=M
@@ -358,7 +365,7 @@ static void check_page(uint64_t i, const char *pass)
 
 static void progress(const char *phase, uint64_t done, double t0)
 {
-	if (quiet)
+	if (quiet && done != npages)
 		return;
 	printf("workload: %-16s %3llu%% (%llu/%llu pages, %.1fs)\n", phase,
 	       (unsigned long long)(done * 100 / npages), (unsigned long long)done,
@@ -415,8 +422,8 @@ static void inject_corruption(void)
 	for (uint64_t i = 0; i + 1 < npages && !(done_old && done_zero && done_copy); i++) {
 		enum kind k = page_kind((uint32_t)i);
 
-		if (!done_old && page_gen[i] == 2 && k != K_ZERO) {
-			gen_page(page_at(i), (uint32_t)i, 1);
+		if (!done_old && page_gen[i] >= 2 && k != K_ZERO) {
+			gen_page(page_at(i), (uint32_t)i, page_gen[i] - 1);
 			done_old = 1;
 		} else if (!done_zero && k != K_ZERO) {
 			memset(page_at(i), 0, page_size);
@@ -431,21 +438,26 @@ static void inject_corruption(void)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-s SEED] [-r REWRITE_PERCENT] [-q] [-o DUMP] [-C] PAGES\n", argv0);
+	fprintf(stderr, "usage: %s [-s SEED] [-g ROUNDS] [-r PERCENT] [-q] [-o DUMP] [-C] PAGES\n", argv0);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	unsigned int rewrite_pct = 30;
-	uint64_t kinds[K_NR] = { 0 }, rewritten = 0, verified = 0;
+	unsigned int rewrite_pct = 30, rounds = 2;
+	uint64_t kinds[K_NR] = { 0 }, verified = 0;
 	uint32_t *order;
 	double t_start = now();
 	const char *dump = NULL;
 	int opt, corrupt = 0;
 
-	while ((opt = getopt(argc, argv, "s:r:qo:Ch")) != -1) {
+	while ((opt = getopt(argc, argv, "s:g:r:qo:Ch")) != -1) {
 		switch (opt) {
+		case 'g':
+			rounds = (unsigned int)strtoul(optarg, NULL, 0);
+			if (rounds > 250)
+				usage(argv[0]);
+			break;
 		case 'o':
 			dump = optarg;
 			break;
@@ -516,31 +528,40 @@ int main(int argc, char **argv)
 	shuffle(order, 1);
 	run_pass("verify-random", order, 0);
 
-	/* Rewrite a pseudo-random subset as generation 2, in random order. */
-	shuffle(order, 2);
-	for (uint64_t i = 0; i < npages; i++) {
-		if (mix3(seed, i, 0xbeef) % 100 < rewrite_pct) {
-			page_gen[i] = 2;
-			rewritten++;
-		}
-	}
-	{
+	for (unsigned int r = 0; r < rounds; r++) {
+		uint8_t gen = (uint8_t)(r + 2);
+		uint64_t rewritten = 0, discarded = 0;
 		double t0 = now();
+		char name[32];
 
+		shuffle(order, 10 + r);
 		for (uint64_t n = 0; n < npages; n++) {
 			uint32_t i = order[n];
+			uint64_t h = mix3(seed, i, 0xbeef + r);
 
-			if (page_gen[i] == 2)
-				gen_page(page_at(i), i, 2);
+			if (h % 100 >= rewrite_pct)
+				continue;
+			if ((h >> 32) & 1) {
+				if (madvise(page_at(i), page_size, MADV_DONTNEED)) {
+					fprintf(stderr, "workload: madvise(DONTNEED): %s\n", strerror(errno));
+					return 2;
+				}
+				discarded++;
+			}
+			page_gen[i] = gen;
+			gen_page(page_at(i), i, gen);
+			rewritten++;
 		}
-		printf("workload: rewrote %llu pages as gen 2 (%.1fs)\n",
-		       (unsigned long long)rewritten, now() - t0);
+		printf("workload: rewrote %llu pages as gen %u (%llu discarded first) in %.1fs\n",
+		       (unsigned long long)rewritten, gen, (unsigned long long)discarded, now() - t0);
+		fflush(stdout);
+		if (corrupt && r == 0)
+			inject_corruption();
+		snprintf(name, sizeof(name), "verify%u-random", gen);
+		shuffle(order, 20 + r);
+		run_pass(name, order, 0);
 	}
-	if (corrupt)
-		inject_corruption();
-	shuffle(order, 3);
-	run_pass("verify2-random", order, 0);
-	run_pass("verify2-seq", NULL, 0);
+	run_pass("verify-final-seq", NULL, 0);
 
 	for (uint64_t i = 0; i < npages; i++)
 		verified += !page_bad[i];

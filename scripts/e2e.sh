@@ -1,0 +1,355 @@
+#!/usr/bin/env bash
+# e2e.sh [options]: end-to-end test of a zpool allocator through zswap in QEMU.
+#
+# Builds the workload, fetches the kernel, builds an initramfs, boots it under
+# TCG, and checks the console log (see Documentation/testing-e2e.md). Prints
+# "PASS: name" / "FAIL: name (why)" per assertion and exits non-zero on any FAIL.
+#
+#   --zpool NAME          zspp (default), zsmalloc, zbud or z3fold
+#   --module PATH         the zspp module (default: <repo>/zspp.ko; zspp only)
+#   --kernel NAME         kernel for scripts/fetch-kernel.sh (default stock-6.1)
+#   --kernel-image PATH   use this kernel image instead   (env ZSPP_KERNEL_IMAGE)
+#   --modules-dir DIR     and take its modules from here  (env ZSPP_MODULES_DIR);
+#                         without it, every driver must be built in
+#   --mem SIZE            memory.max of the workload's cgroup (default 48M)
+#   --pages N             workload pages (default: 3 x --mem)
+#   --zswap-max SIZE      memory.zswap.max of the cgroup (default: 3/4 of --mem, so
+#                         the zswap pool charged to the cgroup cannot OOM it)
+#   --rounds N            workload rewrite rounds (default 2)
+#   --seed N              workload seed (default 1)
+#   --workload-args ARGS  extra workload arguments (e.g. -C: corrupt pages on
+#                         purpose, to see the harness fail)
+#   --max-pool-percent N  zswap max_pool_percent (default 20, the kernel's)
+#   --compressor NAME     zswap compressor (default lzo)
+#   --vm-mem SIZE         guest RAM (default 1024M)
+#   --smp N               guest CPUs (default 2)
+#   --timeout SECS        bound on the QEMU run (default 480)
+#   --workdir DIR         logs and images (default $ZSPP_CACHE/e2e/ZPOOL)
+#   --append ARGS         extra kernel command line
+#   --echo                copy the guest console to stderr while it runs
+#   --check-only LOG      only run the assertions on an existing console log
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+
+zpool=zspp module="" kernel=stock-6.1
+kimage=${ZSPP_KERNEL_IMAGE:-} kmoddir=${ZSPP_MODULES_DIR:-}
+mem=48M pages="" zswap_max="" rounds=2 seed=1 wargs="" mpp=20 compressor=lzo
+vm_mem=1024M smp=2 tmo=480 workdir="" append="" echo_arg=() check_only=""
+while (($#)); do
+	case $1 in
+	--zpool) zpool=$2; shift ;;
+	--module) module=$2; shift ;;
+	--kernel) kernel=$2; shift ;;
+	--kernel-image) kimage=$2; shift ;;
+	--modules-dir) kmoddir=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--pages) pages=$2; shift ;;
+	--zswap-max) zswap_max=$2; shift ;;
+	--rounds) rounds=$2; shift ;;
+	--seed) seed=$2; shift ;;
+	--workload-args) wargs=$2; shift ;;
+	--max-pool-percent) mpp=$2; shift ;;
+	--compressor) compressor=$2; shift ;;
+	--vm-mem) vm_mem=$2; shift ;;
+	--smp) smp=$2; shift ;;
+	--timeout) tmo=$2; shift ;;
+	--workdir) workdir=$2; shift ;;
+	--append) append=$2; shift ;;
+	--echo) echo_arg=(--echo) ;;
+	--check-only) check_only=$2; shift ;;
+	-h | --help) usage 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+	shift
+done
+
+# to_bytes SIZE: 48M -> 50331648 (K, M, G suffixes, as the cgroup files take them).
+to_bytes() {
+	local v=$1
+	case $v in
+	*[kK]) echo $((${v%?} * 1024)) ;;
+	*[mM]) echo $((${v%?} * 1024 * 1024)) ;;
+	*[gG]) echo $((${v%?} * 1024 * 1024 * 1024)) ;;
+	*[!0-9]* | "") die "bad size '$v' (want a number with an optional K/M/G suffix)" ;;
+	*) echo "$v" ;;
+	esac
+}
+
+case $zpool in
+zspp | zsmalloc | zbud | z3fold) ;;
+*) die "unknown --zpool '$zpool' (zspp, zsmalloc, zbud or z3fold)" ;;
+esac
+mem_bytes=$(to_bytes "$mem")
+((mem_bytes >= 8 * 1024 * 1024)) || die "--mem $mem is too small (at least 8M)"
+[[ -n $pages ]] || pages=$((3 * mem_bytes / 4096))
+[[ $pages =~ ^[0-9]+$ ]] || die "--pages wants a number, got '$pages'"
+[[ -n $zswap_max ]] || zswap_max=$((mem_bytes * 3 / 4))
+[[ -n $workdir ]] || workdir="$ZSPP_CACHE/e2e/$zpool"
+
+# ---------------------------------------------------------------- assertions
+npass=0 nfail=0
+pass() {
+	echo "PASS: $1"
+	npass=$((npass + 1))
+}
+fail() {
+	echo "FAIL: $1 ($2)"
+	nfail=$((nfail + 1))
+}
+
+# g ARGS: grep that is not an error when nothing matches (set -e, pipefail).
+g() { grep "$@" || [[ $? == 1 ]]; }
+
+# field LINE KEY: value of KEY=value in LINE.
+field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
+
+# Patterns that fail a run wherever they appear in the kernel log.
+BAD_KERNEL_RE='WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|scheduling while atomic|Call Trace|Kernel panic|blocked for more than|kmemleak: [1-9]|list_(add|del) corruption'
+ZSPP_ERR_RE='zspp:.*([Ee]rror|ERROR|[Ff]ail|FAIL|[Ll]eak|LEAK|[Bb]ad|BAD)'
+EXPECTED_RE='module verification failed: signature and/or required key missing - tainting kernel'
+
+# summarize LOG: facts for the reader, not assertions.
+summarize() {
+	local log=$1 peak pool_peak ratio vm
+	peak=$(g '^ZSWAP t=' "$log" | sed -n 's/.* stored_pages=\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
+	vm=$(g '^VMSTAT ' "$log" | tail -n 1)
+	pool_peak=$(g '^ZSWAP t=' "$log" | sed -n 's/.* pool_total_size=\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
+	ratio=$(g '^ZSWAP t=' "$log" | awk '{
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		s = v["stored_pages"] - v["same_filled_pages"]
+		if (s > best) { best = s; sz = v["pool_total_size"] } }
+		END { if (sz > 0) printf "%.2f", best * 4096 / sz; else print "n/a" }')
+	log "summary: zpool=$zpool peak stored_pages=${peak:-0} peak pool_total_size=${pool_peak:-0}" \
+		"(pages/pool at peak: ${ratio}x) ${vm:-no VMSTAT}"
+}
+
+check_log() {
+	local raw=$1 log qrc=${2:-0}
+	log="$workdir/console.clean.log"
+	[[ -f $raw ]] || die "console log $raw not found"
+	mkdir -p "$workdir"
+	tr -d '\r' <"$raw" >"$log"
+	summarize "$log"
+
+	# The guest reached its end (ran the whole script, dumped dmesg).
+	if grep -q '^E2E-END$' "$log"; then
+		local errs
+		errs=$(g '^E2E-ERROR' "$log" | sed 's/^E2E-ERROR //' | paste -sd ';' -)
+		if [[ -z $errs ]]; then
+			pass "guest-completed"
+		else
+			fail "guest-completed" "guest script errors: $errs"
+		fi
+	elif ((qrc == 124)); then
+		fail "guest-completed" "QEMU timed out; last line: $(tail -n 1 "$log" | cut -c1-120)"
+	else
+		fail "guest-completed" "no E2E-END (qemu rc=$qrc, panic?); last line: $(tail -n 1 "$log" | cut -c1-120)"
+	fi
+
+	# zswap really used the requested allocator.
+	local params
+	params=$(g '^ZSWAP-PARAMS ' "$log" | tail -n 1)
+	if [[ $(field "$params" zpool) == "$zpool" && $(field "$params" enabled) == Y ]]; then
+		pass "zswap-uses-$zpool"
+	else
+		fail "zswap-uses-$zpool" "zswap parameters: ${params:-never printed}"
+	fi
+
+	# The workload verified every page.
+	local wl wp wv wm want
+	wl=$(g '^WORKLOAD pages=' "$log" | tail -n 1)
+	wp=$(field "$wl" pages) wv=$(field "$wl" verified) wm=$(field "$wl" mismatches)
+	want=$(g -o '^E2E config .* pages=[0-9]*' "$log" | sed 's/.* pages=//' | sed -n 1p)
+	if [[ -z $wl ]]; then
+		local why
+		why=$(g -m1 -E 'Out of memory|oom-kill|WORKLOAD-EXIT' "$log")
+		fail "workload-verified" "no WORKLOAD line (${why:-see the log})"
+	elif [[ $wm == 0 && $wv == "$wp" && $wp == "${want:-$wp}" ]]; then
+		pass "workload-verified"
+	else
+		fail "workload-verified" "$wl (expected pages=${want:-?})$(g -m3 '^MISMATCH' "$log" | sed 's/^/; /' | tr -d '\n')"
+	fi
+
+	# zswap stored pages while the workload ran.
+	local peak
+	peak=$(g '^ZSWAP t=' "$log" | sed -n 's/.* stored_pages=\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
+	if [[ ${peak:-0} -gt 0 ]]; then
+		pass "zswap-stored-pages"
+	else
+		fail "zswap-stored-pages" "stored_pages never above 0 during the run"
+	fi
+
+	# The cgroup limit forced at least 2x memory.max out to swap.
+	local vm out limit_pages
+	vm=$(g '^VMSTAT ' "$log" | tail -n 1)
+	out=$(($(field "$vm" pswpout) + 0 + $(field "$vm" zswpout) + 0))
+	limit_pages=$(g -o '^E2E cgroup memory.max=[0-9]*' "$log" | sed 's/.*=//' | sed -n 1p)
+	limit_pages=$((${limit_pages:-0} / 4096))
+	if ((limit_pages > 0 && out >= 2 * limit_pages)); then
+		pass "swapped-over-2x-limit"
+	else
+		fail "swapped-over-2x-limit" "pswpout+zswpout=$out pages, limit=$limit_pages pages"
+	fi
+
+	# Every swap entry gone from zswap once the workload's memory was freed.
+	local after
+	after=$(g '^ZSWAP-AFTER ' "$log" | tail -n 1)
+	if [[ -n $after && $(field "$after" stored_pages) == 0 && $(field "$after" pool_total_size) == 0 ]]; then
+		pass "zswap-drained"
+	else
+		fail "zswap-drained" "${after:-no ZSWAP-AFTER line}"
+	fi
+
+	if [[ $zpool == zspp ]]; then
+		local objs
+		objs=$(g '^ZSPP [^ ]* ' "$log" | sed -n 's/.* objects=\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
+		if [[ ${objs:-0} -gt 0 ]]; then
+			pass "zspp-objects-during-run"
+		else
+			fail "zspp-objects-during-run" "no ZSPP summary with objects > 0 during the run"
+		fi
+
+		# A summary counter of handles the allocator refused as invalid, if it has one.
+		local badh
+		badh=$(g -E '^ZSPP(-[A-Z]+)? [^ ]* ' "$log" | sed -n 's/.* bad_handles=\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
+		if [[ -n $badh ]]; then
+			if [[ $badh == 0 ]]; then
+				pass "zspp-no-bad-handles"
+			else
+				fail "zspp-no-bad-handles" "summary showed bad_handles=$badh"
+			fi
+		fi
+
+		local zafter nz
+		zafter=$(g '^ZSPP-AFTER ' "$log")
+		nz=$(g -c '^ZSPP-AFTER .* pages=0\( \|$\)' <<<"$zafter")
+		if [[ -n $zafter && $nz == "$(g -c . <<<"$zafter")" ]]; then
+			pass "zspp-pool-drained"
+		else
+			fail "zspp-pool-drained" "${zafter:-no ZSPP-AFTER summary after the workload}"
+		fi
+	fi
+
+	# The module under test unloads cleanly.
+	local rm hint=""
+	# Stock 6.1 zswap leaks a pool reference whenever it hits max_pool_percent while
+	# its shrink work is already queued (fixed upstream by "mm: zswap: fix pool
+	# refcount bug around shrink_worker()"), so that pool is never destroyed.
+	if [[ $(field "$after" pool_limit_hit) =~ ^[1-9] ]]; then
+		hint="; zswap hit max_pool_percent ($(field "$after" pool_limit_hit) times): stock 6.1 zswap then leaks pool references, any allocator stays in use"
+	fi
+	while read -r rm; do
+		[[ -n $rm ]] || continue
+		if [[ $(field "$rm" rc) == 0 ]]; then
+			pass "rmmod-$(awk '{print $2}' <<<"$rm")"
+		else
+			fail "rmmod-$(awk '{print $2}' <<<"$rm")" "$rm$hint"
+		fi
+	done < <(g '^RMMOD ' "$log")
+	if [[ $zpool == zspp ]] && ! grep -q '^RMMOD zspp ' "$log"; then
+		fail "rmmod-zspp" "no RMMOD zspp line"
+	fi
+
+	if [[ $zpool == zspp ]]; then
+		local sw rmd
+		sw=$(g '^ZSPP-DEBUGFS after-switch' "$log")
+		rmd=$(g '^ZSPP-DEBUGFS after-rmmod' "$log")
+		if [[ -n $sw && $(field "$sw" pools) != 0 ]]; then
+			fail "zspp-debugfs-gone" "$sw$hint"
+		elif [[ $(field "$rmd" exists) != 0 ]]; then
+			fail "zspp-debugfs-gone" "${rmd:-no ZSPP-DEBUGFS after-rmmod line}"
+		else
+			pass "zspp-debugfs-gone"
+		fi
+	fi
+
+	# A clean kernel log: the dmesg dump if the guest got that far, else the console.
+	local klog="$workdir/dmesg.log" bad
+	if grep -q '^DMESG-END$' "$log"; then
+		sed -n '/^DMESG-BEGIN$/,/^DMESG-END$/p' "$log" >"$klog"
+	else
+		cp "$log" "$klog"
+	fi
+	bad=$(g -v -E "$EXPECTED_RE" "$klog" | g -E "$BAD_KERNEL_RE|$ZSPP_ERR_RE|^<[0-3]>.*zspp:" | sed -n 1,3p | cut -c1-160 | paste -sd '|' -)
+	if [[ -z $bad ]]; then
+		pass "dmesg-clean"
+	else
+		fail "dmesg-clean" "$bad"
+	fi
+
+}
+
+# The closing line names assertions so that scripts/check.sh, which adds up the
+# PASS:/FAIL: lines, does not count them a second time.
+finish() {
+	echo "e2e $zpool: $npass assertions passed, $nfail failed"
+	((nfail == 0))
+}
+
+if [[ -n $check_only ]]; then
+	check_log "$check_only" 0
+	finish
+	exit
+fi
+
+# ---------------------------------------------------------------- build + run
+start=$(now_s)
+mkdir -p "$workdir"
+need_cmd gcc gcc
+
+insmod=""
+extra=()
+case $zpool in
+zspp)
+	[[ -n $module ]] || module="$ZSPP_ROOT/zspp.ko"
+	[[ -f $module ]] || die "zspp module $module not found: build it with 'make' at the repo top, or pass --module"
+	extra+=("$module")
+	insmod=$(basename "${module%.ko}")
+	;;
+zsmalloc | z3fold)
+	[[ -z $module ]] || extra+=("$module")
+	insmod=$zpool
+	;;
+zbud) [[ -z $module ]] || die "--module makes no sense with --zpool zbud (built in)" ;;
+esac
+
+log "building the workload"
+gcc -static -O2 -Wall -o "$workdir/workload" "$ZSPP_ROOT/tests/e2e/workload.c"
+
+if [[ -n $kimage ]]; then
+	[[ -f $kimage ]] || die "--kernel-image $kimage not found"
+	[[ -z $kmoddir || -d $kmoddir ]] || die "--modules-dir $kmoddir not found"
+	vmlinuz=$kimage
+	moddir=$kmoddir
+else
+	eval "$("$ZSPP_SCRIPTS/fetch-kernel.sh" "$kernel")"
+	vmlinuz=$VMLINUZ
+	moddir=$MODDIR
+fi
+
+cat >"$workdir/e2e.conf" <<EOF
+E2E_ZPOOL=$zpool
+E2E_INSMOD="$insmod"
+E2E_COMPRESSOR=$compressor
+E2E_MAX_POOL_PERCENT=$mpp
+E2E_PAGES=$pages
+E2E_MEM_MAX=$mem_bytes
+E2E_ZSWAP_MAX=$zswap_max
+E2E_SEED=$seed
+E2E_WORKLOAD_ARGS="-g $rounds${wargs:+ $wargs}"
+EOF
+
+initrd=$("$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$workdir/initramfs.cpio.gz" ${moddir:+-m "$moddir"} \
+	-w "$workdir/workload" -c "$workdir/e2e.conf" "${extra[@]}")
+
+log "zpool=$zpool pages=$pages ($((pages * 4096 >> 20)) MiB) cgroup memory.max=$mem zswap.max=$zswap_max"
+qrc=0
+"$ZSPP_SCRIPTS/qemu-run.sh" -k "$vmlinuz" -r "$initrd" -w "$workdir" -l "$workdir/console.log" \
+	-m "$vm_mem" -s "$smp" -d 1G -d 16M -t "$tmo" -a "loglevel=4 ${append}" "${echo_arg[@]}" || qrc=$?
+
+check_log "$workdir/console.log" "$qrc"
+log "total $(($(now_s) - start))s; console log: $workdir/console.log"
+finish

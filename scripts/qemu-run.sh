@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# qemu-run.sh --kernel IMAGE --initrd FILE [options]
+#
+# Boot a kernel + initramfs in QEMU (always TCG: KVM hangs on these machines),
+# serial console to a log file, bounded by a timeout. The guest ends the run with
+# 'reboot -f' (QEMU runs with -no-reboot, so that exits; so does a panic, thanks
+# to panic=-1).
+#
+#   -k, --kernel IMAGE    bzImage / vmlinuz
+#   -r, --initrd FILE     initramfs
+#   -w, --workdir DIR     where disk images and the log go (default: a new temp dir)
+#   -l, --log FILE        console log (default: WORKDIR/console.log)
+#   -m, --mem SIZE        guest RAM (default 1024M)
+#   -s, --smp N           guest CPUs (default 2)
+#   -d, --disk SIZE       add a raw virtio-blk disk of SIZE made with truncate
+#                         (repeatable; vda, vdb, ... in order; default: none)
+#   -a, --append ARGS     extra kernel command line
+#   -t, --timeout SECS    kill QEMU after SECS (default 600); exit status 124 then
+#   -e, --echo            also copy the console to stderr while it runs
+#       --keep-disks      keep the disk images (default: removed after the run)
+#
+# Exit status: QEMU's (0 after the guest's reboot -f), 124 on timeout.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+
+kernel="" initrd="" workdir="" logf="" mem=1024M smp=2 append="" tmo=600 echo=0 keep=0
+disks=()
+while (($#)); do
+	case $1 in
+	-k | --kernel) kernel=$2; shift ;;
+	-r | --initrd) initrd=$2; shift ;;
+	-w | --workdir) workdir=$2; shift ;;
+	-l | --log) logf=$2; shift ;;
+	-m | --mem) mem=$2; shift ;;
+	-s | --smp) smp=$2; shift ;;
+	-d | --disk) disks+=("$2"); shift ;;
+	-a | --append) append=$2; shift ;;
+	-t | --timeout) tmo=$2; shift ;;
+	-e | --echo) echo=1 ;;
+	--keep-disks) keep=1 ;;
+	-h | --help) usage 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+	shift
+done
+
+QEMU=${QEMU:-qemu-system-x86_64}
+need_cmd "$QEMU" qemu-system-x86
+need_cmd timeout coreutils
+[[ -n $kernel && -f $kernel ]] || die "kernel image '${kernel}' not found (--kernel)"
+[[ -n $initrd && -f $initrd ]] || die "initramfs '${initrd}' not found (--initrd)"
+[[ $tmo =~ ^[0-9]+$ ]] || die "--timeout wants seconds, got '$tmo'"
+tmp_workdir=0
+if [[ -z $workdir ]]; then
+	workdir=$(mktemp -d "${TMPDIR:-/tmp}/zspp-qemu.XXXXXX")
+	# Removed at exit when only the disks and QEMU's own output are in it.
+	[[ -n $logf ]] && tmp_workdir=1
+fi
+mkdir -p "$workdir"
+[[ -n $logf ]] || logf="$workdir/console.log"
+: >"$logf"
+
+drive_args=()
+disk_files=()
+i=0
+for size in "${disks[@]}"; do
+	f="$workdir/disk$i.img"
+	rm -f "$f"
+	truncate -s "$size" "$f" || die "cannot create disk image $f of size $size"
+	disk_files+=("$f")
+	drive_args+=(-drive "file=$f,format=raw,if=virtio,cache=unsafe")
+	i=$((i + 1))
+done
+
+cleanup() {
+	if [[ -n ${tail_pid:-} ]]; then
+		kill "$tail_pid" 2>/dev/null || true
+		wait "$tail_pid" 2>/dev/null || true
+	fi
+	if ((!keep)) && ((${#disk_files[@]})); then
+		rm -f "${disk_files[@]}"
+	fi
+	if ((tmp_workdir && !keep)); then
+		rm -rf "$workdir"
+	fi
+}
+trap cleanup EXIT
+
+# mitigations=off: nothing to protect in a throw-away guest, and TCG is slow enough.
+cmdline="console=ttyS0 panic=-1 mitigations=off${append:+ $append}"
+
+if ((echo)); then
+	tail -n +1 -F "$logf" 2>/dev/null >&2 &
+	tail_pid=$!
+fi
+
+log "booting $(basename "$kernel") (TCG, ${smp} CPUs, $mem, timeout ${tmo}s); console: $logf"
+start=$(now_s)
+rc=0
+# -nographic with the serial port sent to a file and no monitor: QEMU does not
+# touch the terminal, and stdin is not read.
+timeout --kill-after=10 "$tmo" "$QEMU" \
+	-accel tcg -smp "$smp" -m "$mem" \
+	-nographic -no-reboot -nic none \
+	-serial "file:$logf" -monitor none \
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
+	"${drive_args[@]}" </dev/null >"$workdir/qemu.out" 2>&1 || rc=$?
+elapsed=$(($(now_s) - start))
+
+if ((rc == 124 || rc == 137)); then
+	log "QEMU killed after ${tmo}s timeout (guest hung?); console: $logf"
+	rc=124
+elif ((rc != 0)); then
+	log "QEMU exited with status $rc after ${elapsed}s:"
+	sed 's/^/  qemu: /' "$workdir/qemu.out" >&2
+else
+	log "guest finished in ${elapsed}s"
+fi
+exit "$rc"

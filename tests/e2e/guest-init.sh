@@ -1,0 +1,302 @@
+#!/bin/busybox sh
+# /init of the zspp end-to-end initramfs (installed by scripts/mkinitramfs.sh).
+#
+# Reads its settings from /etc/zspp-e2e.conf (written by scripts/e2e.sh), runs the
+# workload through zswap on the requested zpool inside a memory cgroup, samples
+# zswap and zspp statistics to the console, tears everything down in the order
+# that proves the allocator lets go (drain, switch zpool away, swapoff, rmmod),
+# dumps dmesg and reboots (QEMU runs with -no-reboot, so that ends the run).
+#
+# Every line meant for scripts/e2e.sh starts with an upper-case tag:
+#   E2E ...            progress and errors of this script (E2E-ERROR on failure)
+#   ZSWAP-PARAMS ...   zswap parameters after configuration
+#   ZSWAP t=.. k=v..   one sample of /sys/kernel/debug/zswap/*  (ZSWAP-AFTER once drained)
+#   MEMCG t=.. k=v..   one sample of the workload cgroup
+#   ZSPP <pool> k=v..  one sample of /sys/kernel/debug/zspp/<pool>/summary (ZSPP-AFTER ...)
+#   ZSPPFILE <pool>/<file>: <line>   the other zspp debugfs files, every few samples
+#   WORKLOAD ...       the workload's own result line; WORKLOAD-EXIT rc=N
+#   VMSTAT k=v..       swap counters from /proc/vmstat after the workload
+#   ZSPP-DEBUGFS ...   what is left in /sys/kernel/debug/zspp after switch and rmmod
+#   INSMOD/RMMOD/SWAPOFF <what> rc=N
+#   DMESG-BEGIN / DMESG-END, then E2E-END
+
+PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export PATH
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+
+MODDIR=/lib/e2e-modules
+CONF=/etc/zspp-e2e.conf
+ZSWAP_PARAMS=/sys/module/zswap/parameters
+ZSWAP_DBG=/sys/kernel/debug/zswap
+ZSPP_DBG=/sys/kernel/debug/zspp
+CG=/sys/fs/cgroup/e2e
+ERRORS=0
+
+# Defaults; /etc/zspp-e2e.conf overrides them.
+E2E_ZPOOL=zbud              # zpool zswap must use: zspp, zsmalloc, zbud, z3fold
+E2E_INSMOD=""               # modules (names of .ko in $MODDIR) to load before selecting it
+E2E_COMPRESSOR=lzo
+E2E_MAX_POOL_PERCENT=20
+E2E_PAGES=36864             # workload size in pages
+E2E_MEM_MAX=48M             # memory.max of the workload cgroup
+E2E_ZSWAP_MAX=24M           # memory.zswap.max of the workload cgroup ("max" = no limit)
+E2E_SEED=1
+E2E_WORKLOAD_ARGS=""
+E2E_SAMPLE_INTERVAL=1       # seconds between samples
+E2E_FILES_EVERY=5           # dump non-summary zspp files every N samples
+E2E_DRAIN_TIMEOUT=15        # seconds to wait for pools to drain / disappear
+E2E_SWAP_DEV=/dev/vda
+E2E_FLUSH_DEV=/dev/vdb      # small second swap area: swapon+swapoff drains the swap slot caches
+# shellcheck disable=SC1090 # written by scripts/e2e.sh
+[ -f "$CONF" ] && . "$CONF"
+
+say() { echo "E2E $*"; }
+err() {
+	echo "E2E-ERROR $*"
+	ERRORS=$((ERRORS + 1))
+}
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+finish() {
+	echo "E2E errors=$ERRORS"
+	echo "DMESG-BEGIN"
+	dmesg -r
+	echo "DMESG-END"
+	echo "E2E-END"
+	sync
+	reboot -f
+	sleep 5
+	echo o >/proc/sysrq-trigger
+}
+
+mount_all() {
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev 2>/dev/null
+	mkdir -p /dev/pts
+	mount -t tmpfs tmpfs /tmp
+	mount -t debugfs debugfs /sys/kernel/debug || err "cannot mount debugfs"
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup || err "cannot mount cgroup2"
+}
+
+# insmod_one NAME: load $MODDIR/NAME.ko if it is there (absent = built in).
+insmod_one() {
+	if [ ! -f "$MODDIR/$1.ko" ]; then
+		say "no $1.ko in the initramfs (built in?)"
+		return 0
+	fi
+	insmod "$MODDIR/$1.ko"
+	rc=$?
+	echo "INSMOD $1 rc=$rc"
+	[ $rc -eq 0 ] || err "insmod $1 failed"
+	return $rc
+}
+
+wait_for() { # wait_for PATH SECONDS
+	n=0
+	while [ ! -e "$1" ] && [ $n -lt $(($2 * 10)) ]; do
+		usleep 100000
+		n=$((n + 1))
+	done
+	[ -e "$1" ]
+}
+
+setup_disks() {
+	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+		insmod_one $m || return 1
+	done
+	wait_for "$E2E_SWAP_DEV" 10 || { err "$E2E_SWAP_DEV did not appear"; return 1; }
+	mkswap "$E2E_SWAP_DEV" >/dev/null || { err "mkswap $E2E_SWAP_DEV failed"; return 1; }
+	swapon "$E2E_SWAP_DEV" || { err "swapon $E2E_SWAP_DEV failed"; return 1; }
+	if wait_for "$E2E_FLUSH_DEV" 2; then
+		mkswap "$E2E_FLUSH_DEV" >/dev/null || E2E_FLUSH_DEV=""
+	else
+		say "no $E2E_FLUSH_DEV: swap slot caches will not be flushed"
+		E2E_FLUSH_DEV=""
+	fi
+	say "swap: $(grep -v '^Filename' /proc/swaps | tr -s ' ' | tr '\n' ';')"
+}
+
+setup_zswap() {
+	for m in $E2E_INSMOD; do
+		insmod_one "$m" || return 1
+	done
+	echo "$E2E_COMPRESSOR" >$ZSWAP_PARAMS/compressor || err "cannot set compressor $E2E_COMPRESSOR"
+	echo "$E2E_ZPOOL" >$ZSWAP_PARAMS/zpool || err "cannot set zpool $E2E_ZPOOL"
+	echo "$E2E_MAX_POOL_PERCENT" >$ZSWAP_PARAMS/max_pool_percent || err "cannot set max_pool_percent"
+	echo Y >$ZSWAP_PARAMS/enabled || err "cannot enable zswap"
+	line="ZSWAP-PARAMS"
+	for p in enabled zpool compressor max_pool_percent accept_threshold_percent same_filled_pages_enabled; do
+		[ -f $ZSWAP_PARAMS/$p ] && line="$line $p=$(cat $ZSWAP_PARAMS/$p)"
+	done
+	echo "$line"
+	[ "$(cat $ZSWAP_PARAMS/zpool)" = "$E2E_ZPOOL" ] || { err "zswap zpool is not $E2E_ZPOOL"; return 1; }
+	[ "$(cat $ZSWAP_PARAMS/enabled)" = Y ] || { err "zswap is not enabled"; return 1; }
+}
+
+setup_cgroup() {
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control || { err "cannot enable the memory controller"; return 1; }
+	mkdir -p $CG
+	echo "$E2E_MEM_MAX" >$CG/memory.max || { err "cannot set memory.max=$E2E_MEM_MAX"; return 1; }
+	if [ -f $CG/memory.zswap.max ]; then
+		echo "$E2E_ZSWAP_MAX" >$CG/memory.zswap.max || err "cannot set memory.zswap.max=$E2E_ZSWAP_MAX"
+	fi
+	say "cgroup memory.max=$(cat $CG/memory.max) memory.zswap.max=$(cat $CG/memory.zswap.max 2>/dev/null || echo n/a) memory.swap.max=$(cat $CG/memory.swap.max)"
+}
+
+# kv_dir DIR: "name=value" for every single-line file in DIR.
+kv_dir() {
+	out=""
+	for f in "$1"/*; do
+		[ -f "$f" ] || continue
+		out="$out ${f##*/}=$(head -n 1 "$f" 2>/dev/null)"
+	done
+	echo "$out"
+}
+
+# kv_file FILE: "key value" lines -> " key=value ..."
+kv_file() {
+	awk '{ printf " %s=%s", $1, $2 } END { print "" }' "$1" 2>/dev/null
+}
+
+# sample TAG N: one line of zswap statistics and one per zspp pool.
+sample() {
+	tag=$1
+	t=$(uptime_s)
+	echo "ZSWAP$tag t=$t$(kv_dir $ZSWAP_DBG)"
+	if [ -d $CG ]; then
+		echo "MEMCG$tag t=$t current=$(cat $CG/memory.current) swap=$(cat $CG/memory.swap.current) zswap=$(cat $CG/memory.zswap.current 2>/dev/null || echo n/a) oom_kill=$(awk '$1 == "oom_kill" { print $2 }' $CG/memory.events)"
+	fi
+	[ -d $ZSPP_DBG ] || return 0
+	for d in $ZSPP_DBG/*; do
+		[ -d "$d" ] || continue
+		pool=${d##*/}
+		if [ -f "$d/summary" ]; then
+			echo "ZSPP$tag $pool$(kv_file "$d/summary")"
+		fi
+		if [ -n "$2" ] && [ $(($2 % E2E_FILES_EVERY)) -eq 0 ] || [ -n "$tag" ]; then
+			for f in "$d"/*; do
+				[ -f "$f" ] && [ "${f##*/}" != summary ] || continue
+				# Skip write-only control files (e.g. compact): root could open them.
+				case $(stat -c %A "$f") in -r*) ;; *) continue ;; esac
+				sed "s|^|ZSPPFILE $pool/${f##*/}: |" "$f"
+			done
+		fi
+	done
+}
+
+vmstat_line() {
+	echo "VMSTAT$(awk '$1 ~ /^(pswpin|pswpout|zswpin|zswpout)$/ { printf " %s=%s", $1, $2 }' /proc/vmstat)"
+}
+
+run_workload() {
+	say "workload: $E2E_PAGES pages in cgroup memory.max=$E2E_MEM_MAX"
+	vmstat_line
+	# The child moves itself into the cgroup, then becomes the workload.
+	sh -c "echo \$\$ >$CG/cgroup.procs && exec /bin/workload -q -s $E2E_SEED $E2E_WORKLOAD_ARGS $E2E_PAGES" &
+	wpid=$!
+	n=0
+	while kill -0 $wpid 2>/dev/null; do
+		sample "" $n
+		n=$((n + 1))
+		sleep "$E2E_SAMPLE_INTERVAL"
+	done
+	wait $wpid
+	rc=$?
+	echo "WORKLOAD-EXIT rc=$rc"
+	[ $rc -eq 0 ] || err "workload exited with $rc"
+	vmstat_line
+}
+
+stored_pages() { cat $ZSWAP_DBG/stored_pages 2>/dev/null || echo 0; }
+
+# Pages held by all zspp pools (0 when there is none).
+zspp_pages() {
+	total=0
+	for s in $ZSPP_DBG/*/summary; do
+		[ -f "$s" ] || continue
+		p=$(awk '$1 == "pages" { print $2 }' "$s")
+		total=$((total + ${p:-0}))
+	done
+	echo $total
+}
+
+zspp_pools() {
+	n=0
+	for d in $ZSPP_DBG/*; do
+		[ -d "$d" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+# Freed swap entries wait in per-CPU slot caches (up to 64 per CPU) before zswap
+# hears of them; swapoff of any swap area drains those caches on every CPU.
+flush_swap_slots() {
+	[ -n "$E2E_FLUSH_DEV" ] || return 0
+	swapon "$E2E_FLUSH_DEV" && swapoff "$E2E_FLUSH_DEV" || err "swap slot flush via $E2E_FLUSH_DEV failed"
+}
+
+drain() {
+	sample -POST
+	flush_swap_slots
+	waited=0
+	while [ $waited -lt $((E2E_DRAIN_TIMEOUT * 2)) ]; do
+		[ "$(stored_pages)" = 0 ] && [ "$(zspp_pages)" = 0 ] && break
+		usleep 500000
+		waited=$((waited + 1))
+	done
+	echo "DRAIN stored_pages=$(stored_pages) zspp_pages=$(zspp_pages) waited_halfsec=$waited"
+	sample -AFTER
+}
+
+# Switch zswap to zbud so it drops its pool on the allocator under test, and wait
+# for every zspp pool directory to go away.
+release_pool() {
+	[ "$E2E_ZPOOL" = zbud ] && return 0
+	echo zbud >$ZSWAP_PARAMS/zpool || err "cannot switch zswap to zbud"
+	say "zswap zpool now $(cat $ZSWAP_PARAMS/zpool)"
+	waited=0
+	while [ "$(zspp_pools)" != 0 ] && [ $waited -lt $((E2E_DRAIN_TIMEOUT * 2)) ]; do
+		usleep 500000
+		waited=$((waited + 1))
+	done
+	if [ -d $ZSPP_DBG ]; then
+		echo "ZSPP-DEBUGFS after-switch pools=$(zspp_pools) waited_halfsec=$waited names=$(ls $ZSPP_DBG | tr '\n' ',')"
+	fi
+}
+
+teardown() {
+	swapoff "$E2E_SWAP_DEV"
+	echo "SWAPOFF $E2E_SWAP_DEV rc=$?"
+	sample -FINAL
+	for m in $E2E_INSMOD; do
+		[ -f "$MODDIR/$m.ko" ] || continue
+		rmmod "$m"
+		rc=$?
+		echo "RMMOD $m rc=$rc"
+		[ $rc -eq 0 ] || err "rmmod $m failed"
+	done
+	if [ "$E2E_ZPOOL" = zspp ]; then
+		if [ -e $ZSPP_DBG ]; then
+			echo "ZSPP-DEBUGFS after-rmmod exists=1 names=$(ls $ZSPP_DBG | tr '\n' ',')"
+		else
+			echo "ZSPP-DEBUGFS after-rmmod exists=0"
+		fi
+	fi
+}
+
+mount_all
+exec >/dev/console 2>&1 </dev/null
+say "begin kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) online=$(cat /sys/devices/system/cpu/online) mem=$(awk '$1 == "MemTotal:" { print $2 $3 }' /proc/meminfo)"
+say "config zpool=$E2E_ZPOOL insmod='$E2E_INSMOD' pages=$E2E_PAGES mem_max=$E2E_MEM_MAX zswap_max=$E2E_ZSWAP_MAX compressor=$E2E_COMPRESSOR max_pool_percent=$E2E_MAX_POOL_PERCENT"
+
+if setup_disks && setup_zswap && setup_cgroup; then
+	run_workload
+	drain
+	release_pool
+	teardown
+else
+	err "setup failed; workload not run"
+fi
+finish
