@@ -10,6 +10,10 @@
 #ifndef ZSPP_SHIM_H
 #define ZSPP_SHIM_H
 
+#if !defined(__KERNEL__) && !defined(__cplusplus)
+#include <stdbool.h>
+#endif
+
 #include "zspp.h"
 
 #ifdef __cplusplus
@@ -52,6 +56,33 @@ void zspp_page_set_owner(struct zspp_page *page, void *owner);
 void zspp_page_clear_owner(struct zspp_page *page);
 /* The owner recorded for @pfn, or NULL if the pfn is invalid or not zspp's. */
 void *zspp_pfn_owner(unsigned long pfn);
+
+/*
+ * ---- page migration (Documentation/locking.rst, "Page migration")
+ * A zspage's pages are movable once built. The kernel calls the movable
+ * callbacks with the page locked; zspp frees a zspage only with every page
+ * locked (trylock where it cannot sleep, else from a worker), so a page lock
+ * keeps its zspage alive.
+ */
+/* Mark a fresh, owned page movable (does nothing without CONFIG_MIGRATION). */
+void zspp_page_make_movable(struct zspp_page *page);
+bool zspp_page_trylock(struct zspp_page *page);		/* never sleeps */
+void zspp_page_lock(struct zspp_page *page);		/* sleeps */
+void zspp_page_unlock(struct zspp_page *page);
+/* Page locked by the caller: drop movable and owner, unlock, free. */
+void zspp_page_free_locked(struct zspp_page *page);
+
+/* A work item running @fn(@arg) in process context. */
+struct zspp_work;
+struct zspp_work *zspp_work_create(void (*fn)(void *), void *arg);	/* sleeps */
+void zspp_work_kick(struct zspp_work *work);			/* never sleeps */
+void zspp_work_destroy(struct zspp_work *work);	/* waits for a running/pending run */
+
+/* Core side of the movable callbacks (src/core/migrate.cpp). @owner is the
+ * page's owner as recorded by zspp_page_set_owner; the page is locked. */
+bool zspp_core_page_isolate(void *owner);
+/* Returns 0 (moved; @dst now owned), or -EAGAIN (busy: mapped or being freed). */
+int zspp_core_page_migrate(void *owner, struct zspp_page *dst, struct zspp_page *src);
 
 /* ---- locks */
 struct zspp_spinlock;

@@ -130,6 +130,8 @@ struct zspp_pool_stats {
 	unsigned long compactions;	/* zspp_compact runs that did work */
 	unsigned long objs_moved;	/* objects moved by compaction */
 	unsigned long pages_compacted;	/* pages freed by compaction */
+	unsigned long pages_migrated;	/* zspage pages moved by page migration */
+	unsigned long deferred_frees;	/* zspage frees left to the worker (page locked) */
 };
 void zspp_pool_stats(struct zspp_pool *pool, struct zspp_pool_stats *stats);
 
@@ -161,6 +163,12 @@ int zspp_class_stats(struct zspp_pool *pool, unsigned int idx,
  * the first inconsistency. Takes each class lock in turn; for tests.
  */
 int zspp_debug_validate(struct zspp_pool *pool);
+
+/*
+ * Test hook: the struct page holding the first byte of @handle's object
+ * (NULL for a bad handle). Only meaningful while nothing can move it.
+ */
+void *zspp_debug_handle_page(struct zspp_pool *pool, unsigned long handle);
 
 const char *zspp_pool_name(struct zspp_pool *pool);
 unsigned int zspp_pool_chain_size(struct zspp_pool *pool);

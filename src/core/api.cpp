@@ -80,6 +80,11 @@ int zspp_class_stats(struct zspp_pool *pool, unsigned int idx, struct zspp_class
 
 int zspp_debug_validate(struct zspp_pool *pool) { return to_pool(pool)->validate(); }
 
+void *zspp_debug_handle_page(struct zspp_pool *pool, unsigned long handle)
+{
+	return to_pool(pool)->handle_page(handle);
+}
+
 const char *zspp_pool_name(struct zspp_pool *pool) { return to_pool(pool)->name(); }
 
 unsigned int zspp_pool_chain_size(struct zspp_pool *pool) { return to_pool(pool)->chain(); }

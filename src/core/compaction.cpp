@@ -112,6 +112,7 @@ unsigned long Pool::compact_class(SizeClass *cls)
 				src->node.unlink();
 				cls->zspages_in[src->fullness]--;
 				cls->zspages--;
+				doom(src);
 				emptied = src;
 			} else {
 				regroup(cls, src);
@@ -120,7 +121,7 @@ unsigned long Pool::compact_class(SizeClass *cls)
 		objs_moved_.add(moved);
 		if (!emptied)
 			break;
-		free_zspage(cls, emptied);
+		release_zspage(emptied);
 		freed += cls->pages;
 		zspp_cond_resched();
 	}

@@ -34,7 +34,10 @@ Result<Pool *> Pool::create(const char *name, u32 chain)
 	pool->name_[i] = '\0';
 	pool->chain_ = chain;
 	pool->handle_cache_ = g_handle_cache;
-	int err = pool->init_classes();
+	pool->deferred_.init();
+	pool->defer_lock_ = zspp_spin_alloc();
+	pool->free_work_ = zspp_work_create(&Pool::deferred_free_work, pool);
+	int err = pool->defer_lock_ && pool->free_work_ ? pool->init_classes() : -ZSPP_ENOMEM;
 	if (err) {
 		pool->destroy();
 		return Error{err};
@@ -95,13 +98,30 @@ void Pool::destroy()
 					*reinterpret_cast<u64 *>(w) = 0;
 					zspp_cache_free(handle_cache_, reinterpret_cast<void *>(w));
 				}
-				free_zspage(cls, zs);
+				{
+					SpinGuard guard(cls->lock);
+					doom(zs);
+				}
+				release_zspage(zs);
 			}
 		}
+	}
+	// Zspages whose pages were locked by migration go through the worker;
+	// finish them here (we may sleep) before the classes go away.
+	if (defer_lock_)
+		deferred_free();
+	if (free_work_)
+		zspp_work_destroy(free_work_);
+	for (u32 i = 0; i < kNumClassIndices; i++) {
+		SizeClass *cls = classes_[i];
+		if (!cls || cls->index != i)
+			continue;
 		if (cls->lock)
 			zspp_spin_free(cls->lock);
 		zspp_kfree(cls);
 	}
+	if (defer_lock_)
+		zspp_spin_free(defer_lock_);
 	if (leaked)
 		zspp_log_err("zspp: pool %s destroyed with %lu objects still allocated (freed them)\n", name_,
 			     leaked);
@@ -140,24 +160,67 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	zs->free_head = 0;
 	for (u32 i = 0; i < cls->pages; i++)
 		zspp_page_set_owner(zs->pages()[i], zs);
+	// Last: from here on migration may move these pages (migrate.cpp).
+	for (u32 i = 0; i < cls->pages; i++)
+		zspp_page_make_movable(zs->pages()[i]);
 	pages_.add(cls->pages);
 	zspages_.add(1);
 	bytes_desc_.add(cls->desc_size);
 	return zs;
 }
 
-// The zspage is off every list and holds no object.
-void Pool::free_zspage(SizeClass *cls, ZsPage *zs)
+void Pool::release_zspage(ZsPage *zs)
 {
-	for (u32 i = 0; i < zs->nr_pages; i++) {
-		zspp_page_clear_owner(zs->pages()[i]);
-		zspp_page_free(zs->pages()[i]);
+	u32 locked = 0;
+	while (locked < zs->nr_pages && zspp_page_trylock(zs->pages()[locked]))
+		locked++;
+	if (locked == zs->nr_pages) {
+		destroy_zspage(zs);
+		return;
 	}
+	// Migration holds a page lock: free from process context instead.
+	while (locked-- > 0)
+		zspp_page_unlock(zs->pages()[locked]);
+	{
+		SpinGuard guard(defer_lock_);
+		deferred_.push_front(&zs->node);
+	}
+	deferred_frees_.add(1);
+	zspp_work_kick(free_work_);
+}
+
+void Pool::destroy_zspage(ZsPage *zs)
+{
+	SizeClass *cls = classes_[zs->class_index];
+	for (u32 i = 0; i < zs->nr_pages; i++)
+		zspp_page_free_locked(zs->pages()[i]);
 	pages_.sub(zs->nr_pages);
 	zspages_.sub(1);
 	bytes_desc_.sub(cls->desc_size);
 	zs->magic = 0;
 	zspp_kfree(zs);
+}
+
+void Pool::deferred_free_work(void *pool) { static_cast<Pool *>(pool)->deferred_free(); }
+
+// Process context: may sleep on page locks.
+void Pool::deferred_free()
+{
+	for (;;) {
+		ZsPage *zs = nullptr;
+		{
+			SpinGuard guard(defer_lock_);
+			if (!deferred_.empty()) {
+				zs = ZsPage::from_node(deferred_.next);
+				zs->node.unlink();
+			}
+		}
+		if (!zs)
+			return;
+		for (u32 i = 0; i < zs->nr_pages; i++)
+			zspp_page_lock(zs->pages()[i]);
+		destroy_zspage(zs);
+	}
 }
 
 // Lock held. A new zspage enters as empty; regroup() places it once filled.
@@ -219,9 +282,11 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 			write_once(*handle, Location(zs->pfn0, cls->index, idx).word());
 			cls->obj_used++;
 			regroup(cls, zs);
-			guard.release();
 			if (fresh) // another CPU made room meanwhile: ours is not needed
-				free_zspage(cls, fresh);
+				doom(fresh);
+			guard.release();
+			if (fresh)
+				release_zspage(fresh);
 			break;
 		}
 		guard.release();
@@ -261,6 +326,7 @@ void Pool::free(unsigned long handle)
 		zs->node.unlink();
 		cls->zspages_in[zs->fullness]--;
 		cls->zspages--;
+		doom(zs);
 		empty = zs;
 	} else {
 		regroup(cls, zs);
@@ -271,7 +337,7 @@ void Pool::free(unsigned long handle)
 	zspp_spin_unlock(cls->lock);
 
 	if (empty)
-		free_zspage(cls, empty);
+		release_zspage(empty);
 	zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
 	objects_.sub(1);
 	bytes_stored_.sub(ref.size);
@@ -462,6 +528,8 @@ void Pool::stats(struct zspp_pool_stats *out)
 	out->compactions = compactions_.load_relaxed();
 	out->objs_moved = objs_moved_.load_relaxed();
 	out->pages_compacted = pages_compacted_.load_relaxed();
+	out->pages_migrated = pages_migrated_.load_relaxed();
+	out->deferred_frees = deferred_frees_.load_relaxed();
 }
 
 int Pool::class_stats(u32 index, struct zspp_class_stats *out)

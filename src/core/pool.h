@@ -61,6 +61,11 @@ public:
 	// into the fullest ones of the same class, freeing emptied zspages.
 	// One compaction at a time per pool: a concurrent call returns 0.
 	unsigned long compact();
+
+	// Page migration (migrate.cpp), called with the page locked.
+	bool can_isolate(ZsPage *zs);
+	void *handle_page(unsigned long handle);
+	int migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src);
 	// Pages compaction could free now (racy snapshot, for shrinker counts).
 	unsigned long compactable_pages();
 	// Stop compaction early: the pool is going away.
@@ -78,7 +83,15 @@ private:
 	SizeClass *class_for_size(usize size) { return classes_[class_index_for(size)]; }
 
 	[[nodiscard]] Result<ZsPage *> alloc_zspage(SizeClass *cls, zspp_gfp_t gfp);
-	void free_zspage(SizeClass *cls, ZsPage *zs);
+	// Class lock held: the zspage (off every list, no objects) will be freed.
+	static void doom(ZsPage *zs) { zs->doomed = 1; }
+	// No lock held, @zs doomed: free it now if every page can be locked
+	// without sleeping, else hand it to the deferred-free worker.
+	void release_zspage(ZsPage *zs);
+	// Every page of @zs locked by the caller.
+	void destroy_zspage(ZsPage *zs);
+	static void deferred_free_work(void *pool);
+	void deferred_free();
 	void insert_zspage(SizeClass *cls, ZsPage *zs);
 	void regroup(SizeClass *cls, ZsPage *zs);
 	ZsPage *find_non_full(SizeClass *cls);
@@ -111,6 +124,9 @@ private:
 	u32 chain_;
 	zspp_cache *handle_cache_;
 	zspp_shrinker *shrinker_;
+	zspp_work *free_work_;        // runs deferred_free()
+	zspp_spinlock *defer_lock_;   // guards deferred_
+	ListNode deferred_;           // doomed zspages waiting for page locks
 	SizeClass *classes_[kNumClassIndices]; // by request index; merged share
 
 	Atomic<unsigned long> pages_;
@@ -124,6 +140,8 @@ private:
 	Atomic<unsigned long> compactions_;
 	Atomic<unsigned long> objs_moved_;
 	Atomic<unsigned long> pages_compacted_;
+	Atomic<unsigned long> pages_migrated_;
+	Atomic<unsigned long> deferred_frees_;
 	Atomic<u32> compacting_;  // 1 while a compaction runs
 	Atomic<u32> destroying_;
 };

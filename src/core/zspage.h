@@ -47,6 +47,10 @@ struct ZsPage {
 	u16 inuse;
 	u16 free_head;    // first free slot, or kNoFree
 	u16 slot_size;
+	// Set under the class lock when the zspage left its class to be freed:
+	// from then on nothing moves its pages (pages() is stable for the
+	// free path, which locks every page before freeing).
+	u8 doomed;
 	// Maps, read_begin and obj_write in flight. Taken under the class lock,
 	// dropped without it; while non-zero nothing moves this zspage's objects
 	// or pages.

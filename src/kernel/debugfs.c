@@ -81,6 +81,8 @@ static int summary_show(struct seq_file *s, void *v)
 	seq_printf(s, "compactions %lu\n", st.compactions);
 	seq_printf(s, "objs_moved %lu\n", st.objs_moved);
 	seq_printf(s, "pages_compacted %lu\n", st.pages_compacted);
+	seq_printf(s, "pages_migrated %lu\n", st.pages_migrated);
+	seq_printf(s, "deferred_frees %lu\n", st.deferred_frees);
 	seq_printf(s, "areas_allocated %ld\n", zspp_areas_allocated());
 	return 0;
 }

@@ -24,3 +24,4 @@ EXPORT_SYMBOL_GPL(zspp_pool_name);
 EXPORT_SYMBOL_GPL(zspp_pool_chain_size);
 EXPORT_SYMBOL_GPL(zspp_compact);
 EXPORT_SYMBOL_GPL(zspp_compactable_pages);
+EXPORT_SYMBOL_GPL(zspp_debug_handle_page);

@@ -71,12 +71,12 @@ static inline struct page *to_page(struct zspp_page *p)
 
 struct zspp_page *zspp_page_alloc(zspp_gfp_t gfp)
 {
-	/*
-	 * zspage pages are not movable until page migration is wired up
-	 * (Documentation/design.rst): a __GFP_MOVABLE page that cannot move
-	 * would pin a movable pageblock.
-	 */
-	return (struct zspp_page *)alloc_page((__force gfp_t)gfp & ~__GFP_MOVABLE);
+	gfp_t flags = (__force gfp_t)gfp;
+
+	/* A __GFP_MOVABLE page that cannot move would pin its pageblock. */
+	if (!IS_ENABLED(CONFIG_MIGRATION))
+		flags &= ~__GFP_MOVABLE;
+	return (struct zspp_page *)alloc_page(flags);
 }
 
 void zspp_page_free(struct zspp_page *page)

@@ -92,8 +92,8 @@ static struct zpool_driver zspp_zpool_driver = {
 	.owner =		THIS_MODULE,
 	.create =		zspp_zpool_create,
 	.destroy =		zspp_zpool_destroy,
-	/* Pages become movable with page migration (a later change). */
-	.malloc_support_movable = false,
+	/* zspage pages are movable (src/kernel/migrate.c) when the kernel migrates. */
+	.malloc_support_movable = IS_ENABLED(CONFIG_MIGRATION),
 	.malloc =		zspp_zpool_malloc,
 	.free =			zspp_zpool_free,
 	/*

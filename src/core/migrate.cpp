@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+// Page migration: the core side of the kernel's movable-page callbacks
+// (src/kernel/migrate.c). The kernel holds the page lock, which keeps the
+// zspage alive (the free path locks every page first); the class lock
+// orders migration against malloc, free, compaction and map pins.
+#include "pool.h"
+
+namespace zspp {
+
+// Page locked. A page may leave for migration unless its zspage is pinned
+// by a map or already doomed; migrate_page() checks again under the lock.
+bool Pool::can_isolate(ZsPage *zs)
+{
+	SpinGuard guard(classes_[zs->class_index]->lock);
+	return !zs->doomed && zs->mapped.load() == 0;
+}
+
+// @src and @dst locked. Copy the page, swap it into the zspage and, when it
+// is the first page, re-point every handle (Locations name pages()[0]).
+int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
+{
+	SizeClass *cls = classes_[zs->class_index];
+	SpinGuard guard(cls->lock);
+	if (zs->doomed || zs->mapped.load() != 0)
+		return -ZSPP_EAGAIN;
+	u32 i = 0;
+	while (i < zs->nr_pages && zs->pages()[i] != src)
+		i++;
+	if (i == zs->nr_pages)
+		return -ZSPP_EAGAIN;
+	copy_bytes(zspp_page_address(dst), zspp_page_address(src), kPageSize);
+	zspp_page_set_owner(dst, zs);
+	zs->pages()[i] = dst;
+	if (i == 0) {
+		zs->pfn0 = zspp_page_pfn(dst);
+		for (u32 s = 0; s < zs->objs; s++) {
+			u64 w = zs->slots()[s];
+			if (!ZsPage::is_free_word(w))
+				write_once(*reinterpret_cast<u64 *>(w), Location(zs->pfn0, cls->index, s).word());
+		}
+	}
+	pages_migrated_.add(1);
+	return 0;
+}
+
+void *Pool::handle_page(unsigned long handle)
+{
+	ObjRef ref;
+	SizeClass *cls = lock_class_of(handle);
+	if (!cls)
+		return nullptr;
+	void *page = lookup(handle, cls, &ref) ? ref.zs->pages()[ref.zs->slot_page(ref.idx)] : nullptr;
+	zspp_spin_unlock(cls->lock);
+	return page;
+}
+
+} // namespace zspp
+
+extern "C" bool zspp_core_page_isolate(void *owner)
+{
+	auto *zs = static_cast<zspp::ZsPage *>(owner);
+	return zs->pool->can_isolate(zs);
+}
+
+extern "C" int zspp_core_page_migrate(void *owner, zspp_page *dst, zspp_page *src)
+{
+	auto *zs = static_cast<zspp::ZsPage *>(owner);
+	return zs->pool->migrate_page(zs, dst, src);
+}
