@@ -523,12 +523,18 @@ static void destroy_with_objects(struct kunit *test)
 /* ------------------------------------------------------------------ */
 /* Sleeping while mapped, and concurrency                              */
 
+#ifdef CONFIG_MIGRATION
+static int emulate_migration(struct page *src);
+#endif
+
 struct churn_arg {
 	struct zspp_pool *pool;
 	size_t size;
 	unsigned int ops;
 	atomic_t *stop;
 	long errors;
+	bool migrate;		/* migrate pages of its own objects as it goes */
+	unsigned long migrations;
 	struct completion done;
 };
 
@@ -550,6 +556,15 @@ static int churn_thread(void *data)
 			h[k] = 0;
 		} else if (get_random_u32() % 64 == 0) {
 			zspp_compact(a->pool);
+#ifdef CONFIG_MIGRATION
+		} else if (a->migrate && get_random_u32() % 4 == 0) {
+			unsigned int j = get_random_u32() % ARRAY_SIZE(h);
+			struct page *page = h[j] ? zspp_debug_handle_page(a->pool, h[j]) : NULL;
+
+			/* Only this thread frees h[j]: its page stays a zspage page. */
+			if (page && emulate_migration(page) == 0)
+				a->migrations++;
+#endif
 		} else if (!zspp_malloc(a->pool, a->size, GFP_KERNEL, &h[k])) {
 			seeds[k] = get_random_u32();
 			write_obj(a->pool, h[k], a->size, seeds[k], get_random_u32() % NR_W, scratch);
@@ -618,7 +633,8 @@ static void sleep_while_mapped(struct kunit *test)
 static void concurrent_churn_with_hotplug(struct kunit *test)
 {
 	struct zspp_pool *pool = fixture_pool(test);
-	unsigned int nthreads = max(2u, num_online_cpus()), i, hotplugs = 0;
+	unsigned int nthreads = 2 * max(2u, num_online_cpus()), i, hotplugs = 0;
+	unsigned long migrations = 0;
 	struct churn_arg *args = kunit_kcalloc(test, nthreads, sizeof(*args), GFP_KERNEL);
 	atomic_t stop = ATOMIC_INIT(0);
 	bool done;
@@ -628,8 +644,9 @@ static void concurrent_churn_with_hotplug(struct kunit *test)
 	for (i = 0; i < nthreads; i++) {
 		struct task_struct *t;
 
-		args[i] = (struct churn_arg){ .pool = pool, .size = 1 + (i * 1237) % ZSPP_MAX_ALLOC_SIZE,
-					      .ops = 20000, .stop = &stop };
+		/* Threads share classes in pairs; every other thread also migrates. */
+		args[i] = (struct churn_arg){ .pool = pool, .size = 1 + ((i / 2) * 1237 + i % 2) % ZSPP_MAX_ALLOC_SIZE,
+					      .ops = 20000, .stop = &stop, .migrate = i % 2 };
 		init_completion(&args[i].done);
 		t = kthread_run(churn_thread, &args[i], "zspp-kunit-%u", i);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
@@ -647,11 +664,15 @@ static void concurrent_churn_with_hotplug(struct kunit *test)
 		for (i = 0; i < nthreads; i++)
 			done &= completion_done(&args[i].done);
 	} while (!done);
-	for (i = 0; i < nthreads; i++)
+	for (i = 0; i < nthreads; i++) {
 		KUNIT_EXPECT_EQ_MSG(test, args[i].errors, 0L, "thread %u", i);
+		migrations += args[i].migrations;
+	}
 	if (IS_ENABLED(CONFIG_HOTPLUG_CPU) && num_possible_cpus() > 1)
 		KUNIT_EXPECT_GT(test, hotplugs, 0u);
-	kunit_info(test, "%u threads, %u hotplug cycles", nthreads, hotplugs);
+	if (IS_ENABLED(CONFIG_MIGRATION))
+		KUNIT_EXPECT_GT(test, migrations, 0UL);
+	kunit_info(test, "%u threads, %u hotplug cycles, %lu page migrations", nthreads, hotplugs, migrations);
 	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
 }
 
