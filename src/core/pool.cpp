@@ -60,6 +60,7 @@ int Pool::init_classes()
 		if (!cls)
 			return -ZSPP_ENOMEM;
 		zero_bytes(cls, sizeof(*cls));
+		cls->index = i; // first: destroy() frees a class by its own index
 		classes_[i] = cls;
 		cls->lock = zspp_spin_alloc();
 		if (!cls->lock)
@@ -457,12 +458,14 @@ void Pool::unmap(unsigned long handle)
 		int mode = ZSPP_MM_RO;
 		void *buf = zspp_area_find(handle, &mode);
 		if (!buf) {
+			// Not this task's map: the mapping task still holds its pin
+			// and area, and its own unmap must find both.
 			bad_handle("unmap of a handle this task did not map", handle);
-		} else {
-			if (mode != ZSPP_MM_RO)
-				copy_in(ref, buf, ref.size);
-			zspp_area_put(buf);
+			return;
 		}
+		if (mode != ZSPP_MM_RO)
+			copy_in(ref, buf, ref.size);
+		zspp_area_put(buf);
 	}
 	unpin(&ref);
 }
