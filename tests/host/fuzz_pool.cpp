@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+// libFuzzer target: the input is a sequence of pool operations applied to
+// zspp (over the fake shim) and to a reference model; any mismatch, failed
+// validate, unexpected return code, leak or shim-contract violation aborts.
+//
+//   byte 0          chain size (1..16)
+//   then, repeated  an opcode byte and its operands (see step())
+//
+// ZSPP_FUZZ_MAKE_SEEDS=DIR ./fuzz_pool -runs=0   writes a seed corpus to DIR.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <zspp/zspp.h>
+
+#include "fake_shim.h"
+
+namespace {
+
+[[noreturn]] void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "FUZZ MISMATCH: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	abort();
+}
+
+#define CHECK(cond, ...)                     \
+	do {                                 \
+		if (!(cond))                 \
+			fail(__VA_ARGS__);   \
+	} while (0)
+
+struct Ref {
+	size_t size;
+	bool known;
+	std::vector<uint8_t> data;
+};
+
+enum Op : uint8_t {
+	kMalloc,
+	kFree,
+	kWrite,
+	kReadBegin,
+	kMap,
+	kInject,
+	kCompact,
+	kValidate,
+	kBadFree,
+	kObjSize,
+	kShrink,
+	kNestedRead,
+	kMigrate,
+	kDeferredFree,
+	kNumOps,
+};
+
+class Session {
+public:
+	explicit Session(FuzzedDataProvider &in) : in_(in) {}
+
+	void run()
+	{
+		base_ = fake::live();
+		const unsigned long violations = fake::violations();
+		unsigned chain = 1 + in_.ConsumeIntegral<uint8_t>() % ZSPP_MAX_CHAIN;
+		CHECK(zspp_create_pool("fuzz", chain, &pool_) == 0, "create_pool(%u)", chain);
+		for (int n = 0; n < 4000 && in_.remaining_bytes() > 0; n++)
+			step();
+		fake::fail_off();
+		check_validate("end");
+		for (auto &[h, r] : ref_)
+			check_read(h, r, n_ops_ % 3);
+		for (auto &[h, r] : ref_)
+			zspp_free(pool_, h);
+		ref_.clear();
+		check_validate("after freeing everything");
+		CHECK(zspp_get_total_pages(pool_) == 0, "pages left: %lu", zspp_get_total_pages(pool_));
+		zspp_destroy_pool(pool_);
+		CHECK(fake::live() == base_, "leak: %s vs %s", fake::to_string(fake::live()).c_str(),
+		      fake::to_string(base_).c_str());
+		CHECK(fake::violations() == violations, "shim contract violation: %s", fake::last_violation().c_str());
+		CHECK(fake::locks_held() == 0, "lock held at the end");
+	}
+
+private:
+	unsigned long pick()
+	{
+		auto it = ref_.begin();
+		std::advance(it, in_.ConsumeIntegralInRange<size_t>(0, ref_.size() - 1));
+		return it->first;
+	}
+
+	std::vector<uint8_t> bytes(size_t n)
+	{
+		// Content from a seed in the input, not the input itself (keeps inputs short).
+		uint32_t x = in_.ConsumeIntegral<uint32_t>() | 1;
+		std::vector<uint8_t> v(n);
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			v[i] = uint8_t(x);
+		}
+		return v;
+	}
+
+	void check_validate(const char *when)
+	{
+		CHECK(zspp_debug_validate(pool_) == 0, "validate failed (%s, op %lu)", when, n_ops_);
+		struct zspp_pool_stats s;
+		zspp_pool_stats(pool_, &s);
+		size_t stored = 0;
+		for (auto &[h, r] : ref_)
+			stored += r.size;
+		CHECK(s.objects == ref_.size(), "objects %lu != %zu", s.objects, ref_.size());
+		CHECK(s.bytes_stored == stored, "bytes_stored %lu != %zu", s.bytes_stored, stored);
+		CHECK(s.malloc_fail == enomem_, "malloc_fail %lu != %lu", s.malloc_fail, enomem_);
+		CHECK(s.bad_handles == bad_, "bad_handles %lu != %lu", s.bad_handles, bad_);
+		CHECK(zspp_get_total_pages(pool_) == s.pages, "total pages");
+	}
+
+	void check_read(unsigned long h, const Ref &r, unsigned how)
+	{
+		CHECK(zspp_obj_size(pool_, h) == r.size, "obj_size %zu != %zu", zspp_obj_size(pool_, h), r.size);
+		std::vector<uint8_t> local(r.size);
+		const uint8_t *p;
+		if (how % 2 == 0) {
+			p = static_cast<uint8_t *>(zspp_obj_read_begin(pool_, h, local.data()));
+		} else {
+			p = static_cast<uint8_t *>(zspp_map_object(pool_, h, ZSPP_MM_RO));
+		}
+		CHECK(p, "read of a live handle returned NULL");
+		CHECK(fake::locks_held() == 0, "lock held after map/read_begin");
+		if (r.known)
+			CHECK(memcmp(p, r.data.data(), r.size) == 0, "content mismatch (size %zu, %s, op %lu)", r.size,
+			      how % 2 ? "map RO" : "read_begin", n_ops_);
+		if (how % 2 == 0)
+			zspp_obj_read_end(pool_, h, const_cast<uint8_t *>(p));
+		else
+			zspp_unmap_object(pool_, h);
+	}
+
+	void step()
+	{
+		n_ops_++;
+		switch (in_.ConsumeIntegral<uint8_t>() % kNumOps) {
+		case kMalloc: {
+			// Mostly valid sizes; 0 and > 4096 sometimes.
+			size_t size = in_.ConsumeIntegralInRange<size_t>(0, ZSPP_MAX_ALLOC_SIZE + 8);
+			unsigned long h = 1;
+			int r = zspp_malloc(pool_, size, in_.ConsumeBool() ? FAKE_GFP_ZSWAP : FAKE_GFP_ATOMIC, &h);
+			if (size == 0 || size > ZSPP_MAX_ALLOC_SIZE) {
+				CHECK(r == -ZSPP_EINVAL && h == 1, "malloc(%zu) = %d", size, r);
+				return;
+			}
+			if (r == -ZSPP_ENOMEM && injecting_) {
+				CHECK(h == 1, "handle written on -ENOMEM");
+				enomem_++;
+				return;
+			}
+			CHECK(r == 0, "malloc(%zu) = %d", size, r);
+			CHECK(h && h % 8 == 0 && !ref_.count(h), "bad or duplicate handle %#lx", h);
+			Ref ref{size, false, {}};
+			if (in_.ConsumeBool()) {
+				ref.data = bytes(size);
+				ref.known = true;
+				zspp_obj_write(pool_, h, ref.data.data(), size);
+			}
+			ref_[h] = std::move(ref);
+			return;
+		}
+		case kFree: {
+			if (ref_.empty())
+				return;
+			unsigned long h = pick();
+			zspp_free(pool_, h);
+			ref_.erase(h);
+			freed_.push_back(h);
+			if (freed_.size() > 64) // stays within the fake's quarantine
+				freed_.erase(freed_.begin());
+			return;
+		}
+		case kWrite: {
+			if (ref_.empty())
+				return;
+			unsigned long h = pick();
+			Ref &r = ref_[h];
+			size_t len = in_.ConsumeIntegralInRange<size_t>(1, r.size + 2);
+			std::vector<uint8_t> b = bytes(len);
+			unsigned long warns = fake::bad_handle_warnings();
+			zspp_obj_write(pool_, h, b.data(), len);
+			if (len > r.size) {
+				CHECK(fake::bad_handle_warnings() == warns + 1, "over-long write not reported");
+				bad_++;
+				len = r.size;
+			}
+			if (!r.known)
+				r.data.assign(r.size, 0);
+			memcpy(r.data.data(), b.data(), len);
+			r.known = r.known || len == r.size;
+			return;
+		}
+		case kReadBegin:
+		case kObjSize:
+			if (!ref_.empty()) {
+				unsigned long h = pick();
+				check_read(h, ref_[h], 0);
+			}
+			return;
+		case kMap: {
+			if (ref_.empty())
+				return;
+			unsigned long h = pick();
+			Ref &r = ref_[h];
+			int mode = in_.ConsumeIntegral<uint8_t>() % 3;
+			auto *p = static_cast<uint8_t *>(zspp_map_object(pool_, h, zspp_mapmode(mode)));
+			CHECK(p, "map returned NULL");
+			CHECK(fake::locks_held() == 0, "lock held after map");
+			if (mode != ZSPP_MM_WO && r.known)
+				CHECK(memcmp(p, r.data.data(), r.size) == 0, "map %d content mismatch (op %lu)", mode, n_ops_);
+			if (mode == ZSPP_MM_WO) {
+				r.data = bytes(r.size);
+				r.known = true;
+				memcpy(p, r.data.data(), r.size);
+			} else if (mode == ZSPP_MM_RW && r.known) {
+				size_t at = in_.ConsumeIntegralInRange<size_t>(0, r.size - 1);
+				p[at] = r.data[at] = in_.ConsumeIntegral<uint8_t>();
+			}
+			// An occasional compaction while mapped: the object must stay put.
+			if (in_.ConsumeBool())
+				zspp_compact(pool_);
+			zspp_unmap_object(pool_, h);
+			return;
+		}
+		case kInject: {
+			uint8_t how = in_.ConsumeIntegral<uint8_t>();
+			if (how % 3 == 0) {
+				fake::fail_off();
+				injecting_ = false;
+			} else if (how % 3 == 1) {
+				fake::fail_nth(1 + in_.ConsumeIntegral<uint8_t>() % 8);
+				injecting_ = true;
+			} else {
+				fake::fail_random((how % 50) / 100.0, in_.ConsumeIntegral<uint32_t>());
+				injecting_ = true;
+			}
+			return;
+		}
+		case kCompact: {
+			unsigned long before = zspp_get_total_pages(pool_);
+			unsigned long promised = zspp_compactable_pages(pool_);
+			unsigned long freed = zspp_compact(pool_);
+			CHECK(freed == promised, "compact freed %lu, promised %lu", freed, promised);
+			CHECK(zspp_get_total_pages(pool_) == before - freed, "pages after compact");
+			CHECK(zspp_compactable_pages(pool_) == 0, "compactable after compact");
+			return;
+		}
+		case kValidate:
+			check_validate("op");
+			return;
+		case kBadFree: {
+			unsigned long h;
+			uint8_t kind = in_.ConsumeIntegral<uint8_t>() % 3;
+			if (kind == 0 && !freed_.empty())
+				h = freed_[in_.ConsumeIntegralInRange<size_t>(0, freed_.size() - 1)];
+			else if (kind == 1 && !ref_.empty())
+				h = pick() + 1 + in_.ConsumeIntegral<uint8_t>() % 7;
+			else
+				h = 0;
+			unsigned long warns = fake::bad_handle_warnings();
+			zspp_free(pool_, h);
+			CHECK(fake::bad_handle_warnings() == warns + 1, "bad free %#lx not reported", h);
+			bad_++;
+			return;
+		}
+		case kShrink:
+			fake::shrink_all();
+			return;
+		case kMigrate: {
+			// The kernel migrates the page holding an object's first byte,
+			// maybe with zspp busy in the isolation window.
+			if (ref_.empty())
+				return;
+			unsigned long h = pick();
+			auto *page = static_cast<zspp_page *>(zspp_debug_handle_page(pool_, h));
+			CHECK(page, "debug_handle_page of a live handle");
+			uint8_t between = in_.ConsumeIntegral<uint8_t>() % 4;
+			void *mapped = nullptr;
+			fake::MigrateResult r = fake::migrate_page(page, [&] {
+				if (between == 1) { // free the object (maybe the whole zspage)
+					zspp_free(pool_, h);
+					ref_.erase(h);
+				} else if (between == 2) {
+					mapped = zspp_map_object(pool_, h, ZSPP_MM_RO);
+				} else if (between == 3) {
+					zspp_compact(pool_);
+				}
+			});
+			if (mapped) {
+				CHECK(r == fake::MigrateResult::kBusy, "migrated a page of a mapped zspage (%d)", int(r));
+				zspp_unmap_object(pool_, h);
+			}
+			if (between == 0)
+				CHECK(r == fake::MigrateResult::kMoved, "migration of an idle page failed (%d)", int(r));
+			fake::run_pending_work();
+			return;
+		}
+		case kDeferredFree: {
+			// Free objects while "migration" holds an object's page lock:
+			// an emptied zspage is freed later by the worker.
+			if (ref_.empty())
+				return;
+			unsigned long h = pick();
+			auto *page = static_cast<zspp_page *>(zspp_debug_handle_page(pool_, h));
+			CHECK(page && zspp_page_trylock(page), "page lock of a live object");
+			unsigned n = 1 + in_.ConsumeIntegral<uint8_t>() % 8;
+			zspp_free(pool_, h);
+			ref_.erase(h);
+			for (unsigned i = 1; i < n && !ref_.empty(); i++) {
+				unsigned long o = pick();
+				zspp_free(pool_, o);
+				ref_.erase(o);
+			}
+			zspp_page_unlock(page);
+			fake::run_pending_work();
+			return;
+		}
+		case kNestedRead: {
+			if (ref_.size() < 2)
+				return;
+			unsigned long a = pick(), b = pick();
+			std::vector<uint8_t> la(ref_[a].size), lb(ref_[b].size);
+			void *pa = zspp_obj_read_begin(pool_, a, la.data());
+			void *pb = zspp_obj_read_begin(pool_, b, lb.data());
+			CHECK(pa && pb, "nested read_begin");
+			zspp_compact(pool_); // both zspages pinned
+			if (ref_[a].known)
+				CHECK(memcmp(pa, ref_[a].data.data(), ref_[a].size) == 0, "nested read a");
+			if (ref_[b].known)
+				CHECK(memcmp(pb, ref_[b].data.data(), ref_[b].size) == 0, "nested read b");
+			zspp_obj_read_end(pool_, b, pb);
+			zspp_obj_read_end(pool_, a, pa);
+			return;
+		}
+		}
+	}
+
+	FuzzedDataProvider &in_;
+	zspp_pool *pool_ = nullptr;
+	std::map<unsigned long, Ref> ref_;
+	std::vector<unsigned long> freed_;
+	fake::Counters base_;
+	bool injecting_ = false;
+	unsigned long enomem_ = 0, bad_ = 0, n_ops_ = 0;
+};
+
+// Hand-written seeds: byte strings in the opcode format above.
+void write_seeds(const char *dir)
+{
+	auto put = [&](const std::string &name, const std::vector<uint8_t> &bytes) {
+		std::string path = std::string(dir) + "/" + name;
+		FILE *f = fopen(path.c_str(), "wb");
+		if (!f)
+			return;
+		fwrite(bytes.data(), 1, bytes.size(), f);
+		fclose(f);
+	};
+	auto mallocs = [](uint8_t chain, int n, uint16_t base, uint16_t step, bool extra) {
+		std::vector<uint8_t> v{chain};
+		for (int i = 0; i < n; i++) {
+			uint16_t size = uint16_t(base + i * step);
+			// ConsumeIntegralInRange reads its bytes from the end of the data;
+			// exact sizes do not matter, the shape of the sequence does.
+			v.insert(v.end(), {kMalloc, uint8_t(size), uint8_t(size >> 8), 1, 1, 0x55, 0x12, 0x34, 0x56});
+			if (extra)
+				v.insert(v.end(), {kMap, uint8_t(i), 1, 0, kReadBegin, uint8_t(i), kFree, uint8_t(i * 7)});
+		}
+		v.insert(v.end(), {kCompact, kValidate});
+		return v;
+	};
+	put("seed-small", mallocs(8, 40, 40, 7, false));
+	put("seed-large", mallocs(4, 30, 2900, 37, true));
+	put("seed-mixed", mallocs(16, 60, 100, 67, true));
+	put("seed-chain1", mallocs(1, 50, 500, 50, true));
+	std::vector<uint8_t> inj = mallocs(8, 20, 700, 100, false);
+	inj.insert(inj.begin() + 1, {kInject, 2, 0x40, 0, 0, 0});
+	put("seed-inject", inj);
+	std::vector<uint8_t> bad = mallocs(2, 10, 100, 300, true);
+	bad.insert(bad.end(), {kBadFree, 0, 0, kBadFree, 1, 3, kBadFree, 2, kShrink, kNestedRead, 1, 2});
+	put("seed-bad", bad);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***)
+{
+	fake::set_quiet(true);
+	fake::set_work_manual(true); // deferred frees run at known points
+	if (zspp_core_init() != 0)
+		abort();
+	if (const char *dir = getenv("ZSPP_FUZZ_MAKE_SEEDS")) {
+		write_seeds(dir);
+		exit(0);
+	}
+	return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	FuzzedDataProvider in(data, size);
+	Session(in).run();
+	fake::fail_off();
+	return 0;
+}

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+// Compaction (zspp_compact, the shrinker): pages freed as promised, objects
+// and handles intact, pinned zspages left alone, one compaction at a time,
+// no lock held between zspages. Interleavings are driven from the fake
+// shim's cond_resched hook, which compaction calls between zspages.
+#include "test_util.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+using namespace zt;
+
+namespace {
+
+struct Obj {
+	size_t size;
+	uint32_t seed;
+};
+
+class Compaction : public ChainPoolTest {
+protected:
+	void TearDown() override
+	{
+		fake::set_resched_hook(nullptr);
+		for (auto &[h, o] : objs_)
+			owned_.push_back(h);
+		objs_.clear();
+		ChainPoolTest::TearDown();
+	}
+
+	unsigned long add(size_t size)
+	{
+		unsigned long h = must_malloc(size);
+		uint32_t seed = next_seed_++;
+		zspp_obj_write(pool_, h, pattern(seed, size).data(), size);
+		objs_[h] = Obj{size, seed};
+		return h;
+	}
+
+	void remove(unsigned long h)
+	{
+		zspp_free(pool_, h);
+		objs_.erase(h);
+	}
+
+	// Fill several classes, then free a fraction at random: sparse zspages.
+	void fragment(double keep, uint64_t seed)
+	{
+		std::mt19937_64 rng(seed);
+		for (int i = 0; i < 1500; i++)
+			add(rng() % 2 ? 200 + rng() % 300 : 1 + rng() % 4096);
+		std::vector<unsigned long> hs;
+		for (auto &[h, o] : objs_)
+			hs.push_back(h);
+		for (unsigned long h : hs)
+			if (double(rng() % 1000) / 1000 >= keep)
+				remove(h);
+	}
+
+	void verify_all()
+	{
+		for (auto &[h, o] : objs_) {
+			ASSERT_EQ(zspp_obj_size(pool_, h), o.size);
+			std::vector<uint8_t> got = read_obj(pool_, h, o.size, ReadApi(o.seed % 3));
+			ASSERT_EQ(first_diff(got.data(), pattern(o.seed, o.size).data(), o.size), -1)
+				<< "object of " << o.size << " bytes changed";
+		}
+	}
+
+	unsigned long sum_freeable()
+	{
+		unsigned long n = 0;
+		for (unsigned i = 0; i < zspp_nr_classes(pool_); i++) {
+			int ret;
+			ClassStats cs = class_stats(pool_, i, &ret);
+			if (ret == 0)
+				n += cs.freeable;
+		}
+		return n;
+	}
+
+	std::map<unsigned long, Obj> objs_;
+	uint32_t next_seed_ = 1;
+};
+
+TEST_P(Compaction, FreesWhatItPromisesAndKeepsEveryObject)
+{
+	fragment(0.3, chain());
+	validate();
+	const unsigned long promised = zspp_compactable_pages(pool_);
+	ASSERT_EQ(promised, sum_freeable());
+	ASSERT_GT(promised, 0u);
+	const unsigned long pages = zspp_get_total_pages(pool_);
+	std::map<unsigned long, const void *> where;
+	for (auto &[h, o] : objs_)
+		where[h] = zspage_of(h);
+	const PoolStats before = pool_stats(pool_);
+	// Count moves at every scheduling point (between source zspages), where
+	// an object moved at most once since the last one.
+	unsigned long moved = 0;
+	auto count_moves = [&] {
+		for (auto &[h, z] : where) {
+			const void *now = zspage_of(h);
+			moved += now != z;
+			z = now;
+		}
+	};
+	fake::set_resched_hook(count_moves);
+	const unsigned long freed = zspp_compact(pool_);
+	fake::set_resched_hook(nullptr);
+	count_moves();
+	validate();
+	EXPECT_EQ(freed, promised);
+	EXPECT_EQ(zspp_get_total_pages(pool_), pages - freed);
+	EXPECT_EQ(fake::live().pages - baseline_.pages, long(pages - freed)) << "pages really released";
+	EXPECT_EQ(zspp_compactable_pages(pool_), 0u);
+	EXPECT_EQ(sum_freeable(), 0u);
+	const PoolStats after = pool_stats(pool_);
+	EXPECT_EQ(after.objs_moved - before.objs_moved, moved);
+	EXPECT_EQ(after.pages_compacted - before.pages_compacted, freed);
+	EXPECT_EQ(after.compactions, before.compactions + 1);
+	EXPECT_EQ(after.objects, before.objects);
+	EXPECT_EQ(after.bytes_stored, before.bytes_stored);
+	EXPECT_EQ(after.bytes_slots, before.bytes_slots);
+	ASSERT_NO_FATAL_FAILURE(verify_all()); // same handles, same bytes
+
+	// Nothing left to do: a second run frees nothing and is not counted.
+	EXPECT_EQ(zspp_compact(pool_), 0u);
+	EXPECT_EQ(pool_stats(pool_).compactions, after.compactions);
+	// The pool keeps working.
+	for (int i = 0; i < 200; i++)
+		add(1 + (i * 37) % 4096);
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+	validate();
+}
+
+TEST_P(Compaction, EmptyPoolAndFullZspagesHaveNothingToDo)
+{
+	EXPECT_EQ(zspp_compactable_pages(pool_), 0u);
+	EXPECT_EQ(zspp_compact(pool_), 0u);
+	// Exactly full zspages.
+	ClassStats cs = class_stats(pool_, serving_index_of(chain(), 700));
+	for (unsigned i = 0; i < 3 * cs.objs_per_zspage; i++)
+		add(700);
+	EXPECT_EQ(zspp_compactable_pages(pool_), 0u);
+	EXPECT_EQ(zspp_compact(pool_), 0u);
+	EXPECT_EQ(pool_stats(pool_).compactions, 0u);
+	EXPECT_EQ(pool_stats(pool_).objs_moved, 0u);
+}
+
+// Objects are moved from the emptiest zspages into the fullest ones.
+TEST_P(Compaction, EmptiestSourceFullestDestination)
+{
+	ClassStats cs = class_stats(pool_, serving_index_of(chain(), 64));
+	ASSERT_GE(cs.objs_per_zspage, 20u);
+	const unsigned objs = cs.objs_per_zspage;
+	std::map<const void *, std::vector<unsigned long>> by_zs;
+	for (unsigned i = 0; i < 4 * objs; i++) {
+		unsigned long h = add(64);
+		by_zs[zspage_of(h)].push_back(h);
+	}
+	ASSERT_EQ(by_zs.size(), 4u);
+	// Fill levels: 90%, 10%, 50%, 30% -> 1.8 zspages of objects in 4: two can go.
+	const double levels[] = {0.9, 0.1, 0.5, 0.3};
+	std::vector<const void *> order; // by fill level
+	int k = 0;
+	for (auto &[zs, hs] : by_zs) {
+		unsigned keep = std::max(1u, unsigned(levels[k++] * objs));
+		while (hs.size() > keep) {
+			remove(hs.back());
+			hs.pop_back();
+		}
+		order.push_back(zs);
+	}
+	std::sort(order.begin(), order.end(), [&](auto a, auto b) { return by_zs[a].size() < by_zs[b].size(); });
+	const unsigned long freed = zspp_compact(pool_);
+	validate();
+	EXPECT_EQ(freed, 2 * cs.pages_per_zspage);
+	// The two emptiest are gone; the fullest is now full and nothing moved out of it.
+	std::set<const void *> now;
+	for (auto &[h, o] : objs_)
+		now.insert(zspage_of(h));
+	EXPECT_EQ(now.count(order[0]), 0u) << "emptiest zspage survived";
+	EXPECT_EQ(now.count(order[1]), 0u) << "second emptiest zspage survived";
+	for (unsigned long h : by_zs[order[3]])
+		EXPECT_EQ(zspage_of(h), order[3]) << "an object left the fullest zspage";
+	EXPECT_EQ(probe::zspage_info(order[3]).inuse, objs) << "the fullest zspage was filled first";
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
+// A pinned zspage (read_begin here; map below) is never a source: its
+// objects stay put and direct pointers stay valid.
+TEST_P(Compaction, PinnedZspagesAreNotMoved)
+{
+	fragment(0.2, 100);
+	// Pin one object in every zspage (read_begin may nest; maps may not).
+	std::map<const void *, unsigned long> pinned;
+	for (auto &[h, o] : objs_)
+		pinned.emplace(zspage_of(h), h);
+	std::vector<std::vector<uint8_t>> locals;
+	std::vector<std::pair<unsigned long, void *>> pins;
+	for (auto &[zs, h] : pinned) {
+		locals.emplace_back(objs_[h].size);
+		pins.push_back({h, zspp_obj_read_begin(pool_, h, locals.back().data())});
+		ASSERT_NE(pins.back().second, nullptr);
+	}
+	ASSERT_GT(zspp_compactable_pages(pool_), 0u);
+	std::map<unsigned long, const void *> where;
+	for (auto &[h, o] : objs_)
+		where[h] = zspage_of(h);
+	EXPECT_EQ(zspp_compact(pool_), 0u) << "every zspage is pinned: nothing may move";
+	for (auto &[h, o] : objs_)
+		ASSERT_EQ(zspage_of(h), where[h]) << "an object of a pinned zspage moved";
+	for (auto &[h, p] : pins) {
+		const Obj &o = objs_[h];
+		ASSERT_EQ(first_diff(static_cast<uint8_t *>(p), pattern(o.seed, o.size).data(), o.size), -1);
+	}
+	for (auto &[h, p] : pins)
+		zspp_obj_read_end(pool_, h, p);
+	EXPECT_GT(zspp_compact(pool_), 0u) << "unpinned: now it compacts";
+	EXPECT_EQ(zspp_compactable_pages(pool_), 0u);
+	validate();
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
+// A classic map held across compaction: the mapped object stays put and its
+// RW write-back lands in the right place.
+TEST_P(Compaction, MapHeldAcrossCompaction)
+{
+	fragment(0.25, 7);
+	for (size_t size : {300, 3000}) {
+		unsigned long h = add(size);
+		auto *p = static_cast<uint8_t *>(zspp_map_object(pool_, h, ZSPP_MM_RW));
+		ASSERT_NE(p, nullptr);
+		const void *zs = zspage_of(h);
+		zspp_compact(pool_);
+		EXPECT_EQ(zspage_of(h), zs);
+		std::vector<uint8_t> data = pattern(999, size);
+		memcpy(p, data.data(), size);
+		zspp_unmap_object(pool_, h);
+		objs_[h].seed = 999;
+		validate();
+	}
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
+// Between zspages compaction holds no lock (the fake flags a might-sleep
+// call under a spinlock) and the pool is fully usable; a nested compaction
+// returns 0 at once.
+TEST_P(Compaction, PoolUsableBetweenZspages)
+{
+	fragment(0.3, 11);
+	std::mt19937_64 rng(3);
+	unsigned long hooks = 0, nested = 0;
+	fake::set_resched_hook([&] {
+		hooks++;
+		EXPECT_EQ(fake::locks_held(), 0);
+		nested += zspp_compact(pool_);
+		// malloc, write, read, free in the middle of a compaction.
+		for (int i = 0; i < 5; i++)
+			add(1 + rng() % 4096);
+		for (int i = 0; i < 3 && objs_.size() > 10; i++) {
+			auto it = objs_.begin();
+			std::advance(it, rng() % objs_.size());
+			remove(it->first);
+		}
+		auto it = objs_.begin();
+		std::advance(it, rng() % objs_.size());
+		std::vector<uint8_t> got = read_obj(pool_, it->first, it->second.size, ReadApi::kMapRO);
+		EXPECT_EQ(first_diff(got.data(), pattern(it->second.seed, it->second.size).data(), it->second.size),
+			  -1);
+	});
+	unsigned long freed = zspp_compact(pool_);
+	fake::set_resched_hook(nullptr);
+	EXPECT_GT(hooks, 0u) << "compaction never reached a scheduling point";
+	EXPECT_GT(freed, 0u);
+	EXPECT_EQ(nested, 0u) << "a compaction ran inside another";
+	validate();
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
+// The shrinker: registered per pool, counts what compaction could free,
+// scans by compacting; unregistered at destroy.
+TEST_P(Compaction, ShrinkerCountsAndScans)
+{
+	EXPECT_TRUE(fake::has_shrinker(pool_));
+	fragment(0.3, 5);
+	unsigned long counted = 0;
+	const unsigned long promised = zspp_compactable_pages(pool_);
+	const unsigned long freed = fake::shrink_all(&counted);
+	EXPECT_EQ(counted, promised);
+	EXPECT_EQ(freed, promised);
+	EXPECT_EQ(zspp_compactable_pages(pool_), 0u);
+	counted = 1;
+	EXPECT_EQ(fake::shrink_all(&counted), 0u);
+	EXPECT_EQ(counted, 0u);
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
+INSTANTIATE_TEST_SUITE_P(Chains, Compaction, ::testing::Values(1u, 2u, 8u, 16u), chain_name);
+
+} // namespace

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+// Page migration (zspp_core_page_isolate/migrate) and the deferred zspage
+// free. The fake shim plays the kernel's migration core (fake::migrate_page):
+// trylock, isolate, unlock, [window], lock, migrate, release the loser.
+#include "test_util.h"
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+using namespace zt;
+
+namespace {
+
+struct Obj {
+	size_t size;
+	uint32_t seed;
+};
+
+class Migration : public ChainPoolTest {
+protected:
+	void TearDown() override
+	{
+		for (auto &[h, o] : objs_)
+			owned_.push_back(h);
+		objs_.clear();
+		fake::flush_work();
+		ChainPoolTest::TearDown();
+	}
+
+	unsigned long add(size_t size)
+	{
+		unsigned long h = must_malloc(size);
+		uint32_t seed = next_seed_++;
+		zspp_obj_write(pool_, h, pattern(seed, size).data(), size);
+		objs_[h] = Obj{size, seed};
+		return h;
+	}
+
+	void remove(unsigned long h)
+	{
+		zspp_free(pool_, h);
+		objs_.erase(h);
+	}
+
+	void verify_all()
+	{
+		for (auto &[h, o] : objs_) {
+			std::vector<uint8_t> got = read_obj(pool_, h, o.size, ReadApi(o.seed % 3));
+			ASSERT_EQ(first_diff(got.data(), pattern(o.seed, o.size).data(), o.size), -1)
+				<< "object of " << o.size << " bytes changed";
+		}
+	}
+
+	zspp_page *page_of(unsigned long h) { return static_cast<zspp_page *>(zspp_debug_handle_page(pool_, h)); }
+
+	std::map<unsigned long, Obj> objs_;
+	uint32_t next_seed_ = 1;
+};
+
+TEST_P(Migration, ZspagePagesAreOwnedAndMovable)
+{
+	for (size_t size = 1; size <= ZSPP_MAX_ALLOC_SIZE; size += 97)
+		add(size);
+	for (auto &[h, o] : objs_) {
+		zspp_page *p = page_of(h);
+		ASSERT_NE(p, nullptr);
+		EXPECT_TRUE(fake::page_is_movable(p));
+		EXPECT_EQ(zspp_pfn_owner(zspp_page_pfn(p)), zspage_of(h));
+	}
+	EXPECT_EQ(zspp_debug_handle_page(pool_, 0), nullptr);
+}
+
+// Migrate every page of every zspage (first pages too, which re-points the
+// handles): objects, handles and statistics survive; old pages are freed.
+TEST_P(Migration, EveryPageMovesAndObjectsFollow)
+{
+	std::mt19937 rng(GetParam());
+	for (int i = 0; i < 600; i++)
+		add(1 + rng() % 4096);
+	validate();
+	const PoolStats before = pool_stats(pool_);
+	const long pages_live = fake::live().pages;
+	std::map<unsigned long, const void *> where;
+	for (auto &[h, o] : objs_)
+		where[h] = zspage_of(h);
+	// The pages objects start in (most pages of most zspages).
+	std::set<zspp_page *> pages;
+	for (auto &[h, o] : objs_)
+		pages.insert(page_of(h));
+	unsigned long moved = 0;
+	for (zspp_page *p : pages) {
+		fake::MigrateResult r = fake::migrate_page(p);
+		ASSERT_EQ(int(r), int(fake::MigrateResult::kMoved));
+		moved++;
+		if (moved % 50 == 0)
+			validate();
+	}
+	validate();
+	const PoolStats after = pool_stats(pool_);
+	EXPECT_EQ(after.pages_migrated - before.pages_migrated, moved);
+	EXPECT_EQ(after.pages, before.pages);
+	EXPECT_EQ(after.objects, before.objects);
+	EXPECT_EQ(fake::live().pages, pages_live) << "one page freed for each one allocated";
+	for (auto &[h, o] : objs_) {
+		EXPECT_EQ(zspage_of(h), where[h]) << "the descriptor stays, its pages change";
+		EXPECT_TRUE(fake::page_is_movable(page_of(h)));
+		EXPECT_EQ(probe::loc_pfn(word_of(h)), probe::zspage_info(zspage_of(h)).pfn0);
+	}
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+	// The pool keeps working on the new pages.
+	for (int i = 0; i < 100; i++)
+		add(1 + rng() % 4096);
+	for (int i = 0; i < 300 && !objs_.empty(); i++)
+		remove(objs_.begin()->first);
+	validate();
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
+// A pinned zspage (map or read_begin) cannot be isolated; a pin taken after
+// isolation makes the migration fail with -EAGAIN and nothing moves.
+TEST_P(Migration, PinnedZspagesStay)
+{
+	unsigned long h = add(3000);
+	zspp_page *p = page_of(h);
+	void *m = zspp_map_object(pool_, h, ZSPP_MM_RO);
+	ASSERT_NE(m, nullptr);
+	EXPECT_EQ(int(fake::migrate_page(p)), int(fake::MigrateResult::kIsolateFailed));
+	zspp_unmap_object(pool_, h);
+	std::vector<uint8_t> local(3000);
+	void *r = zspp_obj_read_begin(pool_, h, local.data());
+	EXPECT_EQ(int(fake::migrate_page(p)), int(fake::MigrateResult::kIsolateFailed));
+	zspp_obj_read_end(pool_, h, r);
+	// Pinned between isolate and migrate.
+	void *m2 = nullptr;
+	fake::MigrateResult res = fake::migrate_page(p, [&] { m2 = zspp_map_object(pool_, h, ZSPP_MM_RW); });
+	EXPECT_EQ(int(res), int(fake::MigrateResult::kBusy));
+	ASSERT_NE(m2, nullptr);
+	EXPECT_EQ(page_of(h), p) << "nothing moved while pinned";
+	zspp_unmap_object(pool_, h);
+	EXPECT_EQ(int(fake::migrate_page(p)), int(fake::MigrateResult::kMoved));
+	EXPECT_NE(page_of(h), p);
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
+// zspp frees the zspage while its page is isolated (unlocked): the page
+// leaves zspp at once and migration finds it released.
+TEST_P(Migration, FreeWhileIsolated)
+{
+	unsigned long first = add(700);
+	const void *zs = zspage_of(first);
+	zspp_page *p = page_of(first);
+	const long pages_before = fake::live().pages;
+	const unsigned pages_per = probe::zspage_info(zs).nr_pages;
+	fake::MigrateResult res = fake::migrate_page(p, [&] {
+		for (auto it = objs_.begin(); it != objs_.end();) {
+			unsigned long h = it->first;
+			++it;
+			if (zspage_of(h) == zs)
+				remove(h);
+		}
+	});
+	EXPECT_EQ(int(res), int(fake::MigrateResult::kReleased));
+	fake::flush_work();
+	EXPECT_EQ(fake::live().pages, pages_before - long(pages_per));
+	EXPECT_EQ(zspp_get_total_pages(pool_), 0u);
+	validate();
+}
+
+// Compaction in the isolation window (the zspage may be a source and go
+// away, or a destination and gain objects): whatever happens, every object
+// reads back.
+TEST_P(Migration, CompactionWhileIsolated)
+{
+	std::mt19937 rng(GetParam() + 5);
+	for (int i = 0; i < 800; i++)
+		add(1 + rng() % 4096);
+	std::vector<unsigned long> hs;
+	for (auto &[h, o] : objs_)
+		hs.push_back(h);
+	for (unsigned long h : hs)
+		if (rng() % 10 < 7)
+			remove(h);
+	std::map<int, int> outcomes;
+	for (int round = 0; round < 20 && !objs_.empty(); round++) {
+		auto it = objs_.begin();
+		std::advance(it, rng() % objs_.size());
+		zspp_page *p = page_of(it->first);
+		fake::MigrateResult res = fake::migrate_page(p, [&] {
+			zspp_compact(pool_);
+			for (int i = 0; i < 10; i++)
+				add(1 + rng() % 4096);
+		});
+		outcomes[int(res)]++;
+		validate();
+		ASSERT_NO_FATAL_FAILURE(verify_all());
+	}
+	fake::flush_work();
+	validate();
+	RecordProperty("moved", outcomes[int(fake::MigrateResult::kMoved)]);
+	RecordProperty("released", outcomes[int(fake::MigrateResult::kReleased)]);
+}
+
+// A page locked by migration when its zspage empties: the free is deferred
+// to the worker, which completes once the page lock is dropped.
+TEST_P(Migration, FreeWithPageLockedIsDeferred)
+{
+	unsigned long h = add(2000);
+	zspp_page *p = page_of(h);
+	const PoolStats before = pool_stats(pool_);
+	const long pages_before = fake::live().pages;
+	std::atomic<int> phase{0};
+	std::thread locker([&] { // the migration core holding the page lock
+		ASSERT_TRUE(zspp_page_trylock(p));
+		phase = 1;
+		while (phase.load() != 2)
+			std::this_thread::yield();
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+		zspp_page_unlock(p);
+	});
+	while (phase.load() != 1)
+		std::this_thread::yield();
+	remove(h); // never sleeps: trylock fails, the worker takes it
+	EXPECT_EQ(pool_stats(pool_).deferred_frees, before.deferred_frees + 1);
+	EXPECT_EQ(zspp_get_total_pages(pool_), pool_stats(pool_).pages);
+	phase = 2;
+	locker.join();
+	// The worker sleeps on the page lock, then frees.
+	for (int i = 0; i < 2000 && fake::live().pages != pages_before - long(before.pages); i++)
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	fake::flush_work();
+	EXPECT_EQ(fake::live().pages, pages_before - long(before.pages));
+	EXPECT_EQ(zspp_get_total_pages(pool_), 0u);
+	validate();
+}
+
+// destroy with a deferred free outstanding waits for the page lock.
+TEST_P(Migration, DestroyFinishesDeferredFrees)
+{
+	const fake::Counters base = baseline_;
+	unsigned long h = add(2000);
+	zspp_page *p = page_of(h);
+	std::atomic<int> phase{0};
+	std::thread locker([&] {
+		ASSERT_TRUE(zspp_page_trylock(p));
+		phase = 1;
+		while (phase.load() != 2)
+			std::this_thread::yield();
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		zspp_page_unlock(p);
+	});
+	while (phase.load() != 1)
+		std::this_thread::yield();
+	remove(h);
+	phase = 2;
+	zspp_destroy_pool(pool_); // waits for the page lock
+	pool_ = nullptr;
+	locker.join();
+	EXPECT_EQ(fake::live(), base);
+}
+
+// Workers churn while a migrator moves random pages and a shrinker compacts.
+class MigrationThreads : public ChainPoolTest {};
+
+TEST_P(MigrationThreads, MigrateUnderLoad)
+{
+	constexpr int kWorkers = 3;
+	std::atomic<bool> stop{false};
+	std::atomic<unsigned long> moved{0}, busy{0}, failures{0};
+	std::thread migrator([&] {
+		std::mt19937_64 rng(GetParam());
+		while (!stop.load()) {
+			fake::MigrateResult r = fake::migrate_random_page(rng());
+			if (r == fake::MigrateResult::kMoved)
+				moved++;
+			else if (r == fake::MigrateResult::kBusy)
+				busy++;
+		}
+	});
+	std::thread shrinker([&] {
+		while (!stop.load()) {
+			fake::shrink_all();
+			std::this_thread::sleep_for(std::chrono::microseconds(200));
+		}
+	});
+	std::vector<std::thread> workers;
+	for (int w = 0; w < kWorkers; w++) {
+		workers.emplace_back([&, w] {
+			std::mt19937_64 rng(w * 77 + GetParam());
+			std::map<unsigned long, std::pair<size_t, std::vector<uint8_t>>> mine;
+			for (int op = 0; op < 4000; op++) {
+				unsigned r = unsigned(rng() % 10);
+				if (mine.size() < 50 || r < 4) {
+					size_t size = 1 + rng() % 4096;
+					unsigned long h;
+					if (zspp_malloc(pool_, size, kGfp, &h) != 0) {
+						failures++;
+						return;
+					}
+					std::vector<uint8_t> d = pattern(uint32_t(rng()), size);
+					write_obj(pool_, h, d, WriteApi(rng() % 3));
+					mine[h] = {size, std::move(d)};
+				} else if (r < 7) {
+					auto it = mine.begin();
+					std::advance(it, rng() % mine.size());
+					zspp_free(pool_, it->first);
+					mine.erase(it);
+				} else {
+					auto it = mine.begin();
+					std::advance(it, rng() % mine.size());
+					std::vector<uint8_t> got =
+						read_obj(pool_, it->first, it->second.first, ReadApi(rng() % 3));
+					if (first_diff(got.data(), it->second.second.data(), it->second.first) != -1) {
+						failures++;
+						ADD_FAILURE() << "object changed under migration";
+						return;
+					}
+				}
+			}
+			for (auto &[h, v] : mine) {
+				std::vector<uint8_t> got = read_obj(pool_, h, v.first, ReadApi::kReadBegin);
+				if (first_diff(got.data(), v.second.data(), v.first) != -1) {
+					failures++;
+					ADD_FAILURE() << "object changed under migration (final check)";
+				}
+				zspp_free(pool_, h);
+			}
+		});
+	}
+	for (auto &t : workers)
+		t.join();
+	stop = true;
+	migrator.join();
+	shrinker.join();
+	fake::flush_work();
+	EXPECT_EQ(failures.load(), 0u);
+	EXPECT_GT(moved.load(), 0u) << "the migrator never moved a page";
+	validate();
+	EXPECT_EQ(zspp_get_total_pages(pool_), 0u);
+	RecordProperty("migrated", int(moved.load()));
+	RecordProperty("busy", int(busy.load()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Chains, Migration, ::testing::Values(1u, 4u, 8u, 16u), chain_name);
+INSTANTIATE_TEST_SUITE_P(Chains, MigrationThreads, ::testing::Values(1u, 8u, 16u), chain_name);
+
+} // namespace

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+// Shared helpers for the host gtest suites: a pool fixture that checks for
+// leaks and shim-contract violations after every test, pattern helpers and
+// read/write helpers over every access API.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <zspp/zspp.h>
+
+#include "core_probe.h"
+#include "fake_shim.h"
+
+namespace zt {
+
+constexpr zspp_gfp_t kGfp = FAKE_GFP_KERNEL;
+constexpr unsigned kDefaultChain = 8;
+
+// Deterministic per-(seed, index) byte pattern; distinct seeds give distinct
+// contents for every size >= 1.
+inline uint8_t pattern_byte(uint32_t seed, size_t i)
+{
+	uint32_t x = seed * 0x9e3779b1u + uint32_t(i) * 0x85ebca6bu;
+	x ^= x >> 15;
+	x *= 0x2c1b3c6du;
+	x ^= x >> 13;
+	return uint8_t(x);
+}
+
+inline std::vector<uint8_t> pattern(uint32_t seed, size_t n)
+{
+	std::vector<uint8_t> v(n);
+	for (size_t i = 0; i < n; i++)
+		v[i] = pattern_byte(seed, i);
+	return v;
+}
+
+// Index of the first differing byte, or -1.
+inline long first_diff(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return long(i);
+	return -1;
+}
+
+// ---- access helpers (gtest non-fatal failures on misuse signals) ------------
+enum class WriteApi { kObjWrite, kMapWO, kMapRW };
+enum class ReadApi { kReadBegin, kMapRO, kMapRW };
+
+inline const char *name(WriteApi a)
+{
+	return a == WriteApi::kObjWrite ? "obj_write" : a == WriteApi::kMapWO ? "map WO" : "map RW";
+}
+inline const char *name(ReadApi a)
+{
+	return a == ReadApi::kReadBegin ? "read_begin" : a == ReadApi::kMapRO ? "map RO" : "map RW";
+}
+
+inline void write_obj(zspp_pool *pool, unsigned long h, const std::vector<uint8_t> &data, WriteApi api)
+{
+	switch (api) {
+	case WriteApi::kObjWrite:
+		zspp_obj_write(pool, h, data.data(), data.size());
+		break;
+	case WriteApi::kMapWO:
+	case WriteApi::kMapRW: {
+		void *p = zspp_map_object(pool, h, api == WriteApi::kMapWO ? ZSPP_MM_WO : ZSPP_MM_RW);
+		ASSERT_NE(p, nullptr);
+		EXPECT_EQ(fake::locks_held(), 0) << "map returned with a spinlock held";
+		memcpy(p, data.data(), data.size());
+		zspp_unmap_object(pool, h);
+		break;
+	}
+	}
+}
+
+inline std::vector<uint8_t> read_obj(zspp_pool *pool, unsigned long h, size_t size, ReadApi api)
+{
+	std::vector<uint8_t> out(size);
+	switch (api) {
+	case ReadApi::kReadBegin: {
+		std::vector<uint8_t> local(size);
+		void *p = zspp_obj_read_begin(pool, h, local.data());
+		EXPECT_NE(p, nullptr);
+		if (!p)
+			return {};
+		EXPECT_EQ(fake::locks_held(), 0) << "read_begin returned with a spinlock held";
+		memcpy(out.data(), p, size);
+		zspp_obj_read_end(pool, h, p);
+		break;
+	}
+	case ReadApi::kMapRO:
+	case ReadApi::kMapRW: {
+		void *p = zspp_map_object(pool, h, api == ReadApi::kMapRO ? ZSPP_MM_RO : ZSPP_MM_RW);
+		EXPECT_NE(p, nullptr);
+		if (!p)
+			return {};
+		EXPECT_EQ(fake::locks_held(), 0) << "map returned with a spinlock held";
+		memcpy(out.data(), p, size);
+		zspp_unmap_object(pool, h);
+		break;
+	}
+	}
+	return out;
+}
+
+// ---- white-box decoding ---------------------------------------------------------------
+// The location word a live handle points to.
+inline uint64_t word_of(unsigned long h) { return *reinterpret_cast<const uint64_t *>(h); }
+inline unsigned class_of(unsigned long h) { return probe::loc_class(word_of(h)); }
+inline unsigned slot_of(unsigned long h) { return probe::loc_idx(word_of(h)); }
+// The zspage descriptor holding @h's object (via the page owner, as the core does).
+inline const void *zspage_of(unsigned long h) { return zspp_pfn_owner(probe::loc_pfn(word_of(h))); }
+
+// Does an object of @objsize in slot @idx of a class with @slot_size straddle a page?
+inline bool slot_spans(uint32_t idx, uint32_t slot_size, size_t objsize)
+{
+	return (uint64_t(idx) * slot_size) % ZSPP_PAGE_SIZE + objsize > ZSPP_PAGE_SIZE;
+}
+
+// The C API names a struct and a function alike: these are the structs.
+using PoolStats = struct zspp_pool_stats;
+using ClassStats = struct zspp_class_stats;
+
+inline PoolStats pool_stats(zspp_pool *pool)
+{
+	PoolStats s;
+	memset(&s, 0xff, sizeof(s));
+	zspp_pool_stats(pool, &s);
+	return s;
+}
+
+inline ClassStats class_stats(zspp_pool *pool, unsigned idx, int *ret = nullptr)
+{
+	ClassStats s;
+	memset(&s, 0xff, sizeof(s));
+	int r = zspp_class_stats(pool, idx, &s);
+	if (ret)
+		*ret = r;
+	return s;
+}
+
+// The index serving @size (after merging), as the pool reports it.
+inline unsigned serving_index_of(unsigned chain, size_t size)
+{
+	return probe::serving_index(probe::class_index_for(size), chain);
+}
+
+// ---- fixture ----------------------------------------------------------------------------------
+// Each test gets a fresh pool. TearDown checks: validate() == 0, no shim
+// contract violation, no log error unless expected, and that destroying the
+// pool brings the fake's live counters back to where they were.
+class PoolTest : public ::testing::Test {
+protected:
+	virtual unsigned chain() const { return kDefaultChain; }
+
+	void SetUp() override
+	{
+		fake::fail_off();
+		fake::reset_events();
+		baseline_ = fake::live();
+		ASSERT_EQ(zspp_create_pool("test", chain(), &pool_), 0);
+		ASSERT_NE(pool_, nullptr);
+	}
+
+	void TearDown() override
+	{
+		fake::fail_off();
+		if (pool_) {
+			EXPECT_EQ(zspp_debug_validate(pool_), 0);
+			for (unsigned long h : owned_)
+				zspp_free(pool_, h);
+			owned_.clear();
+			EXPECT_EQ(zspp_debug_validate(pool_), 0);
+			EXPECT_EQ(zspp_get_total_pages(pool_), 0u) << "pages left after freeing every object";
+			zspp_destroy_pool(pool_);
+			pool_ = nullptr;
+		}
+		EXPECT_EQ(fake::violations(), 0u) << "last: " << fake::last_violation();
+		EXPECT_EQ(fake::log_errors(), expected_log_errors_) << "last: " << fake::last_log_error();
+		EXPECT_EQ(fake::live(), baseline_)
+			<< "leak: now " << fake::to_string(fake::live()) << " baseline " << fake::to_string(baseline_);
+		EXPECT_EQ(fake::locks_held(), 0);
+	}
+
+	unsigned long must_malloc(size_t size, zspp_gfp_t gfp = kGfp)
+	{
+		unsigned long h = 0;
+		int r = zspp_malloc(pool_, size, gfp, &h);
+		EXPECT_EQ(r, 0) << "malloc(" << size << ")";
+		EXPECT_NE(h, 0u);
+		EXPECT_EQ(h % 8, 0u) << "handles are 8-aligned";
+		return h;
+	}
+
+	void validate() { ASSERT_EQ(zspp_debug_validate(pool_), 0); }
+
+	zspp_pool *pool_ = nullptr;
+	fake::Counters baseline_;
+	std::vector<unsigned long> owned_; // freed by TearDown
+	unsigned long expected_log_errors_ = 0;
+};
+
+// A PoolTest parameterised by chain size.
+class ChainPoolTest : public PoolTest, public ::testing::WithParamInterface<unsigned> {
+protected:
+	unsigned chain() const override { return GetParam(); }
+};
+
+inline std::string chain_name(const ::testing::TestParamInfo<unsigned> &info)
+{
+	return "chain" + std::to_string(info.param);
+}
+
+} // namespace zt
