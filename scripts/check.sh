@@ -44,6 +44,7 @@ stage host-test make -C tests/host test
 stage fuzz make -C tests/host fuzz
 stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko"
 stage kunit-debug scripts/kunit.sh
+stage stress-debug scripts/stress.sh
 
 echo
 echo "=== summary"
