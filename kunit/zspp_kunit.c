@@ -774,9 +774,16 @@ static int emulate_migration(struct page *src)
 	struct page *dst;
 	int rc = -EAGAIN;
 
-	get_page(src);
+	/*
+	 * As isolate_movable_page(): the page may have been freed (another
+	 * thread's compaction emptied its zspage) since the caller looked it
+	 * up, so take a reference only if it still has one, and trust it only
+	 * while it is still movable under the page lock.
+	 */
+	if (!get_page_unless_zero(src))
+		return -EAGAIN;
 	lock_page(src);
-	if (!__PageMovable(src))
+	if (!PageMovable(src))
 		goto out;
 	mops = page_movable_ops(src);
 	if (!mops->isolate_page(src, 0))

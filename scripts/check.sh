@@ -45,6 +45,8 @@ stage fuzz make -C tests/host fuzz
 stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko"
 stage kunit-debug scripts/kunit.sh
 stage stress-debug scripts/stress.sh
+stage e2e-debug scripts/e2e-debug.sh
+stage fault-e2e scripts/fault-e2e.sh
 
 echo
 echo "=== summary"

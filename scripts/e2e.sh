@@ -28,6 +28,16 @@
 #   --append ARGS         extra kernel command line
 #   --echo                copy the guest console to stderr while it runs
 #   --check-only LOG      only run the assertions on an existing console log
+#   --no-check            only run (build, boot): no assertions, nothing on stdout;
+#                         QEMU's exit status goes to WORKDIR/qemu.rc (for wrappers
+#                         such as scripts/fault-e2e.sh that judge the log themselves)
+#   --set VAR=VALUE       extra guest setting for /etc/zspp-e2e.conf (repeatable;
+#                         VAR is an E2E_* name of tests/e2e/guest-init.sh, e.g.
+#                         E2E_FAULT_ATTRS="fail_page_alloc failslab")
+#   --scan-console        also assert that the whole console log (boot to reboot,
+#                         not only the final dmesg dump) has no kernel splat
+#   --name NAME           closing line "NAME: N passed, M failed" (default
+#                         "e2e ZPOOL: N assertions passed, M failed")
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -38,6 +48,7 @@ zpool=zspp module="" kernel=stock-6.1
 kimage=${ZSPP_KERNEL_IMAGE:-} kmoddir=${ZSPP_MODULES_DIR:-}
 mem=48M pages="" zswap_max="" rounds=2 seed=1 wargs="" mpp=20 compressor=lzo
 vm_mem=1024M smp=2 tmo=480 workdir="" append="" echo_arg=() check_only=""
+no_check=0 sets=() scan_console=0 name=""
 while (($#)); do
 	case $1 in
 	--zpool) zpool=$2; shift ;;
@@ -60,6 +71,10 @@ while (($#)); do
 	--append) append=$2; shift ;;
 	--echo) echo_arg=(--echo) ;;
 	--check-only) check_only=$2; shift ;;
+	--no-check) no_check=1 ;;
+	--set) sets+=("$2"); shift ;;
+	--scan-console) scan_console=1 ;;
+	--name) name=$2; shift ;;
 	-h | --help) usage 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -88,6 +103,10 @@ mem_bytes=$(to_bytes "$mem")
 [[ $pages =~ ^[0-9]+$ ]] || die "--pages wants a number, got '$pages'"
 [[ -n $zswap_max ]] || zswap_max=$((mem_bytes * 3 / 4))
 [[ -n $workdir ]] || workdir="$ZSPP_CACHE/e2e/$zpool"
+for kv in "${sets[@]}"; do
+	[[ $kv =~ ^E2E_[A-Z0-9_]+=[^\"\$\`\\]*$ ]] ||
+		die "bad --set '$kv' (want E2E_NAME=VALUE, VALUE without quotes, \$, \` or \\)"
+done
 
 # ---------------------------------------------------------------- assertions
 npass=0 nfail=0
@@ -110,6 +129,29 @@ field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
 BAD_KERNEL_RE='WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|scheduling while atomic|Call Trace|Kernel panic|blocked for more than|kmemleak: [1-9]|list_(add|del) corruption'
 ZSPP_ERR_RE='zspp:.*([Ee]rror|ERROR|[Ff]ail|FAIL|[Ll]eak|LEAK|[Bb]ad|BAD)'
 EXPECTED_RE='module verification failed: signature and/or required key missing - tainting kernel'
+
+# drop_alloc_failure_traces: filter a kernel log (stdin -> stdout) of a run with
+# fault injection (FAULT-CONFIG lines): the "Call Trace" of each "page allocation
+# failure" report (warn_alloc) and of each "FAULT_INJECTION: forcing a failure"
+# (fault-injection verbose=2) is an expected consequence of an injected failure,
+# not a splat. Any other report header in between ends the allowance, so a real
+# splat's trace is kept.
+drop_alloc_failure_traces() {
+	awk '/page allocation failure:|FAULT_INJECTION: forcing a failure/ { ok = 1 }
+		/WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|locking|lock held|lock state|stall|INFO:|Kernel panic|blocked for more than|cut here/ &&
+			!/page allocation failure:/ { ok = 0 }
+		ok && /Call Trace/ { next }
+		{ print }'
+}
+
+# kernel_splats FILE FAULTS: the first lines that fail a log (at most 3,
+# '|'-separated); FAULTS=1 for a run with fault injection.
+kernel_splats() {
+	local f=$1 faults=$2
+	if ((faults)); then drop_alloc_failure_traces <"$f"; else cat "$f"; fi |
+		g -v -E "$EXPECTED_RE" | g -E "$BAD_KERNEL_RE|$ZSPP_ERR_RE|^<[0-3]>.*zspp:" |
+		sed -n 1,3p | cut -c1-160 | paste -sd '|' -
+}
 
 # summarize LOG: facts for the reader, not assertions.
 summarize() {
@@ -273,19 +315,38 @@ check_log() {
 	else
 		cp "$log" "$klog"
 	fi
-	bad=$(g -v -E "$EXPECTED_RE" "$klog" | g -E "$BAD_KERNEL_RE|$ZSPP_ERR_RE|^<[0-3]>.*zspp:" | sed -n 1,3p | cut -c1-160 | paste -sd '|' -)
+	local faults=0
+	grep -q '^FAULT-CONFIG ' "$log" && faults=1
+	bad=$(kernel_splats "$klog" "$faults")
 	if [[ -z $bad ]]; then
 		pass "dmesg-clean"
 	else
 		fail "dmesg-clean" "$bad"
 	fi
 
+	# The whole console, boot to reboot (what a crash leaves when there is no dump).
+	if ((scan_console)); then
+		bad=$(kernel_splats "$log" "$faults")
+		if [[ -z $bad ]]; then
+			pass "console-clean"
+		else
+			fail "console-clean" "$bad"
+		fi
+	fi
+	local nalloc
+	nalloc=$(g -c 'page allocation failure:' "$klog")
+	((nalloc == 0)) || log "note: $nalloc 'page allocation failure' reports in the kernel log (injected failures)"
+
 }
 
 # The closing line names assertions so that scripts/check.sh, which adds up the
 # PASS:/FAIL: lines, does not count them a second time.
 finish() {
-	echo "e2e $zpool: $npass assertions passed, $nfail failed"
+	if [[ -n $name ]]; then
+		echo "$name: $npass passed, $nfail failed"
+	else
+		echo "e2e $zpool: $npass assertions passed, $nfail failed"
+	fi
 	((nfail == 0))
 }
 
@@ -341,6 +402,9 @@ E2E_ZSWAP_MAX=$zswap_max
 E2E_SEED=$seed
 E2E_WORKLOAD_ARGS="-g $rounds${wargs:+ $wargs}"
 EOF
+for kv in "${sets[@]}"; do
+	printf '%s="%s"\n' "${kv%%=*}" "${kv#*=}" >>"$workdir/e2e.conf"
+done
 
 initrd=$("$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$workdir/initramfs.cpio.gz" ${moddir:+-m "$moddir"} \
 	-w "$workdir/workload" -c "$workdir/e2e.conf" "${extra[@]}")
@@ -350,6 +414,11 @@ qrc=0
 "$ZSPP_SCRIPTS/qemu-run.sh" -k "$vmlinuz" -r "$initrd" -w "$workdir" -l "$workdir/console.log" \
 	-m "$vm_mem" -s "$smp" -d 1G -d 16M -t "$tmo" -a "loglevel=4 ${append}" "${echo_arg[@]}" || qrc=$?
 
+if ((no_check)); then
+	echo "$qrc" >"$workdir/qemu.rc"
+	log "run only (--no-check): qemu rc=$qrc, $(($(now_s) - start))s; console log: $workdir/console.log"
+	exit 0
+fi
 check_log "$workdir/console.log" "$qrc"
 log "total $(($(now_s) - start))s; console log: $workdir/console.log"
 finish

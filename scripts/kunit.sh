@@ -9,24 +9,21 @@ set -euo pipefail
 # Suites that must appear (a missing suite is a failure).
 SUITES=(zspp_size_classes zspp_data zspp_handles zspp_errors zspp_compaction zspp_concurrency)
 
-eval "$("$ZSPP_SCRIPTS/build-debug-kernel.sh" | grep -E '^(KDIR|BZIMAGE)=')"
-[ -n "${KDIR:-}" ] && [ -f "${BZIMAGE:-}" ] || die "debug kernel build did not report KDIR/BZIMAGE"
+# The debug kernel (cached) and zspp.ko + zspp_kunit.ko built against it in a
+# private copy under the cache (building in the repo would mix two kernels' objects).
+KDIR="" BZIMAGE="" ZSPP_KO="" ZSPP_KUNIT_KO=""
+eval "$("$ZSPP_SCRIPTS/build-debug-modules.sh" | grep -E '^(KDIR|BZIMAGE|ZSPP_KO|ZSPP_KUNIT_KO)=')"
+[ -n "$KDIR" ] && [ -f "$BZIMAGE" ] || die "debug kernel build did not report KDIR/BZIMAGE"
+[ -f "$ZSPP_KO" ] && [ -f "$ZSPP_KUNIT_KO" ] || die "build-debug-modules.sh did not report ZSPP_KO/ZSPP_KUNIT_KO"
 
 work=$(cache_dir kunit-run)
-bd="$work/src"
-rm -rf "$bd" && mkdir -p "$bd"
-# A private copy: building in the repo would mix objects of two kernels.
-(cd "$ZSPP_ROOT" && tar cf - Kbuild VERSION include src kunit) | tar xf - -C "$bd"
-make -s -C "$KDIR" M="$bd" modules >&2
-make -s -C "$KDIR" M="$bd/kunit" KBUILD_EXTRA_SYMBOLS="$bd/Module.symvers" modules >&2
-
 initrd="$work/kunit.cpio.gz"
 "$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$initrd" -i "$ZSPP_ROOT/kunit/guest-init.sh" \
-	"$bd/zspp.ko" "$bd/kunit/zspp_kunit.ko" >&2
+	"$ZSPP_KO" "$ZSPP_KUNIT_KO" >&2
 log="$work/console.log"
 rc=0
 "$ZSPP_SCRIPTS/qemu-run.sh" --kernel "$BZIMAGE" --initrd "$initrd" --log "$log" \
-	--smp 2 --mem 2048M --timeout 1500 >&2 || rc=$?
+	--smp 2 --mem 2048M --timeout 600 >&2 || rc=$?
 [ "$rc" -eq 0 ] || echo "FAIL: kunit guest exited cleanly (qemu rc=$rc)"
 
 fail=0

@@ -18,6 +18,10 @@
 #   VMSTAT k=v..       swap counters from /proc/vmstat after the workload
 #   ZSPP-DEBUGFS ...   what is left in /sys/kernel/debug/zspp after switch and rmmod
 #   INSMOD/RMMOD/SWAPOFF <what> rc=N
+#   FAULT-CONFIG <attr> k=v..   fault injection settings read back (E2E_FAULT_ATTRS)
+#   FAULT-TASK pid=N make-it-fail=1   the workload's own flag, before it starts
+#   FAULT t=.. <attr>=N..       failures injected so far, with every sample
+#   FAULT-RESULT <attr> injected=N times_left=N   after the workload
 #   DMESG-BEGIN / DMESG-END, then E2E-END
 
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -48,6 +52,20 @@ E2E_FILES_EVERY=5           # dump non-summary zspp files every N samples
 E2E_DRAIN_TIMEOUT=15        # seconds to wait for pools to drain / disappear
 E2E_SWAP_DEV=/dev/vda
 E2E_FLUSH_DEV=/dev/vdb      # small second swap area: swapon+swapoff drains the swap slot caches
+# Fault injection (scripts/fault-e2e.sh), off unless E2E_FAULT_ATTRS names debugfs
+# directories (fail_page_alloc, failslab). Only the workload process is marked
+# (/proc/self/make-it-fail = 1 before it execs; task-filter Y). "times" is a large
+# finite budget rather than -1 (unlimited): the kernel then decrements it on every
+# injected failure, so E2E_FAULT_TIMES - times = failures injected.
+E2E_FAULT_ATTRS=""
+E2E_FAULT_PROBABILITY=3     # percent
+E2E_FAULT_INTERVAL=1
+E2E_FAULT_TIMES=1000000000
+E2E_FAULT_MIN_ORDER=0       # fail_page_alloc only
+E2E_FAULT_IGNORE_GFP_WAIT=Y # Y: only allocations that cannot sleep fail
+E2E_FAULT_IGNORE_GFP_HIGHMEM=N # fail_page_alloc only
+E2E_FAULT_VERBOSE=0
+E2E_FAULT_TASK_FILTER=Y
 # shellcheck disable=SC1090 # written by scripts/e2e.sh
 [ -f "$CONF" ] && . "$CONF"
 
@@ -186,6 +204,59 @@ sample() {
 	done
 }
 
+# fault_injected ATTR: failures injected so far by ATTR.
+fault_injected() {
+	echo $((E2E_FAULT_TIMES - $(cat /sys/kernel/debug/$1/times)))
+}
+
+fault_sample() {
+	[ -n "$E2E_FAULT_ATTRS" ] || return 0
+	line="FAULT t=$(uptime_s)"
+	for a in $E2E_FAULT_ATTRS; do
+		line="$line $a=$(fault_injected $a)"
+	done
+	echo "$line"
+}
+
+# fault_set ATTR FILE VALUE: write one fault-injection knob (absent file: skipped).
+fault_set() {
+	[ -f "/sys/kernel/debug/$1/$2" ] || return 0
+	echo "$3" >"/sys/kernel/debug/$1/$2" || err "cannot set $1/$2=$3"
+}
+
+setup_faults() {
+	[ -n "$E2E_FAULT_ATTRS" ] || return 0
+	[ -f /proc/self/make-it-fail ] || { err "no /proc/self/make-it-fail (CONFIG_FAULT_INJECTION off?)"; return 1; }
+	for a in $E2E_FAULT_ATTRS; do
+		d=/sys/kernel/debug/$a
+		[ -d "$d" ] || { err "no $d (CONFIG_FAULT_INJECTION_DEBUG_FS and ${a} needed)"; return 1; }
+		fault_set "$a" probability 0 # armed last
+		fault_set "$a" interval "$E2E_FAULT_INTERVAL"
+		fault_set "$a" times "$E2E_FAULT_TIMES"
+		fault_set "$a" space 0
+		fault_set "$a" verbose "$E2E_FAULT_VERBOSE"
+		fault_set "$a" task-filter "$E2E_FAULT_TASK_FILTER"
+		fault_set "$a" ignore-gfp-wait "$E2E_FAULT_IGNORE_GFP_WAIT"
+		fault_set "$a" ignore-gfp-highmem "$E2E_FAULT_IGNORE_GFP_HIGHMEM"
+		fault_set "$a" min-order "$E2E_FAULT_MIN_ORDER"
+		fault_set "$a" probability "$E2E_FAULT_PROBABILITY"
+		line="FAULT-CONFIG $a"
+		for f in probability interval times space verbose task-filter ignore-gfp-wait ignore-gfp-highmem min-order cache-filter; do
+			[ -f "$d/$f" ] && line="$line $f=$(cat "$d/$f")"
+		done
+		echo "$line"
+	done
+}
+
+# Disarm fault injection once the workload is gone and report what it injected.
+finish_faults() {
+	[ -n "$E2E_FAULT_ATTRS" ] || return 0
+	for a in $E2E_FAULT_ATTRS; do
+		echo "FAULT-RESULT $a injected=$(fault_injected $a) times_left=$(cat /sys/kernel/debug/$a/times)"
+		fault_set "$a" probability 0
+	done
+}
+
 vmstat_line() {
 	echo "VMSTAT$(awk '$1 ~ /^(pswpin|pswpout|zswpin|zswpout)$/ { printf " %s=%s", $1, $2 }' /proc/vmstat)"
 }
@@ -193,12 +264,18 @@ vmstat_line() {
 run_workload() {
 	say "workload: $E2E_PAGES pages in cgroup memory.max=$E2E_MEM_MAX"
 	vmstat_line
-	# The child moves itself into the cgroup, then becomes the workload.
-	sh -c "echo \$\$ >$CG/cgroup.procs && exec /bin/workload -q -s $E2E_SEED $E2E_WORKLOAD_ARGS $E2E_PAGES" &
+	# The child moves itself into the cgroup, then becomes the workload; with
+	# fault injection it first marks itself (the mark survives exec).
+	mif=""
+	if [ -n "$E2E_FAULT_ATTRS" ]; then
+		mif='echo 1 >/proc/self/make-it-fail && read mif </proc/self/make-it-fail && echo "FAULT-TASK pid=$$ make-it-fail=$mif" &&'
+	fi
+	sh -c "echo \$\$ >$CG/cgroup.procs && $mif exec /bin/workload -q -s $E2E_SEED $E2E_WORKLOAD_ARGS $E2E_PAGES" &
 	wpid=$!
 	n=0
 	while kill -0 $wpid 2>/dev/null; do
 		sample "" $n
+		fault_sample
 		n=$((n + 1))
 		sleep "$E2E_SAMPLE_INTERVAL"
 	done
@@ -206,6 +283,7 @@ run_workload() {
 	rc=$?
 	echo "WORKLOAD-EXIT rc=$rc"
 	[ $rc -eq 0 ] || err "workload exited with $rc"
+	finish_faults
 	vmstat_line
 }
 
@@ -289,9 +367,9 @@ teardown() {
 mount_all
 exec >/dev/console 2>&1 </dev/null
 say "begin kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) online=$(cat /sys/devices/system/cpu/online) mem=$(awk '$1 == "MemTotal:" { print $2 $3 }' /proc/meminfo)"
-say "config zpool=$E2E_ZPOOL insmod='$E2E_INSMOD' pages=$E2E_PAGES mem_max=$E2E_MEM_MAX zswap_max=$E2E_ZSWAP_MAX compressor=$E2E_COMPRESSOR max_pool_percent=$E2E_MAX_POOL_PERCENT"
+say "config zpool=$E2E_ZPOOL insmod='$E2E_INSMOD' pages=$E2E_PAGES mem_max=$E2E_MEM_MAX zswap_max=$E2E_ZSWAP_MAX compressor=$E2E_COMPRESSOR max_pool_percent=$E2E_MAX_POOL_PERCENT${E2E_FAULT_ATTRS:+ faults='$E2E_FAULT_ATTRS'}"
 
-if setup_disks && setup_zswap && setup_cgroup; then
+if setup_disks && setup_zswap && setup_cgroup && setup_faults; then
 	run_workload
 	drain
 	release_pool

@@ -4,7 +4,7 @@
  * zswap and the zpool allocator under test) and verify every byte coming back.
  *
  * Build: gcc -static -O2 -o workload workload.c
- * Usage: workload [-s SEED] [-g ROUNDS] [-r PERCENT] [-q] [-o DUMP] [-C] PAGES
+ * Usage: workload [-s SEED] [-g ROUNDS] [-r PERCENT] [-q] [-o DUMP] [-C] [-L] PAGES
  *   -s SEED     content seed (default 1)
  *   -g ROUNDS   rewrite rounds after the first fill (default 2, at most 250)
  *   -r PERCENT  share of the pages rewritten in each round (default 30)
@@ -13,6 +13,11 @@
  *   -C          self-test: corrupt three pages after the first rewrite, so the
  *               checks and the reporting of bad pages can be exercised without a
  *               broken kernel
+ *   -L          lock the workload's own memory (code, data, heap, stack and the
+ *               bookkeeping arrays; mlockall before the test area is mapped), so
+ *               only the verified test area goes to swap: a kernel that loses
+ *               swapped pages then shows up as counted mismatches instead of
+ *               killing the workload (e.g. SIGFPE after a global read back as 0)
  *
  * Every page's content is a pure function of (seed, page index, generation), so
  * it can be regenerated for checking instead of being kept in memory. The page
@@ -31,10 +36,14 @@
  * frees their swap entries and so their zswap objects, scattered over the pool)
  * -> verify in random order; finally verify sequentially once more.
  *
- * Last line, machine-readable:
+ * Last lines, machine-readable:
+ *   WORKLOAD-BAD pages=B zeros=Z older=O other=T garbage=G
  *   WORKLOAD pages=N verified=V mismatches=M
- * V counts pages that passed every check; M counts failed page checks. The exit
- * status is 0 only if M == 0 and V == N (1 on mismatch, 2 on usage/setup error).
+ * V counts pages that passed every check; M counts failed page checks. B = N - V
+ * pages failed at least one check, classified by what they held the first time:
+ * all zero bytes, an older generation of the same page, another page's content
+ * (or a valid header of one), anything else. The exit status is 0 only if M == 0
+ * and V == N (1 on mismatch, 2 on usage/setup error).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -307,19 +316,22 @@ static int is_zero(const unsigned char *p)
 }
 
 /* Describe what a wrong page holds instead of the expected content. */
-static void describe(const unsigned char *got, uint32_t idx, uint32_t gen, char *buf, size_t len)
+enum bad_kind { B_ZEROS, B_OLDER, B_OTHER, B_GARBAGE, B_NR };
+static uint64_t bad_kinds[B_NR]; /* pages by what they held at their first failed check */
+
+static enum bad_kind describe(const unsigned char *got, uint32_t idx, uint32_t gen, char *buf, size_t len)
 {
 	struct page_hdr h;
 
 	if (is_zero(got)) {
 		snprintf(buf, len, "all-zeros");
-		return;
+		return B_ZEROS;
 	}
 	for (uint32_t g = gen; g-- > 1;) {
 		gen_page(scratch, idx, g);
 		if (!memcmp(scratch, got, page_size)) {
 			snprintf(buf, len, "older-generation(gen=%u)", g);
-			return;
+			return B_OLDER;
 		}
 	}
 	memcpy(&h, got, sizeof(h));
@@ -329,12 +341,13 @@ static void describe(const unsigned char *got, uint32_t idx, uint32_t gen, char 
 			snprintf(buf, len, "other-page(index=%u,gen=%u,kind=%s,%s)", h.index, h.gen,
 				 h.kind < K_NR ? kind_name[h.kind] : "?",
 				 memcmp(scratch, got, page_size) ? "corrupt" : "intact");
-			return;
+			return B_OTHER;
 		}
 		snprintf(buf, len, "header(index=%u,gen=%u)", h.index, h.gen);
-		return;
+		return B_OTHER;
 	}
 	snprintf(buf, len, "garbage");
+	return B_GARBAGE;
 }
 
 static void check_page(uint64_t i, const char *pass)
@@ -347,16 +360,22 @@ static void check_page(uint64_t i, const char *pass)
 		return;
 
 	mismatches++;
+	if (page_bad[i] && reports >= MAX_REPORTS)
+		return;
+
+	char what[160];
+	enum bad_kind b = describe(got, (uint32_t)i, gen, what, sizeof(what));
+
+	if (!page_bad[i])
+		bad_kinds[b]++;
 	page_bad[i] = 1;
 	if (reports++ < MAX_REPORTS) {
 		size_t off = 0, nbad = 0;
-		char what[160];
 
 		while (off < page_size && expect[off] == got[off])
 			off++;
 		for (size_t j = 0; j < page_size; j++)
 			nbad += expect[j] != got[j];
-		describe(got, (uint32_t)i, gen, what, sizeof(what));
 		printf("MISMATCH pass=%s page=%llu kind=%s gen=%u first_bad_offset=%zu bad_bytes=%zu got=%s\n",
 		       pass, (unsigned long long)i, kind_name[page_kind((uint32_t)i)], gen, off, nbad, what);
 		fflush(stdout);
@@ -438,7 +457,7 @@ static void inject_corruption(void)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-s SEED] [-g ROUNDS] [-r PERCENT] [-q] [-o DUMP] [-C] PAGES\n", argv0);
+	fprintf(stderr, "usage: %s [-s SEED] [-g ROUNDS] [-r PERCENT] [-q] [-o DUMP] [-C] [-L] PAGES\n", argv0);
 	exit(2);
 }
 
@@ -449,9 +468,9 @@ int main(int argc, char **argv)
 	uint32_t *order;
 	double t_start = now();
 	const char *dump = NULL;
-	int opt, corrupt = 0;
+	int opt, corrupt = 0, lock = 0;
 
-	while ((opt = getopt(argc, argv, "s:g:r:qo:Ch")) != -1) {
+	while ((opt = getopt(argc, argv, "s:g:r:qo:CLh")) != -1) {
 		switch (opt) {
 		case 'g':
 			rounds = (unsigned int)strtoul(optarg, NULL, 0);
@@ -463,6 +482,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			corrupt = 1;
+			break;
+		case 'L':
+			lock = 1;
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
@@ -486,13 +508,16 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
-	area = mmap(NULL, npages * page_size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	page_gen = calloc(npages, 1);
 	page_bad = calloc(npages, 1);
 	order = calloc(npages, sizeof(*order));
 	expect = malloc(page_size);
 	scratch = malloc(page_size);
+	/* Everything mapped so far (not the test area, mapped next) stays in memory. */
+	if (lock && mlockall(MCL_CURRENT))
+		fprintf(stderr, "workload: warning: mlockall: %s (own memory can be swapped)\n", strerror(errno));
+	area = mmap(NULL, npages * page_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (area == MAP_FAILED || !page_gen || !page_bad || !order || !expect || !scratch) {
 		fprintf(stderr, "workload: cannot allocate %llu pages: %s\n",
 			(unsigned long long)npages, strerror(errno));
@@ -505,9 +530,9 @@ int main(int argc, char **argv)
 		page_gen[i] = 1;
 		kinds[page_kind((uint32_t)i)]++;
 	}
-	printf("workload: pages=%llu (%llu MiB) seed=%llu text=%llu sparse=%llu zero=%llu random=%llu struct=%llu\n",
+	printf("workload: pages=%llu (%llu MiB) seed=%llu%s text=%llu sparse=%llu zero=%llu random=%llu struct=%llu\n",
 	       (unsigned long long)npages, (unsigned long long)(npages * page_size >> 20),
-	       (unsigned long long)seed, (unsigned long long)kinds[K_TEXT],
+	       (unsigned long long)seed, lock ? " locked" : "", (unsigned long long)kinds[K_TEXT],
 	       (unsigned long long)kinds[K_SPARSE], (unsigned long long)kinds[K_ZERO],
 	       (unsigned long long)kinds[K_RANDOM], (unsigned long long)kinds[K_STRUCT]);
 	fflush(stdout);
@@ -566,6 +591,10 @@ int main(int argc, char **argv)
 	for (uint64_t i = 0; i < npages; i++)
 		verified += !page_bad[i];
 	printf("workload: done in %.1fs\n", now() - t_start);
+	printf("WORKLOAD-BAD pages=%llu zeros=%llu older=%llu other=%llu garbage=%llu\n",
+	       (unsigned long long)(npages - verified), (unsigned long long)bad_kinds[B_ZEROS],
+	       (unsigned long long)bad_kinds[B_OLDER], (unsigned long long)bad_kinds[B_OTHER],
+	       (unsigned long long)bad_kinds[B_GARBAGE]);
 	printf("WORKLOAD pages=%llu verified=%llu mismatches=%llu\n", (unsigned long long)npages,
 	       (unsigned long long)verified, (unsigned long long)mismatches);
 	fflush(stdout);

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# build-debug-modules.sh [options]: build zspp.ko and kunit/zspp_kunit.ko against
+# the debug kernel (scripts/build-debug-kernel.sh: KASAN, lockdep, PREEMPT, fault
+# injection) in a private copy of the sources under the cache, so the repo's own
+# build for the stock kernel is left alone.
+#
+#   ${ZSPP_CACHE:-/var/cache/zspp}/debug-modules/<debug kernel dir>/<sha256(sources):12>/
+#     src/            the copy (Kbuild VERSION include src kunit; build products excluded)
+#     src/zspp.ko, src/kunit/zspp_kunit.ko
+#     kmods/          the debug tree's loadable zpool modules (zsmalloc.ko, z3fold.ko),
+#                     for `mkinitramfs.sh -m` / `e2e.sh --modules-dir`
+# A directory is built once and then reused while the sources and the kernel are
+# unchanged (the key is the content of the copied files); the 3 newest are kept.
+#
+# stdout, shell-sourceable, one per line (everything else goes to stderr):
+#   ZSPP_KO=...  ZSPP_KUNIT_KO=...  KDIR=...  BZIMAGE=...  MODDIR=...  ZSMALLOC_KO=...
+#
+#   --force     rebuild even if a build of these sources exists
+#   --no-kunit  build zspp.ko only (ZSPP_KUNIT_KO is then empty)
+#
+# The debug kernel itself comes from scripts/build-debug-kernel.sh (cached; a cold
+# build takes ~15 min and this script waits for it).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+
+force=0 kunit=1
+while (($#)); do
+	case $1 in
+	--force) force=1 ;;
+	--no-kunit) kunit=0 ;;
+	-h | --help) usage 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+	shift
+done
+
+need_cmd make make
+need_cmd g++ g++
+need_cmd flock util-linux
+
+KDIR="" BZIMAGE=""
+eval "$("$ZSPP_SCRIPTS/build-debug-kernel.sh" | grep -E '^(KDIR|BZIMAGE)=')"
+[[ -n $KDIR && -f $BZIMAGE && -f $KDIR/Module.symvers ]] ||
+	die "scripts/build-debug-kernel.sh did not report a built KDIR/BZIMAGE"
+
+# The files that make the modules: tracked and untracked-but-not-ignored files of
+# these paths (a git checkout), else everything but kbuild's products.
+paths=(Kbuild VERSION include src kunit)
+list_sources() {
+	if git -C "$ZSPP_ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git -C "$ZSPP_ROOT" ls-files -z --cached --others --exclude-standard -- "${paths[@]}" |
+			while IFS= read -r -d '' f; do [[ -f $ZSPP_ROOT/$f ]] && printf '%s\0' "$f"; done
+	else
+		(cd "$ZSPP_ROOT" && find "${paths[@]}" -type f ! -name '*.o' ! -name '*.ko' ! -name '*.mod' \
+			! -name '*.mod.c' ! -name '*.cmd' ! -name '.*.d' ! -name '*.symvers' ! -name modules.order -print0)
+	fi | LC_ALL=C sort -z
+}
+# Key: content of the sources + the kernel build (its stamp records its own key).
+key=$( {
+	list_sources | (cd "$ZSPP_ROOT" && xargs -0 sha256sum)
+	cat "$KDIR/.zspp-debug-kernel.stamp" 2>/dev/null || sha256sum "$KDIR/Module.symvers"
+} | sha256sum | cut -c1-12)
+
+base=$(cache_dir debug-modules "$(basename "$KDIR")")
+out="$base/$key"
+exec 8>"$base/.lock"
+flock 8 # one builder at a time (kunit.sh and e2e runs may start together)
+
+if ((force)) || [[ ! -f $out/.built ]] || { ((kunit)) && [[ ! -f $out/src/kunit/zspp_kunit.ko ]]; }; then
+	start=$(now_s)
+	log "building zspp against $KDIR in $out/src"
+	rm -rf "$out"
+	mkdir -p "$out/src" "$out/kmods"
+	list_sources | (cd "$ZSPP_ROOT" && tar --null -T - -cf -) | tar -xf - -C "$out/src"
+	if ! make -C "$KDIR" M="$out/src" modules >"$out/build.log" 2>&1; then
+		tail -n 30 "$out/build.log" >&2
+		die "zspp.ko build against the debug kernel failed (log: $out/build.log)"
+	fi
+	if ((kunit)); then
+		if ! make -C "$KDIR" M="$out/src/kunit" KBUILD_EXTRA_SYMBOLS="$out/src/Module.symvers" \
+			modules >>"$out/build.log" 2>&1; then
+			tail -n 30 "$out/build.log" >&2
+			die "zspp_kunit.ko build against the debug kernel failed (log: $out/build.log)"
+		fi
+	fi
+	grep -E 'warning:' "$out/build.log" | sed 's/^/  /' >&2 || true
+	[[ -f $out/src/zspp.ko ]] || die "no zspp.ko after the build"
+	touch "$out/.built"
+	log "built in $(($(now_s) - start))s"
+else
+	log "cached: $out"
+fi
+# The debug tree's zpool modules (as a small module directory for mkinitramfs.sh).
+for m in zsmalloc z3fold; do
+	[[ -f $KDIR/mm/$m.ko ]] && cp -u "$KDIR/mm/$m.ko" "$out/kmods/"
+done
+touch "$out" # newest first below
+# Keep the 3 newest builds of this kernel.
+find "$base" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | sed -n '4,$p' |
+	cut -d' ' -f2- | while read -r old; do rm -rf "$old"; done
+flock -u 8
+
+kunit_ko=""
+((kunit)) && kunit_ko=$out/src/kunit/zspp_kunit.ko
+zsm=""
+[[ -f $out/kmods/zsmalloc.ko ]] && zsm=$out/kmods/zsmalloc.ko
+echo "ZSPP_KO=$out/src/zspp.ko"
+echo "ZSPP_KUNIT_KO=$kunit_ko"
+echo "KDIR=$KDIR"
+echo "BZIMAGE=$BZIMAGE"
+echo "MODDIR=$out/kmods"
+echo "ZSMALLOC_KO=$zsm"
