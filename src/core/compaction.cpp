@@ -108,15 +108,7 @@ unsigned long Pool::compact_class(SizeClass *cls)
 				move_object(cls, src, s, dst);
 				moved++;
 			}
-			if (src->inuse == 0) {
-				src->node.unlink();
-				cls->zspages_in[src->fullness]--;
-				cls->zspages--;
-				doom(src);
-				emptied = src;
-			} else {
-				regroup(cls, src);
-			}
+			emptied = settle(cls, src);
 		}
 		objs_moved_.add(moved);
 		if (!emptied)

@@ -246,6 +246,19 @@ void Pool::regroup(SizeClass *cls, ZsPage *zs)
 	zs->fullness = u8(g);
 }
 
+ZsPage *Pool::settle(SizeClass *cls, ZsPage *zs)
+{
+	if (zs->inuse) {
+		regroup(cls, zs);
+		return nullptr;
+	}
+	zs->node.unlink();
+	cls->zspages_in[zs->fullness]--;
+	cls->zspages--;
+	doom(zs);
+	return zs;
+}
+
 // Lock held. The fullest zspage that still has a free slot (seed 004).
 ZsPage *Pool::find_non_full(SizeClass *cls)
 {
@@ -319,19 +332,9 @@ void Pool::free(unsigned long handle)
 		bad_handle("free", handle);
 		return;
 	}
-	ZsPage *zs = ref.zs;
-	ZsPage *empty = nullptr;
-	zs->release_slot(ref.idx);
+	ref.zs->release_slot(ref.idx);
 	cls->obj_used--;
-	if (zs->inuse == 0) {
-		zs->node.unlink();
-		cls->zspages_in[zs->fullness]--;
-		cls->zspages--;
-		doom(zs);
-		empty = zs;
-	} else {
-		regroup(cls, zs);
-	}
+	ZsPage *empty = settle(cls, ref.zs);
 	// Poison before the slot returns to the cache: a second free of this
 	// handle then decodes to no zspage instead of someone else's object.
 	write_once(*reinterpret_cast<u64 *>(handle), u64(0));

@@ -85,6 +85,10 @@ private:
 	[[nodiscard]] Result<ZsPage *> alloc_zspage(SizeClass *cls, zspp_gfp_t gfp);
 	// Class lock held: the zspage (off every list, no objects) will be freed.
 	static void doom(ZsPage *zs) { zs->doomed = 1; }
+	// Class lock held, after a slot was released: regroup @zs, or, if it is
+	// now empty, take it off the class and doom it. Returns @zs when the
+	// caller must release_zspage() it (after dropping the lock).
+	ZsPage *settle(SizeClass *cls, ZsPage *zs);
 	// No lock held, @zs doomed: free it now if every page can be locked
 	// without sleeping, else hand it to the deferred-free worker.
 	void release_zspage(ZsPage *zs);
