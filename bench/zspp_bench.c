@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zspp_bench: micro benchmark of zspp against zsmalloc in one boot of one kernel
+ * (scripts/bench.sh; Documentation/benchmarks.md).
+ *
+ * Both allocators get the same object stream: NOBJ sizes drawn with a seeded
+ * PRNG from the LZO size histogram of real pages (bench/data/lzo-sizes.csv,
+ * compiled in as bench_hist.h), contents taken from a seeded random buffer at
+ * a per-object offset, so every object can be checked after reading it back.
+ *
+ * One run = one allocator configuration (zsmalloc through zs_*; zspp through
+ * its classic map API or its read_begin/obj_write API, at a chain size) and a
+ * thread count:
+ *   malloc+write all objects (timed), density after the fill,
+ *   read every object in a shuffled order (timed; copy out as a consumer would),
+ *   verify every object (untimed),
+ *   free a shuffled 50% (timed), compact (timed), density again,
+ *   verify the rest (untimed), free the rest (timed).
+ * With T threads each phase splits the objects into T ranges, one kthread per
+ * CPU; each thread times its own range after a start barrier and the reported
+ * time of a phase is the sum of the threads' times (so ns/op is per-thread
+ * latency). Runs are repeated REPS times, the configurations interleaved
+ * (round robin, the starting configuration rotating every repeat).
+ *
+ * Output: one line per run on the kernel log (pr_info; read it with dmesg):
+ *   BENCH-RUN rep= alloc= api= chain= threads= n= fail= stored_fill= pages_fill=
+ *     stored_half= pages_half= meta_fill= malloc_ns= read_ns= free_ns= frees=
+ *     compact_ns= compact_pages= verified= mismatches=
+ * (times are totals in ns over the phase; the parser divides by n or frees)
+ * and BENCH-BEGIN / BENCH-END lines around them. Nothing here judges timings.
+ */
+#define pr_fmt(fmt) fmt
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+#include <linux/zsmalloc.h>
+
+#include <zspp/zspp.h>
+
+#include "bench_hist.h"
+
+static unsigned int nobj = 20000;
+module_param(nobj, uint, 0444);
+MODULE_PARM_DESC(nobj, "objects per run");
+static unsigned int reps = 5;
+module_param(reps, uint, 0444);
+MODULE_PARM_DESC(reps, "repeats of every configuration (interleaved)");
+static char *chains = "4,8,16";
+module_param(chains, charp, 0444);
+MODULE_PARM_DESC(chains, "zspp chain sizes (comma-separated)");
+static char *threads = "1,2";
+module_param(threads, charp, 0444);
+MODULE_PARM_DESC(threads, "thread counts (comma-separated)");
+static char *allocs = "zsmalloc,zspp-map,zspp-rw";
+module_param(allocs, charp, 0444);
+MODULE_PARM_DESC(allocs, "configurations: zsmalloc, zspp-map, zspp-rw");
+static unsigned long seed = 1;
+module_param(seed, ulong, 0444);
+MODULE_PARM_DESC(seed, "stream seed (sizes, contents, orders)");
+
+/* 6.1 zswap's gfp for zpool_malloc on a zpool that supports movable pages. */
+#define BENCH_GFP (__GFP_NORETRY | __GFP_NOWARN | __GFP_KSWAPD_RECLAIM | __GFP_HIGHMEM | __GFP_MOVABLE)
+#define SRC_BYTES (1u << 20)
+#define MAX_THREADS 8
+
+/* ---------------------------------------------------------------- stream */
+
+static u64 mix64(u64 x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static u16 *sizes;		/* object i's size */
+static u32 *read_order;		/* shuffled indices for the read phase */
+static u32 *free_order;		/* shuffled indices for the free phases */
+static unsigned long *handles;	/* 0 = not allocated */
+static u8 *src;			/* SRC_BYTES + 4096 random bytes */
+
+static const u8 *content(u32 i)
+{
+	return src + ((mix64(seed ^ ((u64)i << 20)) % SRC_BYTES) & ~7ULL);
+}
+
+static u16 draw_size(u64 *state)
+{
+	u32 r, lo = 0, hi = BENCH_HIST_N - 1;
+
+	*state = mix64(*state);
+	r = *state % BENCH_HIST_TOTAL;
+	while (lo < hi) {
+		u32 mid = (lo + hi) / 2;
+
+		if (bench_hist_cum[mid] > r)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return bench_hist_size[lo];
+}
+
+static void shuffle(u32 *a, u32 n, u64 s)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		a[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		u32 j, t;
+
+		s = mix64(s);
+		j = s % (i + 1);
+		t = a[i];
+		a[i] = a[j];
+		a[j] = t;
+	}
+}
+
+static int make_stream(void)
+{
+	u64 st = seed * 0x2545f4914f6cdd1dULL;
+	u32 i;
+
+	sizes = vmalloc(array_size(nobj, sizeof(*sizes)));
+	read_order = vmalloc(array_size(nobj, sizeof(*read_order)));
+	free_order = vmalloc(array_size(nobj, sizeof(*free_order)));
+	handles = vzalloc(array_size(nobj, sizeof(*handles)));
+	src = vmalloc(SRC_BYTES + 4096);
+	if (!sizes || !read_order || !free_order || !handles || !src)
+		return -ENOMEM;
+	for (i = 0; i < nobj; i++)
+		sizes[i] = draw_size(&st);
+	for (i = 0; i < (SRC_BYTES + 4096) / 8; i++) {
+		st = mix64(st);
+		((u64 *)src)[i] = st;
+	}
+	shuffle(read_order, nobj, seed + 1);
+	shuffle(free_order, nobj, seed + 2);
+	return 0;
+}
+
+static void free_stream(void)
+{
+	vfree(sizes);
+	vfree(read_order);
+	vfree(free_order);
+	vfree(handles);
+	vfree(src);
+}
+
+/* ---------------------------------------------------------------- allocators */
+
+enum bench_api { API_ZSMALLOC, API_ZSPP_MAP, API_ZSPP_RW };
+static const char *const api_alloc[] = { "zsmalloc", "zspp", "zspp" };
+static const char *const api_name[] = { "map", "map", "rw" };
+static const char *const api_param[] = { "zsmalloc", "zspp-map", "zspp-rw" };
+
+struct bench_pool {
+	enum bench_api api;
+	struct zs_pool *zs;
+	struct zspp_pool *zp;
+};
+
+static int pool_create(struct bench_pool *p, enum bench_api api, unsigned int chain)
+{
+	p->api = api;
+	p->zs = NULL;
+	p->zp = NULL;
+	if (api == API_ZSMALLOC) {
+		p->zs = zs_create_pool("zspp_bench");
+		return p->zs ? 0 : -ENOMEM;
+	}
+	return zspp_create_pool("zspp_bench", chain, &p->zp);
+}
+
+static void pool_destroy(struct bench_pool *p)
+{
+	if (p->zs)
+		zs_destroy_pool(p->zs);
+	if (p->zp)
+		zspp_destroy_pool(p->zp);
+}
+
+static unsigned long pool_pages(struct bench_pool *p)
+{
+	return p->zs ? zs_get_total_pages(p->zs) : zspp_get_total_pages(p->zp);
+}
+
+static unsigned long pool_compact(struct bench_pool *p)
+{
+	return p->zs ? zs_compact(p->zs) : zspp_compact(p->zp);
+}
+
+/* malloc + write one object: 0 or -errno. */
+static int obj_store(struct bench_pool *p, u32 i)
+{
+	size_t size = sizes[i];
+	unsigned long h;
+	void *dst;
+	int err;
+
+	switch (p->api) {
+	case API_ZSMALLOC:
+		h = zs_malloc(p->zs, size, BENCH_GFP);
+		if (IS_ERR_VALUE(h))
+			return (int)(long)h;
+		dst = zs_map_object(p->zs, h, ZS_MM_WO);
+		memcpy(dst, content(i), size);
+		zs_unmap_object(p->zs, h);
+		break;
+	case API_ZSPP_MAP:
+		err = zspp_malloc(p->zp, size, BENCH_GFP, &h);
+		if (err)
+			return err;
+		dst = zspp_map_object(p->zp, h, ZSPP_MM_WO);
+		memcpy(dst, content(i), size);
+		zspp_unmap_object(p->zp, h);
+		break;
+	default:
+		err = zspp_malloc(p->zp, size, BENCH_GFP, &h);
+		if (err)
+			return err;
+		zspp_obj_write(p->zp, h, content(i), size);
+		break;
+	}
+	handles[i] = h;
+	return 0;
+}
+
+/* Read object i into @buf (what a decompressor would consume). */
+static void obj_load(struct bench_pool *p, u32 i, void *buf, void *local)
+{
+	unsigned long h = handles[i];
+	size_t size = sizes[i];
+	void *s;
+
+	switch (p->api) {
+	case API_ZSMALLOC:
+		s = zs_map_object(p->zs, h, ZS_MM_RO);
+		memcpy(buf, s, size);
+		zs_unmap_object(p->zs, h);
+		break;
+	case API_ZSPP_MAP:
+		s = zspp_map_object(p->zp, h, ZSPP_MM_RO);
+		memcpy(buf, s, size);
+		zspp_unmap_object(p->zp, h);
+		break;
+	default:
+		s = zspp_obj_read_begin(p->zp, h, local);
+		memcpy(buf, s, size);
+		zspp_obj_read_end(p->zp, h, s);
+		break;
+	}
+}
+
+static void obj_free(struct bench_pool *p, u32 i)
+{
+	if (p->zs)
+		zs_free(p->zs, handles[i]);
+	else
+		zspp_free(p->zp, handles[i]);
+	handles[i] = 0;
+}
+
+/* ---------------------------------------------------------------- phases */
+
+enum phase { PH_STORE, PH_READ, PH_VERIFY, PH_FREE };
+
+struct worker {
+	struct bench_pool *pool;
+	enum phase phase;
+	const u32 *order;	/* NULL: identity */
+	u32 from, to;		/* range of positions in order[] */
+	atomic_t *ready;
+	int nthreads;
+	u64 ns;
+	u32 ops, fail, verified, mismatches;
+	u8 *buf, *local;
+	struct completion done;
+};
+
+static int worker_fn(void *arg)
+{
+	struct worker *w = arg;
+	u32 k;
+	u64 t0;
+
+	/* Start together: every thread is on its own CPU before anyone times. */
+	atomic_inc(w->ready);
+	while (atomic_read(w->ready) < w->nthreads)
+		cpu_relax();
+	t0 = ktime_get_ns();
+	for (k = w->from; k < w->to; k++) {
+		u32 i = w->order ? w->order[k] : k;
+
+		switch (w->phase) {
+		case PH_STORE:
+			if (obj_store(w->pool, i))
+				w->fail++;
+			else
+				w->ops++;
+			break;
+		case PH_READ:
+			if (handles[i]) {
+				obj_load(w->pool, i, w->buf, w->local);
+				w->ops++;
+			}
+			break;
+		case PH_VERIFY:
+			if (handles[i]) {
+				obj_load(w->pool, i, w->buf, w->local);
+				if (memcmp(w->buf, content(i), sizes[i]))
+					w->mismatches++;
+				else
+					w->verified++;
+			}
+			break;
+		case PH_FREE:
+			if (handles[i]) {
+				obj_free(w->pool, i);
+				w->ops++;
+			}
+			break;
+		}
+		if ((k & 255) == 255)
+			cond_resched();
+	}
+	w->ns = ktime_get_ns() - t0;
+	complete(&w->done);
+	return 0;
+}
+
+struct phase_result {
+	u64 ns;
+	u32 ops, fail, verified, mismatches;
+};
+
+/* Run @ph over order[from..to) split among @nt threads (CPU t for thread t). */
+static int run_phase(struct bench_pool *pool, enum phase ph, const u32 *order, u32 from, u32 to,
+		     int nt, struct worker *ws, struct phase_result *res)
+{
+	atomic_t ready = ATOMIC_INIT(0);
+	struct task_struct *tasks[MAX_THREADS];
+	int t;
+
+	memset(res, 0, sizeof(*res));
+	for (t = 0; t < nt; t++) {
+		struct worker *w = &ws[t];
+
+		w->pool = pool;
+		w->phase = ph;
+		w->order = order;
+		w->from = from + (u32)((u64)(to - from) * t / nt);
+		w->to = from + (u32)((u64)(to - from) * (t + 1) / nt);
+		w->ready = &ready;
+		w->nthreads = nt;
+		w->ns = 0;
+		w->ops = w->fail = w->verified = w->mismatches = 0;
+		init_completion(&w->done);
+		tasks[t] = kthread_create(worker_fn, w, "zspp_bench/%d", t);
+		if (IS_ERR(tasks[t])) {
+			pr_err("BENCH-ERROR kthread_create failed\n");
+			/* Let the ones created so far run and finish. */
+			for (nt = t, t = 0; t < nt; t++)
+				ws[t].nthreads = nt;
+			break;
+		}
+		kthread_bind(tasks[t], t % num_online_cpus());
+	}
+	for (t = 0; t < nt; t++)
+		wake_up_process(tasks[t]);
+	for (t = 0; t < nt; t++) {
+		wait_for_completion(&ws[t].done);
+		res->ns += ws[t].ns;
+		res->ops += ws[t].ops;
+		res->fail += ws[t].fail;
+		res->verified += ws[t].verified;
+		res->mismatches += ws[t].mismatches;
+	}
+	return nt;
+}
+
+static unsigned long zspp_meta(struct bench_pool *p)
+{
+	struct zspp_pool_stats st;
+
+	if (!p->zp)
+		return 0;
+	zspp_pool_stats(p->zp, &st);
+	return st.bytes_metadata;
+}
+
+static int one_run(unsigned int rep, enum bench_api api, unsigned int chain, int nt, struct worker *ws)
+{
+	struct phase_result store, rd, v1, v2, f1, f2;
+	struct bench_pool pool;
+	u64 stored_fill = 0, stored_half = 0, t0, compact_ns;
+	unsigned long pages_fill, pages_half, compact_pages, meta;
+	u32 i, half = nobj / 2;
+	int err;
+
+	err = pool_create(&pool, api, chain);
+	if (err) {
+		pr_err("BENCH-ERROR create %s chain %u: %d\n", api_param[api], chain, err);
+		return err;
+	}
+	memset(handles, 0, array_size(nobj, sizeof(*handles)));
+	run_phase(&pool, PH_STORE, NULL, 0, nobj, nt, ws, &store);
+	for (i = 0; i < nobj; i++)
+		if (handles[i])
+			stored_fill += sizes[i];
+	pages_fill = pool_pages(&pool);
+	meta = zspp_meta(&pool);
+	run_phase(&pool, PH_READ, read_order, 0, nobj, nt, ws, &rd);
+	run_phase(&pool, PH_VERIFY, NULL, 0, nobj, nt, ws, &v1);
+	run_phase(&pool, PH_FREE, free_order, 0, half, nt, ws, &f1);
+	t0 = ktime_get_ns();
+	compact_pages = pool_compact(&pool);
+	compact_ns = ktime_get_ns() - t0;
+	for (i = 0; i < nobj; i++)
+		if (handles[i])
+			stored_half += sizes[i];
+	pages_half = pool_pages(&pool);
+	run_phase(&pool, PH_VERIFY, NULL, 0, nobj, nt, ws, &v2);
+	run_phase(&pool, PH_FREE, free_order, half, nobj, nt, ws, &f2);
+	pr_info("BENCH-RUN rep=%u alloc=%s api=%s chain=%u threads=%d n=%u fail=%u stored_fill=%llu pages_fill=%lu stored_half=%llu pages_half=%lu meta_fill=%lu malloc_ns=%llu read_ns=%llu reads=%u free_ns=%llu frees=%u compact_ns=%llu compact_pages=%lu verified=%u expected=%u mismatches=%u pages_end=%lu\n",
+		rep, api_alloc[api], api_name[api], api == API_ZSMALLOC ? 4 : chain, nt, nobj, store.fail,
+		stored_fill, pages_fill, stored_half, pages_half, meta, store.ns, rd.ns, rd.ops,
+		f1.ns + f2.ns, f1.ops + f2.ops, compact_ns, compact_pages, v1.verified + v2.verified,
+		store.ops + (store.ops - f1.ops), v1.mismatches + v2.mismatches, pool_pages(&pool));
+	pool_destroy(&pool);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- driver */
+
+static int parse_list(const char *s, unsigned int *out, int max)
+{
+	int n = 0;
+
+	while (*s && n < max) {
+		unsigned int v = 0;
+
+		while (*s >= '0' && *s <= '9')
+			v = v * 10 + (*s++ - '0');
+		out[n++] = v;
+		if (*s != ',')
+			break;
+		s++;
+	}
+	return n;
+}
+
+struct config {
+	enum bench_api api;
+	unsigned int chain;
+};
+
+static int __init zspp_bench_init(void)
+{
+	unsigned int ch[8], th[4], rep;
+	struct config cfg[32];
+	struct worker *ws;
+	int nch, nth, ncfg = 0, a, c, t, k, err;
+	u64 start = ktime_get_ns();
+
+	nch = parse_list(chains, ch, ARRAY_SIZE(ch));
+	nth = parse_list(threads, th, ARRAY_SIZE(th));
+	for (a = 0; a < 3; a++) {
+		if (!strstr(allocs, api_param[a]))
+			continue;
+		if (a == API_ZSMALLOC) {
+			cfg[ncfg++] = (struct config){ API_ZSMALLOC, 4 };
+			continue;
+		}
+		for (c = 0; c < nch; c++)
+			cfg[ncfg++] = (struct config){ a, ch[c] };
+	}
+	for (t = 0; t < nth; t++)
+		if (th[t] < 1 || th[t] > MAX_THREADS)
+			return -EINVAL;
+	if (!nobj || !ncfg || !nth)
+		return -EINVAL;
+	ws = kcalloc(MAX_THREADS, sizeof(*ws), GFP_KERNEL);
+	if (!ws)
+		return -ENOMEM;
+	for (t = 0; t < MAX_THREADS; t++) {
+		ws[t].buf = kmalloc(4096, GFP_KERNEL);
+		ws[t].local = kmalloc(4096, GFP_KERNEL);
+		if (!ws[t].buf || !ws[t].local) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	err = make_stream();
+	if (err)
+		goto out;
+	{
+		u64 sum = 0;
+		u32 i;
+
+		for (i = 0; i < nobj; i++)
+			sum += sizes[i];
+		pr_info("BENCH-BEGIN nobj=%u reps=%u configs=%d threads=%s chains=%s seed=%lu cpus=%u hist_sizes=%u hist_pages=%u stream_bytes=%llu\n",
+			nobj, reps, ncfg, threads, chains, seed, num_online_cpus(), BENCH_HIST_N,
+			BENCH_HIST_TOTAL, sum);
+	}
+	/* Interleaved: every repeat runs every configuration once, starting one later each time. */
+	for (rep = 0; rep < reps; rep++)
+		for (t = 0; t < nth; t++)
+			for (k = 0; k < ncfg; k++) {
+				struct config *cf = &cfg[(k + rep) % ncfg];
+
+				err = one_run(rep, cf->api, cf->chain, th[t], ws);
+				if (err)
+					goto out;
+			}
+	pr_info("BENCH-END runs=%u seconds=%llu\n", reps * nth * ncfg,
+		(ktime_get_ns() - start) / NSEC_PER_SEC);
+out:
+	free_stream();
+	for (t = 0; t < MAX_THREADS; t++) {
+		kfree(ws[t].buf);
+		kfree(ws[t].local);
+	}
+	kfree(ws);
+	if (err)
+		pr_err("BENCH-ERROR aborted: %d\n", err);
+	return err;
+}
+
+static void __exit zspp_bench_exit(void)
+{
+}
+
+module_init(zspp_bench_init);
+module_exit(zspp_bench_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("zspp vs zsmalloc micro benchmark");
+MODULE_SOFTDEP("pre: zsmalloc zspp");

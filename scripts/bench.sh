@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench.sh [options]: `make bench` (and the bench-smoke stage of `make check`).
+#
+# Micro benchmark: one boot of the stock Debian 6.1 kernel in QEMU (TCG) runs
+# bench/zspp_bench.ko, which drives zspp's native API and zsmalloc's zs_* API
+# with the same object stream (bench/data/lzo-sizes.csv). End to end: the
+# verified memory-cgroup swap workload of scripts/e2e.sh under zswap with each
+# of zbud, z3fold, zsmalloc and zspp as zpool, one fresh boot each, same
+# parameters (and again with a small zswap pool limit, for writeback).
+# bench/report.py turns the logs into CSV, a table and a plot. Nothing here
+# asserts a timing: benchmarks measure.
+#
+#   --smoke           tiny micro run only (seconds); asserts that the bench ran,
+#                     that its numbers parse and that every object verified;
+#                     prints PASS:/FAIL: lines; writes nothing in the repo
+#   --nobj N          objects per micro run (default 40000; smoke 2000)
+#   --reps N          repeats of every micro configuration (default 7; smoke 1)
+#   --no-e2e          skip the end-to-end runs (the report keeps the last ones)
+#   --no-micro        skip the micro benchmark (the report keeps the last one)
+#   --e2e-zpools LIST comma-separated (default zbud,z3fold,zsmalloc,zspp)
+#   --workdir DIR     logs and images (default $ZSPP_CACHE/bench, smoke: .../bench/smoke)
+#   --out DIR         where the CSV and PNG go (default Documentation/benchmarks)
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+
+smoke=0 nobj="" reps="" e2e=1 micro=1 zpools=zbud,z3fold,zsmalloc,zspp workdir="" out=""
+while (($#)); do
+	case $1 in
+	--smoke) smoke=1 ;;
+	--nobj) nobj=$2; shift ;;
+	--reps) reps=$2; shift ;;
+	--no-e2e) e2e=0 ;;
+	--no-micro) micro=0 ;;
+	--e2e-zpools) zpools=$2; shift ;;
+	--workdir) workdir=$2; shift ;;
+	--out) out=$2; shift ;;
+	-h | --help) usage 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+	shift
+done
+if ((smoke)); then
+	nobj=${nobj:-2000} reps=${reps:-1} e2e=0
+	workdir=${workdir:-$ZSPP_CACHE/bench/smoke}
+else
+	nobj=${nobj:-40000} reps=${reps:-7}
+	workdir=${workdir:-$ZSPP_CACHE/bench}
+fi
+out=${out:-$ZSPP_ROOT/Documentation/benchmarks}
+PY=/usr/bin/python3 # Debian's, for python3-matplotlib (not a pyenv one on PATH)
+mkdir -p "$workdir"
+start=$(now_s)
+
+eval "$("$ZSPP_SCRIPTS/fetch-kernel.sh" stock-6.1)"
+[[ -n ${KBUILD:-} && -f $VMLINUZ ]] || die "fetch-kernel.sh gave no kernel/headers"
+
+# zspp.ko and zspp_bench.ko for the stock kernel (in the repo, like `make module`).
+build_modules() {
+	log "building zspp.ko and bench/zspp_bench.ko against $KBUILD"
+	make -s -C "$ZSPP_ROOT" module KDIR="$KBUILD" >&2
+	make -s -C "$KBUILD" M="$ZSPP_ROOT/bench" KBUILD_EXTRA_SYMBOLS="$ZSPP_ROOT/Module.symvers" modules >&2
+	[[ -f $ZSPP_ROOT/bench/zspp_bench.ko ]] || die "no bench/zspp_bench.ko after the build"
+}
+
+run_micro() {
+	local w="$workdir/micro" args
+	mkdir -p "$w"
+	args="nobj=$nobj reps=$reps chains=4,8,16 threads=1,2 allocs=zsmalloc,zspp-map,zspp-rw seed=1"
+	echo "BENCH_ARGS=\"$args\"" >"$w/bench.conf"
+	"$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$w/initramfs.cpio.gz" -m "$MODDIR" -i "$ZSPP_ROOT/bench/guest-init.sh" \
+		-c "$w/bench.conf" -f "$w/bench.conf:etc/zspp-bench.conf" \
+		"$ZSPP_ROOT/zspp.ko" "$ZSPP_ROOT/bench/zspp_bench.ko" >/dev/null
+	log "micro: $args"
+	local rc=0 t0
+	t0=$(now_s)
+	"$ZSPP_SCRIPTS/qemu-run.sh" -k "$VMLINUZ" -r "$w/initramfs.cpio.gz" -l "$w/console.log" -w "$w" \
+		-m 1024M -s 2 -t $((smoke ? 300 : 3000)) -a "loglevel=4 log_buf_len=4M" || rc=$?
+	echo "$rc" >"$w/qemu.rc"
+	log "micro: guest done in $(($(now_s) - t0))s (qemu rc=$rc)"
+	tr -d '\r' <"$w/console.log" >"$w/console.clean.log"
+}
+
+run_e2e() {
+	local z name w args
+	# Same parameters for every zpool. e2e.sh's defaults: a 48M cgroup, 3x that
+	# in workload pages, memory.zswap.max 36M, max_pool_percent 20 (no pool
+	# limit reached). The "limit" variant caps the zswap pool at 2% of the
+	# guest's RAM, so zswap hits max_pool_percent and writes back (allocators
+	# with a shrink op) or rejects.
+	for variant in default limit; do
+		IFS=, read -r -a zl <<<"$zpools"
+		for z in "${zl[@]}"; do
+			name=e2e-$variant-$z
+			w="$workdir/$name"
+			args=(--zpool "$z" --workdir "$w" --name "$name")
+			[[ $z == zspp ]] && args+=(--module "$ZSPP_ROOT/zspp.ko")
+			[[ $variant == limit ]] && args+=(--max-pool-percent 2)
+			log "e2e: ${args[*]}"
+			"$ZSPP_SCRIPTS/e2e.sh" "${args[@]}" >"$w.result" 2>"$w.stderr" || true
+			tail -n 1 "$w.result" >&2
+		done
+	done
+}
+
+build_modules
+((micro)) && run_micro
+((e2e)) && run_e2e
+
+if ((smoke)); then
+	"$PY" "$ZSPP_ROOT/bench/report.py" --smoke --micro-log "$workdir/micro/console.clean.log" \
+		--expect-runs $((reps * 2 * 7)) --nobj "$nobj" --out "$workdir/report"
+	rc=$?
+	log "bench smoke: $(($(now_s) - start))s"
+	exit $rc
+fi
+"$PY" "$ZSPP_ROOT/bench/report.py" --micro-log "$workdir/micro/console.clean.log" \
+	--e2e-dir "$workdir" --out "$out" --doc "$ZSPP_ROOT/Documentation/benchmarks.md" \
+	--kernel "$KREL" --data "$ZSPP_ROOT/bench/data/lzo-sizes.csv"
+log "make bench: $(($(now_s) - start))s"
