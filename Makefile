@@ -6,7 +6,7 @@
 KDIR ?= $(shell scripts/kdir.sh)
 export ZSPP_CACHE ?= /var/cache/zspp
 
-.PHONY: all module clean deps host-test fuzz e2e kunit check demo
+.PHONY: all module clean deps host-test fuzz e2e kunit check demo bench bench-smoke bench-profile
 
 all: module
 
@@ -36,3 +36,16 @@ demo: deps module
 
 check: deps
 	scripts/check.sh
+
+# zspp vs zsmalloc (micro, QEMU) and zbud/z3fold/zsmalloc/zspp under zswap (e2e):
+# rewrites Documentation/benchmarks.md's tables, its CSV and plot (~20 min).
+bench: deps
+	scripts/bench.sh
+
+# The tiny bench run of `make check` (sanity only, no timing asserted).
+bench-smoke: deps
+	scripts/bench.sh --smoke
+
+# Instruction counts of the core's hot paths on the host (callgrind).
+bench-profile:
+	$(MAKE) -C bench/host profile

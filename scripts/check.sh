@@ -43,6 +43,7 @@ stage module make module
 stage host-test make -C tests/host test
 stage fuzz make -C tests/host fuzz
 stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko"
+stage bench-smoke scripts/bench.sh --smoke
 stage kunit-debug scripts/kunit.sh
 stage stress-debug scripts/stress.sh
 stage e2e-debug scripts/e2e-debug.sh

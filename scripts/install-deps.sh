@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential g++ clang libclang-rt-14-dev libgtest-dev cmake
       qemu-system-x86 busybox-static cpio xz-utils kmod dwarves
       flex bison bc libelf-dev libssl-dev rsync python3 linux-headers-amd64
-      linux-source-6.1)
+      linux-source-6.1 liblzo2-dev python3-matplotlib valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

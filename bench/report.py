@@ -1,0 +1,429 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""bench/report.py: turn `make bench` logs into CSV, a Markdown table and a plot.
+
+Run by scripts/bench.sh with Debian's /usr/bin/python3 (python3-matplotlib).
+
+  --micro-log FILE   console log of the micro benchmark boot (BENCH-RUN lines)
+  --e2e-dir DIR      directory holding e2e-<variant>-<zpool>/console.clean.log
+  --out DIR          micro-runs.csv, micro-summary.csv, e2e.csv, ratios.png
+  --doc FILE         Documentation/benchmarks.md: the part between the
+                     "bench:begin" and "bench:end" markers is replaced
+  --smoke            assert sanity only (the bench ran, every run parsed, every
+                     object verified, the pools drained): PASS:/FAIL: lines
+Ratios are zspp/zsmalloc per repeat (runs of the same repeat and thread count,
+from the same boot), summarised as median and min..max. Nothing is judged on
+timings.
+"""
+import argparse
+import csv
+import datetime
+import os
+import re
+import statistics
+import sys
+
+RUN_KEYS = ("rep alloc api chain threads n fail stored_fill pages_fill stored_half pages_half "
+            "meta_fill malloc_ns read_ns reads free_ns frees compact_ns compact_pages verified "
+            "expected mismatches pages_end").split()
+TEXT_KEYS = {"alloc", "api"}
+BAD_RE = re.compile(r"WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection|Call Trace|Kernel panic|"
+                    r"sleeping function called from invalid context|scheduling while atomic|"
+                    r"blocked for more than|list_(add|del) corruption")
+PAGE = 4096
+
+
+def kv(line):
+    return dict(f.split("=", 1) for f in line.split() if "=" in f)
+
+
+def parse_micro(path):
+    runs, errors, info = [], [], {}
+    text = open(path, errors="replace").read()
+    for raw in text.splitlines():
+        line = re.sub(r"^<\d+>\[\s*[\d.]+\]\s*", "", raw)
+        if line.startswith("BENCH-RUN "):
+            d = kv(line)
+            missing = [k for k in RUN_KEYS if k not in d]
+            if missing:
+                errors.append("BENCH-RUN without %s: %s" % (",".join(missing), line[:120]))
+                continue
+            try:
+                r = {k: (d[k] if k in TEXT_KEYS else int(d[k])) for k in RUN_KEYS}
+            except ValueError:
+                errors.append("non-numeric field: " + line[:120])
+                continue
+            r["config"] = config_name(r)
+            n = r["n"] - r["fail"]
+            r["malloc_ns_op"] = r["malloc_ns"] / n if n else float("nan")
+            r["read_ns_op"] = r["read_ns"] / r["reads"] if r["reads"] else float("nan")
+            r["free_ns_op"] = r["free_ns"] / r["frees"] if r["frees"] else float("nan")
+            r["density_fill"] = r["stored_fill"] / (r["pages_fill"] * PAGE) if r["pages_fill"] else 0.0
+            r["density_half"] = r["stored_half"] / (r["pages_half"] * PAGE) if r["pages_half"] else 0.0
+            runs.append(r)
+        elif line.startswith(("BENCH-BEGIN", "BENCH-END", "BENCH-GUEST ", "BENCH-INSMOD", "BENCH-RMMOD")):
+            info.setdefault(line.split()[0], []).append(kv(line))
+        elif line.startswith("BENCH-ERROR"):
+            errors.append(line)
+    dmesg = text.split("DMESG-BEGIN", 1)[-1].split("DMESG-END", 1)[0] if "DMESG-BEGIN" in text else text
+    splats = [l for l in dmesg.splitlines() if BAD_RE.search(l)]
+    return runs, errors, info, splats
+
+
+def config_name(r):
+    return "zsmalloc" if r["alloc"] == "zsmalloc" else "zspp-%s-c%d" % (r["api"], r["chain"])
+
+
+def spread(vals):
+    vals = [v for v in vals if v == v]
+    if not vals:
+        return (float("nan"),) * 3
+    return statistics.median(vals), min(vals), max(vals)
+
+
+def summarize_micro(runs):
+    """Per (config, threads): medians, spreads and per-repeat ratios to zsmalloc."""
+    base = {(r["threads"], r["rep"]): r for r in runs if r["alloc"] == "zsmalloc"}
+    groups = {}
+    for r in runs:
+        groups.setdefault((r["config"], r["threads"]), []).append(r)
+    rows = []
+    for (cfg, th), rs in sorted(groups.items(), key=lambda kv_: (kv_[0][1], kv_[1][0]["alloc"] != "zsmalloc",
+                                                                      kv_[1][0]["api"], kv_[1][0]["chain"])):
+        row = {"config": cfg, "alloc": rs[0]["alloc"], "api": rs[0]["api"], "chain": rs[0]["chain"],
+               "threads": th, "reps": len(rs), "n": rs[0]["n"]}
+        for m in ("malloc_ns_op", "read_ns_op", "free_ns_op", "density_fill", "density_half"):
+            med, lo, hi = spread([r[m] for r in rs])
+            row[m], row[m + "_min"], row[m + "_max"] = med, lo, hi
+            ratios = [r[m] / base[(th, r["rep"])][m] for r in rs if (th, r["rep"]) in base and base[(th, r["rep"])][m]]
+            med, lo, hi = spread(ratios)
+            row[m + "_ratio"], row[m + "_ratio_min"], row[m + "_ratio_max"] = med, lo, hi
+        row["meta_per_obj"] = statistics.median(r["meta_fill"] / max(1, r["n"] - r["fail"]) for r in rs)
+        row["compact_pages"] = statistics.median(r["compact_pages"] for r in rs)
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------- e2e
+
+def parse_e2e(path):
+    text = open(path, errors="replace").read()
+    samples = [kv(l) for l in text.splitlines() if l.startswith("ZSWAP t=")]
+    res = {"log": path, "complete": "E2E-END" in text}
+    best = None
+    for s in samples:
+        try:
+            size = int(s.get("pool_total_size", 0))
+            stored = int(s.get("stored_pages", 0))
+            same = int(s.get("same_filled_pages", 0))
+        except ValueError:
+            continue
+        if best is None or size > best[0]:
+            best = (size, stored, same)
+    if best:
+        res["peak_pool_bytes"], res["stored_at_peak"], same = best
+        res["pool_stored_at_peak"] = res["stored_at_peak"] - same
+        res["bytes_per_stored_page"] = (res["peak_pool_bytes"] / res["pool_stored_at_peak"]
+                                        if res["pool_stored_at_peak"] > 0 else float("nan"))
+    for key in ("stored_pages", "written_back_pages", "pool_limit_hit", "reject_alloc_fail",
+                "reject_reclaim_fail", "reject_compress_poor"):
+        vals = [int(s[key]) for s in samples if s.get(key, "").isdigit()]
+        res["max_" + key] = max(vals) if vals else 0
+    times = {}
+    for m in re.finditer(r"^workload: (\S+)\s+100% \(\d+/\d+ pages, ([\d.]+)s\)", text, re.M):
+        times[m.group(1)] = float(m.group(2))
+    rew = [float(x) for x in re.findall(r"^workload: rewrote .* in ([\d.]+)s", text, re.M)]
+    done = re.search(r"^workload: done in ([\d.]+)s", text, re.M)
+    res["swapout_fill_s"] = times.get("fill", float("nan"))
+    res["swapin_verify_s"] = sum(v for k, v in times.items() if k.startswith("verify")) if times else float("nan")
+    res["rewrite_s"] = sum(rew) if rew else float("nan")
+    res["workload_s"] = float(done.group(1)) if done else float("nan")
+    wl = re.search(r"^WORKLOAD pages=(\d+) verified=(\d+) mismatches=(\d+)", text, re.M)
+    res["verified"] = "%s/%s" % (wl.group(2), wl.group(1)) if wl else "n/a"
+    res["mismatches"] = int(wl.group(3)) if wl else -1
+    vm = [kv(l) for l in text.splitlines() if l.startswith("VMSTAT ")]
+    if vm:
+        res.update({k: int(v) for k, v in vm[-1].items()})
+    return res
+
+
+def collect_e2e(d):
+    rows = []
+    if not d or not os.path.isdir(d):
+        return rows
+    for variant in ("default", "limit"):
+        for z in ("zbud", "z3fold", "zsmalloc", "zspp"):
+            log = os.path.join(d, "e2e-%s-%s" % (variant, z), "console.clean.log")
+            if not os.path.exists(log):
+                continue
+            r = parse_e2e(log)
+            r["variant"], r["zpool"] = variant, z
+            result = os.path.join(d, "e2e-%s-%s.result" % (variant, z))
+            if os.path.exists(result):
+                last = [l for l in open(result).read().splitlines() if "passed," in l]
+                r["assertions"] = last[-1].split(": ", 1)[-1] if last else "n/a"
+                r["failed_assertions"] = ";".join(l[6:].split(" (")[0] for l in open(result) if l.startswith("FAIL: "))
+            rows.append(r)
+    return rows
+
+
+# ---------------------------------------------------------------- output
+
+def write_csv(path, rows, keys=None):
+    if not rows:
+        return
+    keys = keys or list(rows[0].keys())
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()})
+
+
+def fmt_ratio(row, m):
+    return "%.2f (%.2f-%.2f)" % (row[m + "_ratio"], row[m + "_ratio_min"], row[m + "_ratio_max"])
+
+
+def plot(path, summary, e2e):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    zs = [r for r in summary if r["alloc"] == "zspp"]
+    ncols = 3 if e2e else 2
+    fig, axes = plt.subplots(1, ncols, figsize=(6 * ncols, 4.8))
+    # Density ratios (1 thread: deterministic).
+    ax = axes[0]
+    d1 = [r for r in zs if r["threads"] == 1 and r["api"] == "rw"]
+    x = range(len(d1))
+    ax.bar([i - 0.2 for i in x], [r["density_fill_ratio"] for r in d1], 0.4, label="after fill")
+    ax.bar([i + 0.2 for i in x], [r["density_half_ratio"] for r in d1], 0.4, label="after free 50% + compact")
+    ax.set_xticks(list(x), ["chain %d" % r["chain"] for r in d1])
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_ylabel("density zspp / zsmalloc (higher is better)")
+    ax.set_title("density (zsmalloc: 4 pages max per zspage)")
+    lo = min([r["density_fill_ratio"] for r in d1] + [r["density_half_ratio"] for r in d1] + [1.0])
+    ax.set_ylim(max(0, lo - 0.1), None)
+    ax.legend(fontsize=8)
+    # Speed ratios.
+    ax = axes[1]
+    labels, vals = [], {m: [] for m in ("malloc_ns_op", "read_ns_op", "free_ns_op")}
+    for r in zs:
+        labels.append("%s c%d %dT" % (r["api"], r["chain"], r["threads"]))
+        for m in vals:
+            vals[m].append(r[m + "_ratio"])
+    x = range(len(labels))
+    for k, (m, name) in enumerate((("malloc_ns_op", "malloc+write"), ("read_ns_op", "read"), ("free_ns_op", "free"))):
+        ax.bar([i + (k - 1) * 0.27 for i in x], vals[m], 0.27, label=name)
+    ax.set_xticks(list(x), labels, rotation=60, ha="right", fontsize=7)
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_ylabel("ns/op zspp / zsmalloc (lower is better)")
+    ax.set_title("speed, median of per-repeat ratios")
+    ax.legend(fontsize=8)
+    if e2e:
+        ax = axes[2]
+        dflt = {r["zpool"]: r for r in e2e if r["variant"] == "default"}
+        ref = dflt.get("zsmalloc")
+        names = [z for z in ("zbud", "z3fold", "zsmalloc", "zspp") if z in dflt]
+        if ref:
+            metrics = (("bytes_per_stored_page", "pool bytes/stored page"), ("swapout_fill_s", "swap-out time"),
+                       ("swapin_verify_s", "swap-in time"))
+            x = range(len(names))
+            for k, (m, name) in enumerate(metrics):
+                ax.bar([i + (k - 1) * 0.27 for i in x], [dflt[z].get(m, 0) / ref[m] if ref.get(m) else 0 for z in names],
+                       0.27, label=name)
+            ax.set_xticks(list(x), names)
+            ax.axhline(1.0, color="k", lw=0.8)
+            ax.set_ylabel("relative to zsmalloc (lower is better)")
+            ax.set_title("zswap end to end")
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def markdown(args, summary, e2e, info):
+    out = []
+    begin = (info.get("BENCH-BEGIN") or [{}])[0]
+    guest = (info.get("BENCH-GUEST") or [{}])[0]
+    out.append("Generated by `make bench` (bench/report.py) on %s. Kernel: Debian %s (stock), QEMU `-accel tcg`, "
+               "2 vCPUs, 1 GiB. Data set: `bench/data/lzo-sizes.csv` (LZO1X-1 sizes of %s real pages, see its "
+               "header), %s objects per run, seed %s, %s repeats interleaved." %
+               (datetime.date.today().isoformat(), args.kernel or guest.get("kernel", "?"),
+                begin.get("hist_pages", "?"), begin.get("nobj", "?"), begin.get("seed", "?"), begin.get("reps", "?")))
+    out.append("")
+    out.append("Raw numbers: [micro-runs.csv](benchmarks/micro-runs.csv) (every run), "
+               "[micro-summary.csv](benchmarks/micro-summary.csv), [e2e.csv](benchmarks/e2e.csv); "
+               "plot: [ratios.png](benchmarks/ratios.png).")
+    out.append("")
+    out.append("![density and speed ratios](benchmarks/ratios.png)")
+    out.append("")
+    out.append("### Density (bytes stored / bytes of pages held; 1 thread)")
+    out.append("")
+    out.append("zsmalloc on 6.1 has one geometry (at most 4 pages per zspage, `ZS_MAX_ZSPAGE_ORDER` 2); zspp runs "
+               "at chain 4, 8 and 16 (`zspp_create_pool` chain argument). Both map APIs of zspp store the same "
+               "layout, so density is shown once. zspp's metadata lives in kmalloc (descriptors, 8-byte handles), "
+               "not in the pages: its size per object is in the last column (zsmalloc keeps an 8-byte header in "
+               "each object, counted in its pages, plus an 8-byte handle and a zspage struct outside them).")
+    out.append("")
+    out.append("| allocator | chain | after fill | ratio | after free 50% + compact | ratio | zspp metadata B/obj |")
+    out.append("|---|---|---|---|---|---|---|")
+    for r in summary:
+        if r["threads"] != 1 or (r["alloc"] == "zspp" and r["api"] != "rw"):
+            continue
+        out.append("| %s | %d | %.4f | %.3f | %.4f | %.3f | %s |" % (
+            r["alloc"], r["chain"], r["density_fill"], r["density_fill_ratio"], r["density_half"],
+            r["density_half_ratio"], "%.1f" % r["meta_per_obj"] if r["alloc"] == "zspp" else "-"))
+    out.append("")
+    out.append("### Speed (ns per operation, median (min-max) of %s repeats; ratio = zspp/zsmalloc per repeat)" %
+               begin.get("reps", "?"))
+    out.append("")
+    out.append("`map`: zspp_map_object/unmap (zsmalloc: zs_map_object/unmap, its only API on 6.1); `rw`: "
+               "zspp_obj_write for the store, zspp_obj_read_begin/read_end for the read. malloc = malloc + write "
+               "of the object; read = map/read_begin + copy out + unmap/read_end; free = free (shuffled order). "
+               "With 2 threads, ns/op is per thread (each thread's time over its own operations).")
+    out.append("")
+    out.append("| config | threads | malloc ns | ratio | read ns | ratio | free ns | ratio |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for r in summary:
+        cells = []
+        for m in ("malloc_ns_op", "read_ns_op", "free_ns_op"):
+            cells.append("%.0f (%.0f-%.0f)" % (r[m], r[m + "_min"], r[m + "_max"]))
+            cells.append("-" if r["alloc"] == "zsmalloc" else fmt_ratio(r, m))
+        out.append("| %s | %d | %s |" % (r["config"], r["threads"], " | ".join(cells)))
+    out.append("")
+    if e2e:
+        out.append("### zswap end to end (scripts/e2e.sh, one fresh boot per zpool, same parameters)")
+        out.append("")
+        out.append("Workload: tests/e2e/workload.c, 36864 pages (144 MiB) in a 48 MiB memory cgroup "
+                   "(memory.zswap.max 36 MiB), lzo, every page verified. `default`: max_pool_percent 20 (not "
+                   "reached); `limit`: max_pool_percent 2 (~19 MiB of 1 GiB), so zswap hits its limit. "
+                   "Peak = the sample with the largest pool_total_size; per stored page divides it by the pages "
+                   "zswap stored in the zpool at that sample (stored_pages minus same-filled pages, which take "
+                   "no pool space). swap-out = the workload's fill phase; swap-in = its four verify passes "
+                   "(each also pushes other pages out); wall = the whole workload. zbud and z3fold have a "
+                   "shrink op on 6.1, so zswap prepends an 8-byte header to their objects and writes back when "
+                   "the limit is hit; zsmalloc on 6.1 has none.")
+        out.append("")
+        out.append("| variant | zpool | peak pool bytes | stored pages at peak | pool B per stored page | "
+                   "max stored_pages | written_back | pool_limit_hit | swap-out s | swap-in s | wall s | "
+                   "verified | e2e assertions |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in e2e:
+            out.append("| %s | %s | %d | %d | %.0f | %d | %d | %d | %.1f | %.1f | %.1f | %s | %s |" % (
+                r["variant"], r["zpool"], r.get("peak_pool_bytes", 0), r.get("pool_stored_at_peak", 0),
+                r.get("bytes_per_stored_page", float("nan")), r["max_stored_pages"], r["max_written_back_pages"],
+                r["max_pool_limit_hit"], r["swapout_fill_s"], r["swapin_verify_s"], r["workload_s"],
+                r["verified"], r.get("assertions", "n/a") + (" (failed: %s)" % r["failed_assertions"]
+                                                             if r.get("failed_assertions") else "")))
+        out.append("")
+    return "\n".join(out)
+
+
+def smoke_checks(args, runs, errors, info, splats):
+    npass = nfail = 0
+
+    def check(ok, name, why=""):
+        nonlocal npass, nfail
+        if ok:
+            print("PASS: " + name)
+            npass += 1
+        else:
+            print("FAIL: %s (%s)" % (name, why))
+            nfail += 1
+
+    text = open(args.micro_log, errors="replace").read()
+    ins = dict(re.findall(r"^BENCH-INSMOD (\S+) rc=(\d+)", text, re.M))
+    rm = dict(re.findall(r"^BENCH-RMMOD (\S+) rc=(\d+)", text, re.M))
+    check(all(ins.get(m) == "0" for m in ("zsmalloc", "zspp", "zspp_bench")), "bench-modules-loaded",
+          "insmod: %s" % ins)
+    check("BENCH-BEGIN" in info and "BENCH-END" in info and not errors, "bench-ran",
+          "; ".join(errors[:3]) or "no BENCH-BEGIN/BENCH-END")
+    configs = {(r["config"], r["threads"]) for r in runs}
+    check(len(runs) == args.expect_runs and len(configs) * max(1, len({r["rep"] for r in runs})) == len(runs),
+          "bench-runs-parsed", "%d runs parsed, %d expected" % (len(runs), args.expect_runs))
+    bad = [r for r in runs if r["fail"] or r["mismatches"] or r["n"] != args.nobj
+           or r["verified"] != r["expected"] or r["expected"] != r["n"] + r["n"] - r["n"] // 2]
+    check(runs and not bad, "bench-every-object-verified",
+          "; ".join("%s/%dT: fail=%d verified=%d/%d mismatches=%d" % (r["config"], r["threads"], r["fail"],
+                                                                    r["verified"], r["expected"], r["mismatches"])
+                    for r in bad[:3]))
+    bad = [r for r in runs if not (r["pages_fill"] > 0 and r["pages_end"] == 0 and r["frees"] == r["n"]
+                                   and 0 < r["density_fill"] <= 1 and 0 < r["density_half"] <= 1
+                                   and r["malloc_ns"] > 0 and r["read_ns"] > 0 and r["free_ns"] > 0)]
+    check(runs and not bad, "bench-numbers-sane",
+          "; ".join("%s/%dT: pages_fill=%d pages_end=%d density=%.3f" % (
+              r["config"], r["threads"], r["pages_fill"], r["pages_end"], r["density_fill"]) for r in bad[:3]))
+    check(rm.get("zspp") == "0" and rm.get("zsmalloc") == "0", "bench-rmmod", "rmmod: %s" % rm)
+    check(not splats, "bench-dmesg-clean", " | ".join(s[:120] for s in splats[:3]))
+    return npass, nfail
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--micro-log")
+    ap.add_argument("--e2e-dir")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--doc")
+    ap.add_argument("--kernel")
+    ap.add_argument("--data")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--expect-runs", type=int, default=0)
+    ap.add_argument("--nobj", type=int, default=0)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    runs, errors, info, splats = ([], [], {}, [])
+    if args.micro_log and os.path.exists(args.micro_log):
+        runs, errors, info, splats = parse_micro(args.micro_log)
+    elif args.smoke:
+        print("FAIL: bench-ran (no console log %s)" % args.micro_log)
+        return 1
+    summary = summarize_micro(runs) if runs else []
+    e2e = collect_e2e(args.e2e_dir)
+
+    npass = nfail = 0
+    if args.smoke:
+        npass, nfail = smoke_checks(args, runs, errors, info, splats)
+    try:
+        if runs:
+            write_csv(os.path.join(args.out, "micro-runs.csv"), runs,
+                      ["config", "threads"] + RUN_KEYS + ["malloc_ns_op", "read_ns_op", "free_ns_op",
+                                                          "density_fill", "density_half"])
+            write_csv(os.path.join(args.out, "micro-summary.csv"), summary)
+        if e2e:
+            write_csv(os.path.join(args.out, "e2e.csv"), e2e,
+                      ["variant", "zpool", "peak_pool_bytes", "stored_at_peak", "pool_stored_at_peak",
+                       "bytes_per_stored_page", "max_stored_pages", "max_written_back_pages", "max_pool_limit_hit",
+                       "max_reject_alloc_fail", "max_reject_reclaim_fail", "max_reject_compress_poor",
+                       "swapout_fill_s", "swapin_verify_s", "rewrite_s", "workload_s", "verified", "mismatches",
+                       "pswpin", "pswpout", "zswpin", "zswpout", "assertions", "failed_assertions"])
+        if summary:
+            plot(os.path.join(args.out, "ratios.png"), summary, e2e)
+        md = markdown(args, summary, e2e, info) if summary else ""
+        if args.doc:
+            doc = open(args.doc).read()
+            b, e = "<!-- bench:begin -->", "<!-- bench:end -->"
+            if b not in doc or e not in doc:
+                raise SystemExit("%s has no %s ... %s markers" % (args.doc, b, e))
+            doc = doc.split(b)[0] + b + "\n" + md + "\n" + e + doc.split(e, 1)[1]
+            open(args.doc, "w").write(doc)
+        else:
+            open(os.path.join(args.out, "benchmarks.md"), "w").write(md + "\n")
+        if args.smoke:
+            print("PASS: bench-report (csv, table and plot in %s)" % args.out)
+            npass += 1
+    except Exception as exc:  # the report must not rot either
+        if not args.smoke:
+            raise
+        print("FAIL: bench-report (%s: %s)" % (type(exc).__name__, exc))
+        nfail += 1
+    if args.smoke:
+        print("bench-smoke: %d passed, %d failed" % (npass, nfail))
+        return 1 if nfail else 0
+    if not args.smoke:
+        print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
