@@ -25,7 +25,7 @@ import sys
 
 RUN_KEYS = ("rep alloc api chain threads n fail stored_fill pages_fill stored_half pages_half "
             "meta_fill malloc_ns read_ns reads free_ns frees compact_ns compact_pages verified "
-            "expected mismatches pages_end").split()
+            "expected mismatches pages_end tail_pages_half classes_half").split()
 TEXT_KEYS = {"alloc", "api"}
 BAD_RE = re.compile(r"WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection|Call Trace|Kernel panic|"
                     r"sleeping function called from invalid context|scheduling while atomic|"
@@ -100,6 +100,9 @@ def summarize_micro(runs):
             row[m + "_ratio"], row[m + "_ratio_min"], row[m + "_ratio_max"] = med, lo, hi
         row["meta_per_obj"] = statistics.median(r["meta_fill"] / max(1, r["n"] - r["fail"]) for r in rs)
         row["compact_pages"] = statistics.median(r["compact_pages"] for r in rs)
+        row["tail_pages_half"] = statistics.median(r["tail_pages_half"] for r in rs)
+        row["classes_half"] = statistics.median(r["classes_half"] for r in rs)
+        row["pages_half"] = statistics.median(r["pages_half"] for r in rs)
         rows.append(row)
     return rows
 
@@ -265,14 +268,16 @@ def markdown(args, summary, e2e, info):
                "not in the pages: its size per object is in the last column (zsmalloc keeps an 8-byte header in "
                "each object, counted in its pages, plus an 8-byte handle and a zspage struct outside them).")
     out.append("")
-    out.append("| allocator | chain | after fill | ratio | after free 50% + compact | ratio | zspp metadata B/obj |")
-    out.append("|---|---|---|---|---|---|---|")
+    out.append("| allocator | chain | after fill | ratio | after free 50% + compact | ratio | zspp metadata B/obj | "
+               "pages after compact | of which in non-full zspages (classes in use) |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     for r in summary:
         if r["threads"] != 1 or (r["alloc"] == "zspp" and r["api"] != "rw"):
             continue
-        out.append("| %s | %d | %.4f | %.3f | %.4f | %.3f | %s |" % (
+        out.append("| %s | %d | %.4f | %.3f | %.4f | %.3f | %s | %d | %s |" % (
             r["alloc"], r["chain"], r["density_fill"], r["density_fill_ratio"], r["density_half"],
-            r["density_half_ratio"], "%.1f" % r["meta_per_obj"] if r["alloc"] == "zspp" else "-"))
+            r["density_half_ratio"], "%.1f" % r["meta_per_obj"] if r["alloc"] == "zspp" else "-", r["pages_half"],
+            "%d (%d)" % (r["tail_pages_half"], r["classes_half"]) if r["tail_pages_half"] >= 0 else "n/a"))
     out.append("")
     out.append("### Speed (ns per operation, median (min-max) of %s repeats; ratio = zspp/zsmalloc per repeat)" %
                begin.get("reps", "?"))

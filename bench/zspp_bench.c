@@ -398,12 +398,39 @@ static unsigned long zspp_meta(struct bench_pool *p)
 	return st.bytes_metadata;
 }
 
+/*
+ * zspp only: pages in zspages that are not full (the per-class tails that
+ * compaction cannot empty) and classes holding objects. -1 for zsmalloc,
+ * which exports no per-class statistics.
+ */
+static void zspp_tails(struct bench_pool *p, long *tail_pages, long *classes)
+{
+	struct zspp_class_stats cs;
+	unsigned int i, n;
+
+	*tail_pages = -1;
+	*classes = -1;
+	if (!p->zp)
+		return;
+	*tail_pages = 0;
+	*classes = 0;
+	n = zspp_nr_classes(p->zp);
+	for (i = 0; i < n; i++) {
+		if (zspp_class_stats(p->zp, i, &cs) != 0 || !cs.obj_used)
+			continue;
+		(*classes)++;
+		if (cs.objs_per_zspage)
+			*tail_pages += (long)(cs.pages_used - (cs.fullness[ZSPP_NR_FULLNESS - 1] * cs.pages_per_zspage));
+	}
+}
+
 static int one_run(unsigned int rep, enum bench_api api, unsigned int chain, int nt, struct worker *ws)
 {
 	struct phase_result store, rd, v1, v2, f1, f2;
 	struct bench_pool pool;
 	u64 stored_fill = 0, stored_half = 0, t0, compact_ns;
 	unsigned long pages_fill, pages_half, compact_pages, meta;
+	long tail_half, classes_half;
 	u32 i, half = nobj / 2;
 	int err;
 
@@ -429,13 +456,14 @@ static int one_run(unsigned int rep, enum bench_api api, unsigned int chain, int
 		if (handles[i])
 			stored_half += sizes[i];
 	pages_half = pool_pages(&pool);
+	zspp_tails(&pool, &tail_half, &classes_half);
 	run_phase(&pool, PH_VERIFY, NULL, 0, nobj, nt, ws, &v2);
 	run_phase(&pool, PH_FREE, free_order, half, nobj, nt, ws, &f2);
-	pr_info("BENCH-RUN rep=%u alloc=%s api=%s chain=%u threads=%d n=%u fail=%u stored_fill=%llu pages_fill=%lu stored_half=%llu pages_half=%lu meta_fill=%lu malloc_ns=%llu read_ns=%llu reads=%u free_ns=%llu frees=%u compact_ns=%llu compact_pages=%lu verified=%u expected=%u mismatches=%u pages_end=%lu\n",
+	pr_info("BENCH-RUN rep=%u alloc=%s api=%s chain=%u threads=%d n=%u fail=%u stored_fill=%llu pages_fill=%lu stored_half=%llu pages_half=%lu meta_fill=%lu malloc_ns=%llu read_ns=%llu reads=%u free_ns=%llu frees=%u compact_ns=%llu compact_pages=%lu verified=%u expected=%u mismatches=%u pages_end=%lu tail_pages_half=%ld classes_half=%ld\n",
 		rep, api_alloc[api], api_name[api], api == API_ZSMALLOC ? 4 : chain, nt, nobj, store.fail,
 		stored_fill, pages_fill, stored_half, pages_half, meta, store.ns, rd.ns, rd.ops,
 		f1.ns + f2.ns, f1.ops + f2.ops, compact_ns, compact_pages, v1.verified + v2.verified,
-		store.ops + (store.ops - f1.ops), v1.mismatches + v2.mismatches, pool_pages(&pool));
+		store.ops + (store.ops - f1.ops), v1.mismatches + v2.mismatches, pool_pages(&pool), tail_half, classes_half);
 	pool_destroy(&pool);
 	return 0;
 }

@@ -13,8 +13,8 @@
 #   --smoke           tiny micro run only (seconds); asserts that the bench ran,
 #                     that its numbers parse and that every object verified;
 #                     prints PASS:/FAIL: lines; writes nothing in the repo
-#   --nobj N          objects per micro run (default 40000; smoke 2000)
-#   --reps N          repeats of every micro configuration (default 7; smoke 1)
+#   --nobj N          objects per micro run (default 50000; smoke 2000)
+#   --reps N          repeats of every micro configuration (default 11; smoke 1)
 #   --no-e2e          skip the end-to-end runs (the report keeps the last ones)
 #   --no-micro        skip the micro benchmark (the report keeps the last one)
 #   --e2e-zpools LIST comma-separated (default zbud,z3fold,zsmalloc,zspp)
@@ -46,7 +46,7 @@ if ((smoke)); then
 	nobj=${nobj:-2000} reps=${reps:-1} e2e=0
 	workdir=${workdir:-$ZSPP_CACHE/bench/smoke}
 else
-	nobj=${nobj:-40000} reps=${reps:-7}
+	nobj=${nobj:-50000} reps=${reps:-11}
 	workdir=${workdir:-$ZSPP_CACHE/bench}
 fi
 out=${out:-$ZSPP_ROOT/Documentation/benchmarks}
