@@ -11,8 +11,9 @@ Run by scripts/bench.sh with Debian's /usr/bin/python3 (python3-matplotlib).
                      "bench:begin" and "bench:end" markers is replaced
   --smoke            assert sanity only (the bench ran, every run parsed, every
                      object verified, the pools drained): PASS:/FAIL: lines
-Ratios are zspp/zsmalloc per repeat (runs of the same repeat and thread count,
-from the same boot), summarised as median and min..max. Nothing is judged on
+Ratios are zspp/zsmalloc within a pair (every zspp run has a zsmalloc run
+right before or after it in the same boot, same thread count), summarised as
+median and min..max over the repeats. Nothing is judged on
 timings.
 """
 import argparse
@@ -23,7 +24,7 @@ import re
 import statistics
 import sys
 
-RUN_KEYS = ("rep alloc api chain threads n fail stored_fill pages_fill stored_half pages_half "
+RUN_KEYS = ("rep pair alloc api chain threads n fail stored_fill pages_fill stored_half pages_half "
             "meta_fill malloc_ns read_ns reads free_ns frees compact_ns compact_pages verified "
             "expected mismatches pages_end tail_pages_half classes_half").split()
 TEXT_KEYS = {"alloc", "api"}
@@ -83,7 +84,7 @@ def spread(vals):
 
 def summarize_micro(runs):
     """Per (config, threads): medians, spreads and per-repeat ratios to zsmalloc."""
-    base = {(r["threads"], r["rep"]): r for r in runs if r["alloc"] == "zsmalloc"}
+    base = {r["pair"]: r for r in runs if r["alloc"] == "zsmalloc"}
     groups = {}
     for r in runs:
         groups.setdefault((r["config"], r["threads"]), []).append(r)
@@ -95,7 +96,7 @@ def summarize_micro(runs):
         for m in ("malloc_ns_op", "read_ns_op", "free_ns_op", "density_fill", "density_half"):
             med, lo, hi = spread([r[m] for r in rs])
             row[m], row[m + "_min"], row[m + "_max"] = med, lo, hi
-            ratios = [r[m] / base[(th, r["rep"])][m] for r in rs if (th, r["rep"]) in base and base[(th, r["rep"])][m]]
+            ratios = [r[m] / base[r["pair"]][m] for r in rs if r["pair"] in base and base[r["pair"]][m]]
             med, lo, hi = spread(ratios)
             row[m + "_ratio"], row[m + "_ratio_min"], row[m + "_ratio_max"] = med, lo, hi
         row["meta_per_obj"] = statistics.median(r["meta_fill"] / max(1, r["n"] - r["fail"]) for r in rs)
@@ -279,13 +280,15 @@ def markdown(args, summary, e2e, info):
             r["density_half_ratio"], "%.1f" % r["meta_per_obj"] if r["alloc"] == "zspp" else "-", r["pages_half"],
             "%d (%d)" % (r["tail_pages_half"], r["classes_half"]) if r["tail_pages_half"] >= 0 else "n/a"))
     out.append("")
-    out.append("### Speed (ns per operation, median (min-max) of %s repeats; ratio = zspp/zsmalloc per repeat)" %
+    out.append("### Speed (ns per operation, median (min-max) of %s repeats; ratio = zspp/zsmalloc within a pair)" %
                begin.get("reps", "?"))
     out.append("")
     out.append("`map`: zspp_map_object/unmap (zsmalloc: zs_map_object/unmap, its only API on 6.1); `rw`: "
                "zspp_obj_write for the store, zspp_obj_read_begin/read_end for the read. malloc = malloc + write "
                "of the object; read = map/read_begin + copy out + unmap/read_end; free = free (shuffled order). "
-               "With 2 threads, ns/op is per thread (each thread's time over its own operations).")
+               "With 2 threads, ns/op is per thread (each thread's time over its own operations). Every zspp "
+               "run is paired with a zsmalloc run right before or after it (alternating); the ratio is taken "
+               "within the pair, so zsmalloc's row summarises all its runs.")
     out.append("")
     out.append("| config | threads | malloc ns | ratio | read ns | ratio | free ns | ratio |")
     out.append("|---|---|---|---|---|---|---|---|")
@@ -343,8 +346,10 @@ def smoke_checks(args, runs, errors, info, splats):
           "insmod: %s" % ins)
     check("BENCH-BEGIN" in info and "BENCH-END" in info and not errors, "bench-ran",
           "; ".join(errors[:3]) or "no BENCH-BEGIN/BENCH-END")
-    configs = {(r["config"], r["threads"]) for r in runs}
-    check(len(runs) == args.expect_runs and len(configs) * max(1, len({r["rep"] for r in runs})) == len(runs),
+    pairs = {}
+    for r in runs:
+        pairs.setdefault(r["pair"], []).append(r["alloc"])
+    check(len(runs) == args.expect_runs and all(sorted(p) == ["zsmalloc", "zspp"] for p in pairs.values()),
           "bench-runs-parsed", "%d runs parsed, %d expected" % (len(runs), args.expect_runs))
     bad = [r for r in runs if r["fail"] or r["mismatches"] or r["n"] != args.nobj
            or r["verified"] != r["expected"] or r["expected"] != r["n"] + r["n"] - r["n"] // 2]

@@ -10,7 +10,7 @@
  *
  * One run = one allocator configuration (zsmalloc through zs_*; zspp through
  * its classic map API or its read_begin/obj_write API, at a chain size) and a
- * thread count:
+ * thread count (zsmalloc runs are paired with zspp runs, see the driver):
  *   malloc+write all objects (timed), density after the fill,
  *   read every object in a shuffled order (timed; copy out as a consumer would),
  *   verify every object (untimed),
@@ -20,10 +20,12 @@
  * CPU; each thread times its own range after a start barrier and the reported
  * time of a phase is the sum of the threads' times (so ns/op is per-thread
  * latency). Runs are repeated REPS times, the configurations interleaved
- * (round robin, the starting configuration rotating every repeat).
+ * (round robin, the starting configuration rotating every repeat), and every
+ * zspp run has its own zsmalloc run next to it (pair=), before or after it in
+ * turn: ratios are taken within a pair.
  *
  * Output: one line per run on the kernel log (pr_info; read it with dmesg):
- *   BENCH-RUN rep= alloc= api= chain= threads= n= fail= stored_fill= pages_fill=
+ *   BENCH-RUN rep= pair= alloc= api= chain= threads= n= fail= stored_fill= pages_fill=
  *     stored_half= pages_half= meta_fill= malloc_ns= read_ns= free_ns= frees=
  *     compact_ns= compact_pages= verified= mismatches=
  * (times are totals in ns over the phase; the parser divides by n or frees)
@@ -424,7 +426,8 @@ static void zspp_tails(struct bench_pool *p, long *tail_pages, long *classes)
 	}
 }
 
-static int one_run(unsigned int rep, enum bench_api api, unsigned int chain, int nt, struct worker *ws)
+static int one_run(unsigned int rep, int pair, enum bench_api api, unsigned int chain, int nt,
+		   struct worker *ws)
 {
 	struct phase_result store, rd, v1, v2, f1, f2;
 	struct bench_pool pool;
@@ -459,8 +462,8 @@ static int one_run(unsigned int rep, enum bench_api api, unsigned int chain, int
 	zspp_tails(&pool, &tail_half, &classes_half);
 	run_phase(&pool, PH_VERIFY, NULL, 0, nobj, nt, ws, &v2);
 	run_phase(&pool, PH_FREE, free_order, half, nobj, nt, ws, &f2);
-	pr_info("BENCH-RUN rep=%u alloc=%s api=%s chain=%u threads=%d n=%u fail=%u stored_fill=%llu pages_fill=%lu stored_half=%llu pages_half=%lu meta_fill=%lu malloc_ns=%llu read_ns=%llu reads=%u free_ns=%llu frees=%u compact_ns=%llu compact_pages=%lu verified=%u expected=%u mismatches=%u pages_end=%lu tail_pages_half=%ld classes_half=%ld\n",
-		rep, api_alloc[api], api_name[api], api == API_ZSMALLOC ? 4 : chain, nt, nobj, store.fail,
+	pr_info("BENCH-RUN rep=%u pair=%d alloc=%s api=%s chain=%u threads=%d n=%u fail=%u stored_fill=%llu pages_fill=%lu stored_half=%llu pages_half=%lu meta_fill=%lu malloc_ns=%llu read_ns=%llu reads=%u free_ns=%llu frees=%u compact_ns=%llu compact_pages=%lu verified=%u expected=%u mismatches=%u pages_end=%lu tail_pages_half=%ld classes_half=%ld\n",
+		rep, pair, api_alloc[api], api_name[api], api == API_ZSMALLOC ? 4 : chain, nt, nobj, store.fail,
 		stored_fill, pages_fill, stored_half, pages_half, meta, store.ns, rd.ns, rd.ops,
 		f1.ns + f2.ns, f1.ops + f2.ops, compact_ns, compact_pages, v1.verified + v2.verified,
 		store.ops + (store.ops - f1.ops), v1.mismatches + v2.mismatches, pool_pages(&pool), tail_half, classes_half);
@@ -497,7 +500,8 @@ static int __init zspp_bench_init(void)
 	unsigned int ch[8], th[4], rep;
 	struct config cfg[32];
 	struct worker *ws;
-	int nch, nth, ncfg = 0, a, c, t, k, err;
+	int nch, nth, ncfg = 0, a, c, t, k, err, have_zs = 0;
+	unsigned int runs = 0;
 	u64 start = ktime_get_ns();
 
 	nch = parse_list(chains, ch, ARRAY_SIZE(ch));
@@ -506,7 +510,7 @@ static int __init zspp_bench_init(void)
 		if (!strstr(allocs, api_param[a]))
 			continue;
 		if (a == API_ZSMALLOC) {
-			cfg[ncfg++] = (struct config){ API_ZSMALLOC, 4 };
+			have_zs = 1;
 			continue;
 		}
 		for (c = 0; c < nch; c++)
@@ -515,7 +519,7 @@ static int __init zspp_bench_init(void)
 	for (t = 0; t < nth; t++)
 		if (th[t] < 1 || th[t] > MAX_THREADS)
 			return -EINVAL;
-	if (!nobj || !ncfg || !nth)
+	if (!nobj || (!ncfg && !have_zs) || !nth)
 		return -EINVAL;
 	ws = kcalloc(MAX_THREADS, sizeof(*ws), GFP_KERNEL);
 	if (!ws)
@@ -541,17 +545,37 @@ static int __init zspp_bench_init(void)
 			nobj, reps, ncfg, threads, chains, seed, num_online_cpus(), BENCH_HIST_N,
 			BENCH_HIST_TOTAL, sum);
 	}
-	/* Interleaved: every repeat runs every configuration once, starting one later each time. */
+	/*
+	 * Interleaved: every repeat runs every zspp configuration once (starting
+	 * one later each repeat), each paired with a zsmalloc run right before or
+	 * after it (alternating), so each ratio compares neighbours in time.
+	 */
 	for (rep = 0; rep < reps; rep++)
 		for (t = 0; t < nth; t++)
 			for (k = 0; k < ncfg; k++) {
 				struct config *cf = &cfg[(k + rep) % ncfg];
+				int pair = (rep * nth + t) * ncfg + k, zs_first = (pair & 1) == 0;
 
-				err = one_run(rep, cf->api, cf->chain, th[t], ws);
+				if (cf->api == API_ZSMALLOC)
+					continue;
+				if (have_zs && zs_first)
+					err = one_run(rep, pair, API_ZSMALLOC, 4, th[t], ws);
+				if (!err)
+					err = one_run(rep, pair, cf->api, cf->chain, th[t], ws);
+				if (!err && have_zs && !zs_first)
+					err = one_run(rep, pair, API_ZSMALLOC, 4, th[t], ws);
+				if (err)
+					goto out;
+				runs += 1 + have_zs;
+			}
+	if (!runs) /* zsmalloc alone */
+		for (rep = 0; rep < reps; rep++)
+			for (t = 0; t < nth; t++, runs++) {
+				err = one_run(rep, -1, API_ZSMALLOC, 4, th[t], ws);
 				if (err)
 					goto out;
 			}
-	pr_info("BENCH-END runs=%u seconds=%llu\n", reps * nth * ncfg,
+	pr_info("BENCH-END runs=%u seconds=%llu\n", runs,
 		(ktime_get_ns() - start) / NSEC_PER_SEC);
 out:
 	free_stream();

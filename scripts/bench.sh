@@ -111,7 +111,7 @@ build_modules
 
 if ((smoke)); then
 	"$PY" "$ZSPP_ROOT/bench/report.py" --smoke --micro-log "$workdir/micro/console.clean.log" \
-		--expect-runs $((reps * 2 * 7)) --nobj "$nobj" --out "$workdir/report"
+		--expect-runs $((reps * 2 * 12)) --nobj "$nobj" --out "$workdir/report"
 	rc=$?
 	log "bench smoke: $(($(now_s) - start))s"
 	exit $rc

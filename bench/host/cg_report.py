@@ -23,7 +23,7 @@ def parse(path):
     for line in open(path):
         line = line.rstrip("\n")
         if line.startswith("desc: Trigger:"):
-            desc = line.split("Dump Stats at", 1)[-1].strip() or desc
+            desc = line.split("Client Request:", 1)[-1].strip() or desc
         m = re.match(r"^(fl|fi|fe|fn|cfn|cfl|cfi|ob|cob)=\((\d+)\)(?: (.*))?$", line)
         if m:
             kind, i, name = m.groups()
