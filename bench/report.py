@@ -317,9 +317,9 @@ def markdown(args, summary, e2e, info):
                    "shrink op on 6.1, so zswap prepends an 8-byte header to their objects and writes back when "
                    "the limit is hit; zsmalloc on 6.1 has none, and neither has zspp's zpool driver yet (so under "
                    "the limit both reject, counted in reject_reclaim_fail). The last column is scripts/e2e.sh's own "
-                   "verdict, reported, not judged here: in the limit runs, stock 6.1 zswap leaks a pool reference "
-                   "each time it hits max_pool_percent with its shrink work queued, so rmmod and the debugfs check "
-                   "fail for every loadable allocator; z3fold keeps a few pages after the drain.")
+                   "verdict, reported, not judged here: in a limit run, stock 6.1 zswap may leak a pool reference "
+                   "when it hits max_pool_percent with its shrink work queued, and then rmmod and the debugfs check "
+                   "fail for any loadable allocator; z3fold sometimes keeps a few pages after the drain.")
         out.append("")
         out.append("| variant | zpool | peak pool bytes | stored pages at peak | pool B per stored page | "
                    "max stored_pages | written_back | pool_limit_hit | rejected (reclaim_fail) | swap-out s | swap-in s | wall s | "
