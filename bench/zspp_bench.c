@@ -66,6 +66,10 @@ static unsigned long seed = 1;
 module_param(seed, ulong, 0444);
 MODULE_PARM_DESC(seed, "stream seed (sizes, contents, orders)");
 
+static unsigned int corrupt;
+module_param(corrupt, uint, 0444);
+MODULE_PARM_DESC(corrupt, "self-test: after each fill, flip a byte in this many objects (the verify must count them)");
+
 /* 6.1 zswap's gfp for zpool_malloc on a zpool that supports movable pages. */
 #define BENCH_GFP (__GFP_NORETRY | __GFP_NOWARN | __GFP_KSWAPD_RECLAIM | __GFP_HIGHMEM | __GFP_MOVABLE)
 #define SRC_BYTES (1u << 20)
@@ -444,6 +448,19 @@ static int one_run(unsigned int rep, int pair, enum bench_api api, unsigned int 
 	}
 	memset(handles, 0, array_size(nobj, sizeof(*handles)));
 	run_phase(&pool, PH_STORE, NULL, 0, nobj, nt, ws, &store);
+	for (i = 0; i < nobj && i < corrupt; i++) {
+		u8 *obj;
+
+		if (!handles[i])
+			continue;
+		obj = pool.zs ? zs_map_object(pool.zs, handles[i], ZS_MM_RW) :
+				zspp_map_object(pool.zp, handles[i], ZSPP_MM_RW);
+		obj[sizes[i] / 2] ^= 0x5a;
+		if (pool.zs)
+			zs_unmap_object(pool.zs, handles[i]);
+		else
+			zspp_unmap_object(pool.zp, handles[i]);
+	}
 	for (i = 0; i < nobj; i++)
 		if (handles[i])
 			stored_fill += sizes[i];

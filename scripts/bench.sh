@@ -18,6 +18,8 @@
 #   --no-e2e          skip the end-to-end runs (the report keeps the last ones)
 #   --no-micro        skip the micro benchmark (the report keeps the last one)
 #   --e2e-zpools LIST comma-separated (default zbud,z3fold,zsmalloc,zspp)
+#   --corrupt N       self-test of the smoke checks: the module flips a byte in N
+#                     objects after each fill, so bench-every-object-verified must FAIL
 #   --workdir DIR     logs and images (default $ZSPP_CACHE/bench, smoke: .../bench/smoke)
 #   --out DIR         where the CSV and PNG go (default Documentation/benchmarks)
 set -euo pipefail
@@ -26,13 +28,14 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-smoke=0 nobj="" reps="" e2e=1 micro=1 zpools=zbud,z3fold,zsmalloc,zspp workdir="" out=""
+corrupt=0 smoke=0 nobj="" reps="" e2e=1 micro=1 zpools=zbud,z3fold,zsmalloc,zspp workdir="" out=""
 while (($#)); do
 	case $1 in
 	--smoke) smoke=1 ;;
 	--nobj) nobj=$2; shift ;;
 	--reps) reps=$2; shift ;;
 	--no-e2e) e2e=0 ;;
+	--corrupt) corrupt=$2; shift ;;
 	--no-micro) micro=0 ;;
 	--e2e-zpools) zpools=$2; shift ;;
 	--workdir) workdir=$2; shift ;;
@@ -60,15 +63,20 @@ eval "$("$ZSPP_SCRIPTS/fetch-kernel.sh" stock-6.1)"
 # zspp.ko and zspp_bench.ko for the stock kernel (in the repo, like `make module`).
 build_modules() {
 	log "building zspp.ko and bench/zspp_bench.ko against $KBUILD"
-	make -s -C "$ZSPP_ROOT" module KDIR="$KBUILD" >&2
-	make -s -C "$KBUILD" M="$ZSPP_ROOT/bench" KBUILD_EXTRA_SYMBOLS="$ZSPP_ROOT/Module.symvers" modules >&2
+	# Into a log: the module's own PASS: lines belong to make check's module stage.
+	if ! { make -s -C "$ZSPP_ROOT" module KDIR="$KBUILD" &&
+		make -s -C "$KBUILD" M="$ZSPP_ROOT/bench" KBUILD_EXTRA_SYMBOLS="$ZSPP_ROOT/Module.symvers" modules; } \
+		>"$workdir/build.log" 2>&1; then
+		tail -n 30 "$workdir/build.log" >&2
+		die "module build failed (log: $workdir/build.log)"
+	fi
 	[[ -f $ZSPP_ROOT/bench/zspp_bench.ko ]] || die "no bench/zspp_bench.ko after the build"
 }
 
 run_micro() {
 	local w="$workdir/micro" args
 	mkdir -p "$w"
-	args="nobj=$nobj reps=$reps chains=4,8,16 threads=1,2 allocs=zsmalloc,zspp-map,zspp-rw seed=1"
+	args="nobj=$nobj reps=$reps chains=4,8,16 threads=1,2 allocs=zsmalloc,zspp-map,zspp-rw seed=1 corrupt=$corrupt"
 	echo "BENCH_ARGS=\"$args\"" >"$w/bench.conf"
 	"$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$w/initramfs.cpio.gz" -m "$MODDIR" -i "$ZSPP_ROOT/bench/guest-init.sh" \
 		-c "$w/bench.conf" -f "$w/bench.conf:etc/zspp-bench.conf" \
