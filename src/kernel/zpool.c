@@ -13,16 +13,40 @@
 struct zspp_zpool {
 	struct zspp_pool *pool;
 	void *debugfs;
+	/* The zpool user's writeback hook (zswap_writeback_entry), if any. */
+	const struct zpool_ops *ops;
+	struct zpool *zpool;
 };
+
+/* zspp_evict_t over zpool_ops->evict: called by zspp_reclaim, may sleep. */
+static int zspp_zpool_evict(void *ctx, unsigned long handle)
+{
+	struct zspp_zpool *zp = ctx;
+
+	return zp->ops->evict(zp->zpool, handle);
+}
 
 static void *zspp_zpool_create(const char *name, gfp_t gfp,
 			       const struct zpool_ops *ops, struct zpool *zpool)
 {
 	struct zspp_zpool *zp = kzalloc(sizeof(*zp), gfp);
+	int err;
 
 	if (!zp)
 		return NULL;
-	if (zspp_create_pool(name, zspp_chain_size, &zp->pool)) {
+	zp->ops = ops;
+	zp->zpool = zpool;
+	/*
+	 * Evictable only when the user can write objects back: then zspp keeps
+	 * its zspage LRU and zswap prepends its header for evict to find the
+	 * swap entry. Otherwise .shrink returns -EINVAL.
+	 */
+	if (ops && ops->evict)
+		err = zspp_create_pool_evictable(name, zspp_chain_size,
+						 zspp_zpool_evict, zp, &zp->pool);
+	else
+		err = zspp_create_pool(name, zspp_chain_size, &zp->pool);
+	if (err) {
 		kfree(zp);
 		return NULL;
 	}
@@ -80,6 +104,23 @@ static void zspp_zpool_unmap(void *p, unsigned long handle)
 	zspp_unmap_object(zp->pool, handle);
 }
 
+/*
+ * zswap's shrink worker asks for one page when its pool limit is hit. The
+ * writeback itself happens in evict (zswap_writeback_entry); see
+ * Documentation/writeback.rst.
+ */
+static int zspp_zpool_shrink(void *p, unsigned int pages, unsigned int *reclaimed)
+{
+	struct zspp_zpool *zp = p;
+	unsigned long done = 0;
+	int err;
+
+	err = zspp_reclaim(zp->pool, pages, &done);
+	if (reclaimed)
+		*reclaimed = done;
+	return err;
+}
+
 static u64 zspp_zpool_total_size(void *p)
 {
 	struct zspp_zpool *zp = p;
@@ -96,6 +137,7 @@ static struct zpool_driver zspp_zpool_driver = {
 	.malloc_support_movable = IS_ENABLED(CONFIG_MIGRATION),
 	.malloc =		zspp_zpool_malloc,
 	.free =			zspp_zpool_free,
+	.shrink =		zspp_zpool_shrink,
 	/*
 	 * Maps may sleep: nothing held across map/unmap disables preemption,
 	 * so 6.1 zswap decompresses straight from the pool instead of copying
