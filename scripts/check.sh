@@ -42,7 +42,7 @@ stage() {
 stage module make module
 stage host-test make -C tests/host test
 stage fuzz make -C tests/host fuzz
-stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko"
+stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --switch-pools
 stage e2e-writeback-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --max-pool-percent 2 \
 	--expect-writeback --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-writeback/zspp" --name e2e-writeback-6.1
 stage kunit-debug scripts/kunit.sh

@@ -38,6 +38,10 @@
 #                         back through the allocator's evict (written_back_pages > 0,
 #                         and for zspp pages_reclaimed > 0); use a low
 #                         --max-pool-percent
+#   --switch-pools        while the workload runs: try rmmod (must be refused), switch
+#                         zswap's compressor to lz4, its zpool to zbud and back, the
+#                         compressor back; assert several zspp pools existed at once
+#                         and everything still drains and unloads
 #   --scan-console        also assert that the whole console log (boot to reboot,
 #                         not only the final dmesg dump) has no kernel splat
 #   --name NAME           closing line "NAME: N passed, M failed" (default
@@ -52,7 +56,7 @@ zpool=zspp module="" kernel=stock-6.1
 kimage=${ZSPP_KERNEL_IMAGE:-} kmoddir=${ZSPP_MODULES_DIR:-}
 mem=48M pages="" zswap_max="" rounds=2 seed=1 wargs="" mpp=20 compressor=lzo
 vm_mem=1024M smp=2 tmo=480 workdir="" append="" echo_arg=() check_only=""
-no_check=0 sets=() scan_console=0 name="" expect_wb=0
+no_check=0 sets=() scan_console=0 name="" expect_wb=0 switch=0
 while (($#)); do
 	case $1 in
 	--zpool) zpool=$2; shift ;;
@@ -79,6 +83,7 @@ while (($#)); do
 	--set) sets+=("$2"); shift ;;
 	--scan-console) scan_console=1 ;;
 	--expect-writeback) expect_wb=1 ;;
+	--switch-pools) switch=1; sets+=("E2E_SWITCH_AT=5") ;;
 	--name) name=$2; shift ;;
 	-h | --help) usage 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -278,6 +283,25 @@ check_log() {
 		else
 			fail "zspp-pool-drained" "${zafter:-no ZSPP-AFTER summary after the workload}"
 		fi
+	fi
+
+	# Runtime pool switching (--switch-pools).
+	if ((switch)); then
+		local sr sp steps
+		sr=$(g '^SWITCH rmmod-while-in-use' "$log")
+		if [[ -n $sr && $(field "$sr" rc) != 0 && $(field "$sr" still_loaded) == 1 ]]; then
+			pass "rmmod-refused-while-zswap-uses-zspp"
+		else
+			fail "rmmod-refused-while-zswap-uses-zspp" "${sr:-no SWITCH rmmod line (workload too short?)}"
+		fi
+		steps=$(g -c '^SWITCH \(compressor\|zpool\)=' "$log")
+		sp=$(g '^SWITCH ' "$log" | sed -n 's/.* pools=\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
+		if [[ $steps == 4 && ${sp:-0} -ge 2 ]]; then
+			pass "switch-several-zspp-pools-at-once"
+		else
+			fail "switch-several-zspp-pools-at-once" "switch steps=$steps, most zspp pools at once=${sp:-0}"
+		fi
+		log "pool switching: $(g '^SWITCH ' "$log" | sed 's/^SWITCH //' | paste -sd ';' -)"
 	fi
 
 	# Writeback: zswap hit its pool limit and wrote pages back through evict.

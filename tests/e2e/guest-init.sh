@@ -50,6 +50,8 @@ E2E_WORKLOAD_ARGS=""
 E2E_SAMPLE_INTERVAL=1       # seconds between samples
 E2E_FILES_EVERY=5           # dump non-summary zspp files every N samples
 E2E_DRAIN_TIMEOUT=15        # seconds to wait for pools to drain / disappear
+E2E_SWITCH_AT=""             # sample number at which to start switching zswap's pools (empty: never)
+E2E_SWITCH_EVERY=4          # samples between switch steps
 E2E_SWAP_DEV=/dev/vda
 E2E_FLUSH_DEV=/dev/vdb      # small second swap area: swapon+swapoff drains the swap slot caches
 # Fault injection (scripts/fault-e2e.sh), off unless E2E_FAULT_ATTRS names debugfs
@@ -137,6 +139,11 @@ setup_disks() {
 }
 
 setup_zswap() {
+	if [ -n "$E2E_SWITCH_AT" ]; then
+		for m in lz4_compress lz4_decompress lz4; do
+			insmod_one $m || return 1
+		done
+	fi
 	for m in $E2E_INSMOD; do
 		insmod_one "$m" || return 1
 	done
@@ -261,6 +268,35 @@ vmstat_line() {
 	echo "VMSTAT$(awk '$1 ~ /^(pswpin|pswpout|zswpin|zswpout)$/ { printf " %s=%s", $1, $2 }' /proc/vmstat)"
 }
 
+# Runtime pool changes a user makes while the pool holds data: rmmod (must be
+# refused), compressor lzo -> lz4, zpool -> zbud -> back, compressor -> lzo.
+# Each step makes zswap create (or reuse) a pool; the old ones drain as their
+# entries go. Step K runs at sample E2E_SWITCH_AT + K * E2E_SWITCH_EVERY.
+switch_step() {
+	[ -n "$E2E_SWITCH_AT" ] || return 0
+	k=$(($1 - E2E_SWITCH_AT))
+	[ $k -ge 0 ] && [ $((k % E2E_SWITCH_EVERY)) -eq 0 ] || return 0
+	case $((k / E2E_SWITCH_EVERY)) in
+	0)
+		rmmod zspp 2>/dev/null
+		rc=$?
+		still=0
+		[ -d /sys/module/zspp ] && still=1
+		echo "SWITCH rmmod-while-in-use rc=$rc still_loaded=$still pools=$(zspp_pools)"
+		[ $rc -ne 0 ] || err "rmmod zspp succeeded while zswap used it"
+		;;
+	1) switch_param compressor lz4 ;;
+	2) switch_param zpool zbud ;;
+	3) switch_param zpool "$E2E_ZPOOL" ;;
+	4) switch_param compressor "$E2E_COMPRESSOR" ;;
+	esac
+}
+
+switch_param() {
+	echo "$2" >$ZSWAP_PARAMS/$1 || err "cannot switch zswap $1 to $2"
+	echo "SWITCH $1=$(cat $ZSWAP_PARAMS/$1) stored_pages=$(stored_pages) pools=$(zspp_pools) names=$(ls $ZSPP_DBG 2>/dev/null | tr '\n' ',')"
+}
+
 run_workload() {
 	say "workload: $E2E_PAGES pages in cgroup memory.max=$E2E_MEM_MAX"
 	vmstat_line
@@ -276,6 +312,7 @@ run_workload() {
 	while kill -0 $wpid 2>/dev/null; do
 		sample "" $n
 		fault_sample
+		switch_step $n
 		n=$((n + 1))
 		sleep "$E2E_SAMPLE_INTERVAL"
 	done
