@@ -42,12 +42,13 @@ stage() {
 stage module make module
 stage host-test make -C tests/host test
 stage fuzz make -C tests/host fuzz
-stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --switch-pools
+stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --switch-pools --bad-input
 stage e2e-writeback-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --max-pool-percent 2 \
 	--expect-writeback --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-writeback/zspp" --name e2e-writeback-6.1
 stage kunit-debug scripts/kunit.sh
 stage stress-debug scripts/stress.sh
-stage e2e-debug scripts/e2e-debug.sh
+# The debug-kernel e2e runs with a low zswap pool limit, so KASAN and lockdep
+# watch writeback (zpool shrink -> evict) as well as store/load/free.
 stage e2e-writeback-debug scripts/e2e-debug.sh --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-debug/writeback" \
 	-- --max-pool-percent 1 --expect-writeback --name e2e-writeback-debug
 stage fault-e2e scripts/fault-e2e.sh

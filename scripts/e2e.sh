@@ -42,6 +42,8 @@
 #                         zswap's compressor to lz4, its zpool to zbud and back, the
 #                         compressor back; assert several zspp pools existed at once
 #                         and everything still drains and unloads
+#   --bad-input           insmod zspp with invalid chain_size values and write garbage
+#                         to its parameter and debugfs files: all refused, nothing changed
 #   --scan-console        also assert that the whole console log (boot to reboot,
 #                         not only the final dmesg dump) has no kernel splat
 #   --name NAME           closing line "NAME: N passed, M failed" (default
@@ -56,7 +58,7 @@ zpool=zspp module="" kernel=stock-6.1
 kimage=${ZSPP_KERNEL_IMAGE:-} kmoddir=${ZSPP_MODULES_DIR:-}
 mem=48M pages="" zswap_max="" rounds=2 seed=1 wargs="" mpp=20 compressor=lzo
 vm_mem=1024M smp=2 tmo=480 workdir="" append="" echo_arg=() check_only=""
-no_check=0 sets=() scan_console=0 name="" expect_wb=0 switch=0
+no_check=0 sets=() scan_console=0 name="" expect_wb=0 switch=0 badin=0
 while (($#)); do
 	case $1 in
 	--zpool) zpool=$2; shift ;;
@@ -83,6 +85,7 @@ while (($#)); do
 	--set) sets+=("$2"); shift ;;
 	--scan-console) scan_console=1 ;;
 	--expect-writeback) expect_wb=1 ;;
+	--bad-input) badin=1; sets+=("E2E_BAD_INPUT=1") ;;
 	--switch-pools) switch=1; sets+=("E2E_SWITCH_AT=5") ;;
 	--name) name=$2; shift ;;
 	-h | --help) usage 0 ;;
@@ -158,6 +161,8 @@ drop_alloc_failure_traces() {
 # '|'-separated); FAULTS=1 for a run with fault injection.
 kernel_splats() {
 	local f=$1 faults=$2
+	# --bad-input's refused insmods make the kernel log "`0' invalid for parameter".
+	((badin)) && EXPECTED_RE="$EXPECTED_RE|zspp: \`[^']*' invalid for parameter \`chain_size'"
 	if ((faults)); then drop_alloc_failure_traces <"$f"; else cat "$f"; fi |
 		g -v -E "$EXPECTED_RE" | g -E "$BAD_KERNEL_RE|$ZSPP_ERR_RE|^<[0-3]>.*zspp:" |
 		sed -n 1,3p | cut -c1-160 | paste -sd '|' -
@@ -282,6 +287,18 @@ check_log() {
 			pass "zspp-pool-drained"
 		else
 			fail "zspp-pool-drained" "${zafter:-no ZSPP-AFTER summary after the workload}"
+		fi
+	fi
+
+	# Hostile input (--bad-input): every BADINPUT line ok=1, and there are some.
+	if ((badin)); then
+		local nb nbad
+		nb=$(g -c '^BADINPUT ' "$log")
+		nbad=$(g '^BADINPUT .* ok=0' "$log" | sed 's/^BADINPUT //' | paste -sd ';' -)
+		if [[ $nb -ge 15 && -z $nbad ]]; then
+			pass "bad-input-refused ($nb checks)"
+		else
+			fail "bad-input-refused" "$nb BADINPUT checks; not refused: ${nbad:-none}"
 		fi
 	fi
 

@@ -52,6 +52,7 @@ E2E_FILES_EVERY=5           # dump non-summary zspp files every N samples
 E2E_DRAIN_TIMEOUT=15        # seconds to wait for pools to drain / disappear
 E2E_SWITCH_AT=""             # sample number at which to start switching zswap's pools (empty: never)
 E2E_SWITCH_EVERY=4          # samples between switch steps
+E2E_BAD_INPUT=0             # 1: hostile parameter and debugfs writes (zspp only)
 E2E_SWAP_DEV=/dev/vda
 E2E_FLUSH_DEV=/dev/vdb      # small second swap area: swapon+swapoff drains the swap slot caches
 # Fault injection (scripts/fault-e2e.sh), off unless E2E_FAULT_ATTRS names debugfs
@@ -113,6 +114,56 @@ insmod_one() {
 	return $rc
 }
 
+# bad NAME CMD...: CMD must fail; one BADINPUT line either way.
+bad() {
+	what=$1
+	shift
+	"$@" >/dev/null 2>&1
+	rc=$?
+	ok=0
+	[ $rc -ne 0 ] && ok=1
+	echo "BADINPUT $what rc=$rc ok=$ok"
+}
+
+# Module parameters zspp must refuse at load: each insmod fails, nothing stays.
+bad_insmod() {
+	[ "$E2E_BAD_INPUT" = 1 ] && [ -f "$MODDIR/zspp.ko" ] || return 0
+	for v in 0 17 -1 4294967297 abc '' 8x; do
+		bad "insmod-chain_size=$v" insmod "$MODDIR/zspp.ko" "chain_size=$v"
+	done
+	ok=0
+	[ -d /sys/module/zspp ] || ok=1
+	echo "BADINPUT module-not-left-loaded rc=0 ok=$ok"
+}
+
+# Writable files and parameters of a loaded zspp with a pool, while it is idle:
+# every write is refused and changes nothing.
+bad_writes() {
+	[ "$E2E_BAD_INPUT" = 1 ] && [ -d /sys/module/zspp ] || return 0
+	p=/sys/module/zspp/parameters/chain_size
+	before=$(cat $p)
+	bad "param-chain_size-readonly" sh -c "echo 4 > $p"
+	ok=0
+	[ "$(cat $p)" = "$before" ] && ok=1
+	echo "BADINPUT param-chain_size-unchanged rc=0 ok=$ok"
+	for d in $ZSPP_DBG/*; do
+		[ -f "$d/compact" ] || continue
+		c0=$(awk '$1 == "compactions" { print $2 }' "$d/summary")
+		for v in garbage 99999999999999999999 -1 '' 0 2 '1 1'; do
+			bad "debugfs-compact=$v" sh -c "echo '$v' > $d/compact"
+		done
+		bad "debugfs-summary-readonly" sh -c "echo 1 > $d/summary"
+		bad "debugfs-classes-readonly" sh -c "echo 1 > $d/classes"
+		ok=0
+		[ "$(awk '$1 == "compactions" { print $2 }' "$d/summary")" = "$c0" ] && ok=1
+		echo "BADINPUT debugfs-nothing-changed rc=0 ok=$ok"
+		printf 1 >"$d/compact"
+		rc=$?
+		echo "BADINPUT debugfs-compact=1-accepted rc=$rc ok=$([ $rc -eq 0 ] && echo 1 || echo 0)"
+		break
+	done
+}
+
 wait_for() { # wait_for PATH SECONDS
 	n=0
 	while [ ! -e "$1" ] && [ $n -lt $(($2 * 10)) ]; do
@@ -144,6 +195,7 @@ setup_zswap() {
 			insmod_one $m || return 1
 		done
 	fi
+	bad_insmod
 	for m in $E2E_INSMOD; do
 		insmod_one "$m" || return 1
 	done
@@ -420,6 +472,7 @@ say "config zpool=$E2E_ZPOOL insmod='$E2E_INSMOD' pages=$E2E_PAGES mem_max=$E2E_
 if setup_disks && setup_zswap && setup_cgroup && setup_faults; then
 	run_workload
 	drain
+	bad_writes
 	release_pool
 	teardown
 else
