@@ -534,7 +534,9 @@ struct churn_arg {
 	atomic_t *stop;
 	long errors;
 	bool migrate;		/* migrate pages of its own objects as it goes */
+	bool faults;		/* make_it_fail: 3% of its non-sleeping allocations fail */
 	unsigned long migrations;
+	unsigned long enomem;
 	struct completion done;
 };
 
@@ -545,7 +547,14 @@ static int churn_thread(void *data)
 	unsigned long h[16] = { 0 };
 	u32 seeds[16] = { 0 };
 	unsigned int i;
+	gfp_t gfp = GFP_KERNEL;
 
+#ifdef CONFIG_FAULT_INJECTION
+	if (a->faults) {
+		current->make_it_fail = 1;
+		gfp = GFP_NOWAIT | __GFP_NOWARN; /* what failslab/fail_page_alloc may fail */
+	}
+#endif
 	for (i = 0; scratch && i < a->ops && !atomic_read(a->stop); i++) {
 		unsigned int k = get_random_u32() % ARRAY_SIZE(h);
 
@@ -565,9 +574,19 @@ static int churn_thread(void *data)
 			if (page && emulate_migration(page) == 0)
 				a->migrations++;
 #endif
-		} else if (!zspp_malloc(a->pool, a->size, GFP_KERNEL, &h[k])) {
-			seeds[k] = get_random_u32();
-			write_obj(a->pool, h[k], a->size, seeds[k], get_random_u32() % NR_W, scratch);
+		} else {
+			int ret = zspp_malloc(a->pool, a->size, gfp, &h[k]);
+
+			if (!ret) {
+				seeds[k] = get_random_u32();
+				write_obj(a->pool, h[k], a->size, seeds[k], get_random_u32() % NR_W, scratch);
+			} else if (ret == -ENOMEM && a->faults) {
+				h[k] = 0;
+				a->enomem++;
+			} else {
+				h[k] = 0;
+				a->errors++;
+			}
 		}
 		cond_resched();
 	}
@@ -575,6 +594,9 @@ static int churn_thread(void *data)
 		if (h[i])
 			zspp_free(a->pool, h[i]);
 	}
+#ifdef CONFIG_FAULT_INJECTION
+	current->make_it_fail = 0;
+#endif
 	kfree(scratch);
 	complete(&a->done);
 	return 0;
@@ -673,6 +695,52 @@ static void concurrent_churn_with_hotplug(struct kunit *test)
 	if (IS_ENABLED(CONFIG_MIGRATION))
 		KUNIT_EXPECT_GT(test, migrations, 0UL);
 	kunit_info(test, "%u threads, %u hotplug cycles, %lu page migrations", nthreads, hotplugs, migrations);
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+}
+
+/*
+ * The churn of concurrent_churn_with_hotplug with 3% of the threads'
+ * allocations failing (failslab + fail_page_alloc, task-filtered to them):
+ * failed mallocs return -ENOMEM and leave nothing behind, every stored
+ * object still verifies, compaction and migration carry on.
+ */
+static void churn_under_faults(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	unsigned int nthreads = 2 * max(2u, num_online_cpus()), i;
+	struct churn_arg *args = kunit_kcalloc(test, nthreads, sizeof(*args), GFP_KERNEL);
+	struct zspp_pool_stats st;
+	unsigned long enomem = 0;
+	atomic_t stop = ATOMIC_INIT(0);
+	bool done;
+
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION) || !IS_ENABLED(CONFIG_FAILSLAB) ||
+	    !IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC))
+		kunit_skip(test, "needs FAILSLAB and FAIL_PAGE_ALLOC");
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	for (i = 0; i < nthreads; i++) {
+		struct task_struct *t;
+
+		args[i] = (struct churn_arg){ .pool = pool, .size = 1 + ((i / 2) * 1237 + i % 2) % ZSPP_MAX_ALLOC_SIZE,
+					      .ops = 10000, .stop = &stop, .migrate = i % 2, .faults = true };
+		init_completion(&args[i].done);
+		t = kthread_run(churn_thread, &args[i], "zspp-kunit-f%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	do {
+		msleep(20);
+		done = true;
+		for (i = 0; i < nthreads; i++)
+			done &= completion_done(&args[i].done);
+	} while (!done);
+	for (i = 0; i < nthreads; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, args[i].errors, 0L, "thread %u", i);
+		enomem += args[i].enomem;
+	}
+	zspp_pool_stats(pool, &st);
+	KUNIT_EXPECT_GT(test, enomem, 0UL);
+	KUNIT_EXPECT_EQ(test, st.malloc_fail, enomem);
+	kunit_info(test, "%u threads, %lu mallocs failed by injection, all data verified", nthreads, enomem);
 	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
 }
 
@@ -920,6 +988,7 @@ static struct kunit_case zspp_error_cases[] = {
 static struct kunit_case zspp_concurrency_cases[] = {
 	KUNIT_CASE(sleep_while_mapped),
 	KUNIT_CASE(concurrent_churn_with_hotplug),
+	KUNIT_CASE(churn_under_faults),
 	{}
 };
 
