@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The zpool driver "zspp" (Linux 6.1 zpool API) over the public API.
- * zswap finds it by request_module("zpool-zspp") or, once loaded, by name.
+ * The zpool driver "zspp" over the public API, for the 6.1 zpool API and the
+ * 6.12 one (src/kernel/compat.h). zswap finds it by
+ * request_module("zpool-zspp") or, once loaded, by name.
  */
 #include <linux/module.h>
 #include <linux/zpool.h>
@@ -9,14 +10,19 @@
 
 #include <zspp/zspp.h>
 #include "internal.h"
+#include "compat.h"
 
 struct zspp_zpool {
 	struct zspp_pool *pool;
 	void *debugfs;
 };
 
+#if ZSPP_ZPOOL_HAS_EVICT
 static void *zspp_zpool_create(const char *name, gfp_t gfp,
 			       const struct zpool_ops *ops, struct zpool *zpool)
+#else
+static void *zspp_zpool_create(const char *name, gfp_t gfp)
+#endif
 {
 	struct zspp_zpool *zp = kzalloc(sizeof(*zp), gfp);
 
@@ -80,12 +86,21 @@ static void zspp_zpool_unmap(void *p, unsigned long handle)
 	zspp_unmap_object(zp->pool, handle);
 }
 
+#if ZSPP_ZPOOL_TOTAL_PAGES
+static u64 zspp_zpool_total_pages(void *p)
+{
+	struct zspp_zpool *zp = p;
+
+	return zspp_get_total_pages(zp->pool);
+}
+#else
 static u64 zspp_zpool_total_size(void *p)
 {
 	struct zspp_zpool *zp = p;
 
 	return (u64)zspp_get_total_pages(zp->pool) << PAGE_SHIFT;
 }
+#endif
 
 static struct zpool_driver zspp_zpool_driver = {
 	.type =			"zspp",
@@ -104,7 +119,11 @@ static struct zpool_driver zspp_zpool_driver = {
 	.sleep_mapped =		true,
 	.map =			zspp_zpool_map,
 	.unmap =		zspp_zpool_unmap,
+#if ZSPP_ZPOOL_TOTAL_PAGES
+	.total_pages =		zspp_zpool_total_pages,
+#else
 	.total_size =		zspp_zpool_total_size,
+#endif
 };
 
 void zspp_zpool_register(void)
