@@ -115,8 +115,9 @@ declare -A result # result[zpool:test] = pass | fail | skip | missing
 # (RUN > 1: a retry, in its own directory ZPOOL-runRUN).
 run_one() {
 	local zp=$1 run=${2:-1} insmod="" extra=() qrc=0 log wd
+	local lb=$zp
 	wd="$workdir/$zp"
-	((run == 1)) || wd="$workdir/$zp-run$run"
+	((run == 1)) || { wd="$workdir/$zp-run$run"; lb="$zp boot $run"; }
 	mkdir -p "$wd"
 	if [[ $zp == zspp ]]; then
 		extra=("$module")
@@ -141,22 +142,22 @@ run_one() {
 	local errs
 	errs=$(g '^TZ-ERROR' "$log" | paste -sd ';' -)
 	if g -q '^TZ-END$' "$log" && g -q '^TZ-EXIT ' "$log" && [[ -z $errs ]]; then
-		pass "test_zswap $zp boot completed"
+		pass "test_zswap $lb boot completed"
 	else
-		fail "test_zswap $zp boot completed" "qemu rc=$qrc${errs:+; $errs}; last line: $(tail -n 1 "$log" | cut -c1-100)"
+		fail "test_zswap $lb boot completed" "qemu rc=$qrc${errs:+; $errs}; last line: $(tail -n 1 "$log" | cut -c1-100)"
 	fi
 	local params peak
 	params=$(g '^ZSWAP-PARAMS-AFTER ' "$log" | tail -n 1)
 	if [[ $(field "$params" zpool) == "$zp" && $(field "$params" enabled) == Y ]]; then
-		pass "test_zswap $zp zswap used $zp"
+		pass "test_zswap $lb zswap used $zp"
 	else
-		fail "test_zswap $zp zswap used $zp" "${params:-no ZSWAP-PARAMS-AFTER line}"
+		fail "test_zswap $lb zswap used $zp" "${params:-no ZSWAP-PARAMS-AFTER line}"
 	fi
 	peak=$(g '^PEAK ' "$log" | tail -n 1)
 	if [[ $(field "$peak" stored_pages) =~ ^[1-9] && ($zp != zspp || $(field "$peak" zspp_objects) =~ ^[1-9]) ]]; then
-		pass "test_zswap $zp pool stored pages"
+		pass "test_zswap $lb pool stored pages"
 	else
-		fail "test_zswap $zp pool stored pages" "${peak:-no PEAK line}"
+		fail "test_zswap $lb pool stored pages" "${peak:-no PEAK line}"
 	fi
 	local klog="$wd/dmesg.log" bad
 	if g -q '^DMESG-END$' "$log"; then
@@ -166,11 +167,11 @@ run_one() {
 	fi
 	bad=$(g -v -E "$EXPECTED_RE" "$klog" | g -E "$BAD_KERNEL_RE" | sed -n 1,3p | cut -c1-160 | paste -sd '|' -)
 	if [[ -z $bad ]]; then
-		pass "test_zswap $zp dmesg clean"
+		pass "test_zswap $lb dmesg clean"
 	else
-		fail "test_zswap $zp dmesg clean" "$bad"
+		fail "test_zswap $lb dmesg clean" "$bad"
 	fi
-	log "$zp: $peak; $(g -m1 '^# Totals' "$log")"
+	log "$lb: $peak; $(g -m1 '^# Totals' "$log")"
 
 	# Per-test TAP results.
 	local t line r
@@ -203,7 +204,9 @@ done
 mismatches() {
 	local t
 	for t in "${tests[@]}"; do
-		[[ ${result[zsmalloc:$t]} == pass && ${result[zspp:$t]} != pass* ]] && echo "$t"
+		if [[ ${result[zsmalloc:$t]} == pass && ${result[zspp:$t]} != pass* ]]; then
+			echo "$t"
+		fi
 	done
 }
 retries=${ZSPP_TZ_RETRIES:-2}
