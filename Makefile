@@ -6,7 +6,8 @@
 KDIR ?= $(shell scripts/kdir.sh)
 export ZSPP_CACHE ?= /var/cache/zspp
 
-.PHONY: all module clean deps host-test fuzz e2e kunit check demo bench bench-smoke bench-profile
+.PHONY: all module clean deps host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check \
+	bench bench-smoke bench-profile
 
 all: module
 
@@ -30,6 +31,21 @@ fuzz:
 
 e2e: module
 	scripts/e2e.sh --zpool zspp --module $(CURDIR)/zspp.ko
+
+# Debian's 6.12 kernel: build (in $(ZSPP_CACHE)/build/<release>), e2e, the
+# kernel's test_zswap with zsmalloc and zspp side by side, dkms for 6.1 + 6.12.
+module-6.12:
+	scripts/build-module.sh stock-6.12
+
+e2e-6.12:
+	scripts/e2e.sh --kernel stock-6.12 --zpool zspp --workdir $(ZSPP_CACHE)/e2e-6.12/zspp --mem 32M \
+		--module $$(scripts/build-module.sh stock-6.12 2>/dev/null | sed -n 's/^KO=//p')
+
+test-zswap:
+	scripts/test-zswap-peer.sh
+
+dkms-check:
+	scripts/dkms-check.sh
 
 demo: deps module
 	scripts/demo.sh

@@ -11,14 +11,20 @@ mount -t devtmpfs dev /dev 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
 echo "KUNIT-GUEST cpus_online=$(cat /sys/devices/system/cpu/online)"
 
-# malloc_failure_every_point arms current->fail_nth: with probability 0
-# nothing else fails. Order-0 pages must be eligible, and no stack dumps.
+# malloc_failure_every_point arms current->fail_nth (which fails regardless
+# of the rest). Otherwise only tasks that set make_it_fail (task-filter) see
+# random failures: 3% of their non-sleeping allocations (churn_under_faults).
+# Order-0 pages must be eligible, and no stack dumps.
 for a in failslab fail_page_alloc; do
 	d=/sys/kernel/debug/$a
 	[ -d "$d" ] || continue
-	echo 0 > "$d/probability"
+	echo Y > "$d/task-filter"
+	echo 3 > "$d/probability"
+	echo 1 > "$d/interval"
+	echo -1 > "$d/times"
 	echo 0 > "$d/verbose"
 	[ -f "$d/min-order" ] && echo 0 > "$d/min-order"
+	echo "KUNIT-GUEST fault $a probability=$(cat $d/probability) task-filter=$(cat $d/task-filter) times=$(cat $d/times)"
 done
 
 insmod /lib/e2e-modules/zspp.ko && echo "KUNIT-GUEST insmod zspp ok"

@@ -534,7 +534,9 @@ struct churn_arg {
 	atomic_t *stop;
 	long errors;
 	bool migrate;		/* migrate pages of its own objects as it goes */
+	bool faults;		/* make_it_fail: 3% of its non-sleeping allocations fail */
 	unsigned long migrations;
+	unsigned long enomem;
 	struct completion done;
 };
 
@@ -545,7 +547,14 @@ static int churn_thread(void *data)
 	unsigned long h[16] = { 0 };
 	u32 seeds[16] = { 0 };
 	unsigned int i;
+	gfp_t gfp = GFP_KERNEL;
 
+#ifdef CONFIG_FAULT_INJECTION
+	if (a->faults) {
+		current->make_it_fail = 1;
+		gfp = GFP_NOWAIT | __GFP_NOWARN; /* what failslab/fail_page_alloc may fail */
+	}
+#endif
 	for (i = 0; scratch && i < a->ops && !atomic_read(a->stop); i++) {
 		unsigned int k = get_random_u32() % ARRAY_SIZE(h);
 
@@ -565,9 +574,19 @@ static int churn_thread(void *data)
 			if (page && emulate_migration(page) == 0)
 				a->migrations++;
 #endif
-		} else if (!zspp_malloc(a->pool, a->size, GFP_KERNEL, &h[k])) {
-			seeds[k] = get_random_u32();
-			write_obj(a->pool, h[k], a->size, seeds[k], get_random_u32() % NR_W, scratch);
+		} else {
+			int ret = zspp_malloc(a->pool, a->size, gfp, &h[k]);
+
+			if (!ret) {
+				seeds[k] = get_random_u32();
+				write_obj(a->pool, h[k], a->size, seeds[k], get_random_u32() % NR_W, scratch);
+			} else if (ret == -ENOMEM && a->faults) {
+				h[k] = 0;
+				a->enomem++;
+			} else {
+				h[k] = 0;
+				a->errors++;
+			}
 		}
 		cond_resched();
 	}
@@ -575,6 +594,9 @@ static int churn_thread(void *data)
 		if (h[i])
 			zspp_free(a->pool, h[i]);
 	}
+#ifdef CONFIG_FAULT_INJECTION
+	current->make_it_fail = 0;
+#endif
 	kfree(scratch);
 	complete(&a->done);
 	return 0;
@@ -673,6 +695,52 @@ static void concurrent_churn_with_hotplug(struct kunit *test)
 	if (IS_ENABLED(CONFIG_MIGRATION))
 		KUNIT_EXPECT_GT(test, migrations, 0UL);
 	kunit_info(test, "%u threads, %u hotplug cycles, %lu page migrations", nthreads, hotplugs, migrations);
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+}
+
+/*
+ * The churn of concurrent_churn_with_hotplug with 3% of the threads'
+ * allocations failing (failslab + fail_page_alloc, task-filtered to them):
+ * failed mallocs return -ENOMEM and leave nothing behind, every stored
+ * object still verifies, compaction and migration carry on.
+ */
+static void churn_under_faults(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	unsigned int nthreads = 2 * max(2u, num_online_cpus()), i;
+	struct churn_arg *args = kunit_kcalloc(test, nthreads, sizeof(*args), GFP_KERNEL);
+	struct zspp_pool_stats st;
+	unsigned long enomem = 0;
+	atomic_t stop = ATOMIC_INIT(0);
+	bool done;
+
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION) || !IS_ENABLED(CONFIG_FAILSLAB) ||
+	    !IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC))
+		kunit_skip(test, "needs FAILSLAB and FAIL_PAGE_ALLOC");
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	for (i = 0; i < nthreads; i++) {
+		struct task_struct *t;
+
+		args[i] = (struct churn_arg){ .pool = pool, .size = 1 + ((i / 2) * 1237 + i % 2) % ZSPP_MAX_ALLOC_SIZE,
+					      .ops = 10000, .stop = &stop, .migrate = i % 2, .faults = true };
+		init_completion(&args[i].done);
+		t = kthread_run(churn_thread, &args[i], "zspp-kunit-f%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	do {
+		msleep(20);
+		done = true;
+		for (i = 0; i < nthreads; i++)
+			done &= completion_done(&args[i].done);
+	} while (!done);
+	for (i = 0; i < nthreads; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, args[i].errors, 0L, "thread %u", i);
+		enomem += args[i].enomem;
+	}
+	zspp_pool_stats(pool, &st);
+	KUNIT_EXPECT_GT(test, enomem, 0UL);
+	KUNIT_EXPECT_EQ(test, st.malloc_fail, enomem);
+	kunit_info(test, "%u threads, %lu mallocs failed by injection, all data verified", nthreads, enomem);
 	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
 }
 
@@ -920,6 +988,337 @@ static struct kunit_case zspp_error_cases[] = {
 static struct kunit_case zspp_concurrency_cases[] = {
 	KUNIT_CASE(sleep_while_mapped),
 	KUNIT_CASE(concurrent_churn_with_hotplug),
+	KUNIT_CASE(churn_under_faults),
+	{}
+};
+
+/* ------------------------------------------------------------------ */
+/* Writeback (zspp_reclaim)                                            */
+
+/*
+ * The evict callback plays zswap_writeback_entry: map the handle, check the
+ * bytes, free the handle while still mapped, unmap. Objects the test does
+ * not own (churn threads') are refused with -EBUSY.
+ */
+struct wb_obj {
+	unsigned long h;
+	size_t size;
+	u32 seed;
+	bool live;
+	unsigned int evicted;
+};
+
+struct wb_fixture {
+	struct zspp_pool *pool;
+	struct wb_obj *objs;
+	unsigned int nr;
+	unsigned long stuck;		/* evict fails with -EEXIST for this one */
+	bool keep;			/* evict "succeeds" without freeing */
+	unsigned int free_on_first;	/* first evict frees this many other objects */
+	struct wb_obj *victims[8];	/* ... these ones */
+	unsigned long calls, refused, bad_bytes;
+};
+
+static struct wb_obj *wb_find(struct wb_fixture *f, unsigned long h)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr; i++)
+		if (f->objs[i].live && f->objs[i].h == h)
+			return &f->objs[i];
+	return NULL;
+}
+
+static int wb_evict(void *ctx, unsigned long h)
+{
+	struct wb_fixture *f = ctx;
+	struct wb_obj *o = wb_find(f, h);
+	u8 *p;
+
+	f->calls++;
+	if (f->free_on_first) {
+		unsigned int i;
+
+		for (i = 0; i < f->free_on_first; i++) {
+			zspp_free(f->pool, f->victims[i]->h);
+			f->victims[i]->live = false;
+		}
+		f->free_on_first = 0;
+	}
+	if (!o) {
+		f->refused++;
+		return -EBUSY;
+	}
+	o->evicted++;
+	if (h == f->stuck)
+		return -EEXIST;
+	if (f->keep)
+		return 0;
+	p = zspp_map_object(f->pool, h, ZSPP_MM_RO);
+	if (check(p, o->size, o->seed) != -1)
+		f->bad_bytes++;
+	zspp_free(f->pool, h);
+	o->live = false;
+	zspp_unmap_object(f->pool, h);
+	return 0;
+}
+
+static int wb_init(struct kunit *test)
+{
+	struct wb_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->objs = kunit_kcalloc(test, 1024, sizeof(*f->objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f->objs);
+	KUNIT_ASSERT_EQ(test, zspp_create_pool_evictable("kunit-wb", 8, wb_evict, f, &f->pool), 0);
+	test->priv = f;
+	return 0;
+}
+
+static void wb_exit(struct kunit *test)
+{
+	struct wb_fixture *f = test->priv;
+	struct zspp_pool_stats st;
+	unsigned int i;
+
+	for (i = 0; i < f->nr; i++)
+		if (f->objs[i].live)
+			zspp_free(f->pool, f->objs[i].h);
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(f->pool), 0);
+	zspp_pool_stats(f->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.objects, 0UL);
+	KUNIT_EXPECT_EQ(test, st.pages, 0UL);
+	KUNIT_EXPECT_EQ(test, st.bad_handles, 0UL);
+	KUNIT_EXPECT_EQ(test, f->bad_bytes, 0UL);
+	zspp_destroy_pool(f->pool);
+}
+
+/* Fill exactly one new zspage of the class serving @size (its others are full). */
+static unsigned int wb_fill_zspage(struct kunit *test, struct wb_fixture *f, size_t size, u8 *scratch)
+{
+	struct zspp_class_stats cs;
+	unsigned int idx = serving(f->pool, (size - ZSPP_MIN_ALLOC_SIZE + ZSPP_CLASS_DELTA - 1) / ZSPP_CLASS_DELTA);
+	unsigned int k, first = f->nr;
+	unsigned long pages_before;
+
+	KUNIT_ASSERT_EQ(test, zspp_class_stats(f->pool, idx, &cs), 0);
+	KUNIT_ASSERT_EQ(test, cs.obj_used % cs.objs_per_zspage, 0UL);
+	pages_before = cs.pages_used;
+	KUNIT_ASSERT_LE(test, f->nr + cs.objs_per_zspage, 1024u);
+	for (k = 0; k < cs.objs_per_zspage; k++) {
+		struct wb_obj *o = &f->objs[f->nr++];
+
+		o->size = size;
+		o->seed = 31 * f->nr + size;
+		KUNIT_ASSERT_EQ(test, zspp_malloc(f->pool, size, GFP_KERNEL, &o->h), 0);
+		write_obj(f->pool, o->h, size, o->seed, k % NR_W, scratch);
+		o->live = true;
+	}
+	zspp_class_stats(f->pool, idx, &cs);
+	KUNIT_EXPECT_EQ(test, cs.pages_used, pages_before + cs.pages_per_zspage);
+	return first;
+}
+
+static void wb_verify_live(struct kunit *test, struct wb_fixture *f, u8 *scratch)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr; i++)
+		if (f->objs[i].live)
+			KUNIT_EXPECT_EQ_MSG(test, read_obj(f->pool, f->objs[i].h, f->objs[i].size, f->objs[i].seed,
+							   i % NR_R, scratch), -1L, "object %u", i);
+}
+
+/* The oldest zspage goes first; each of its objects is evicted exactly once. */
+static void reclaim_evicts_oldest_zspage_once(struct kunit *test)
+{
+	struct wb_fixture *f = test->priv;
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	unsigned int a, b, c, i;
+	struct zspp_pool_stats st;
+	unsigned long reclaimed = 0, pages;
+
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	a = wb_fill_zspage(test, f, 300, scratch);
+	b = wb_fill_zspage(test, f, 1000, scratch);
+	c = wb_fill_zspage(test, f, 2000, scratch);
+	pages = zspp_get_total_pages(f->pool);
+	KUNIT_ASSERT_EQ(test, zspp_reclaim(f->pool, 1, &reclaimed), 0);
+	for (i = 0; i < f->nr; i++)
+		KUNIT_EXPECT_EQ_MSG(test, f->objs[i].evicted, i < b ? 1u : 0u, "object %u", i);
+	zspp_pool_stats(f->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.pages_reclaimed, reclaimed);
+	KUNIT_EXPECT_EQ(test, zspp_get_total_pages(f->pool), pages - reclaimed);
+	KUNIT_EXPECT_EQ(test, st.objs_written_back, (unsigned long)(b - a));
+	KUNIT_EXPECT_EQ(test, st.reclaim_deferred_frees, (unsigned long)(b - a));
+	KUNIT_EXPECT_EQ(test, st.objects, (unsigned long)(f->nr - b));
+	KUNIT_EXPECT_EQ(test, st.reclaim_fail, 0UL);
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(f->pool), 0);
+	wb_verify_live(test, f, scratch);
+	/* Next: the middle one, then the youngest. */
+	KUNIT_ASSERT_EQ(test, zspp_reclaim(f->pool, 1, NULL), 0);
+	for (i = b; i < f->nr; i++)
+		KUNIT_EXPECT_EQ_MSG(test, f->objs[i].evicted, i < c ? 1u : 0u, "object %u", i);
+	KUNIT_EXPECT_EQ(test, f->refused, 0UL);
+}
+
+/* Frees by others during a reclaim wait, are never evicted, and complete. */
+static void reclaim_defers_concurrent_frees(struct kunit *test)
+{
+	struct wb_fixture *f = test->priv;
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct zspp_pool_stats st;
+	unsigned int a, n, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	a = wb_fill_zspage(test, f, 500, scratch);
+	n = f->nr - a;
+	wb_fill_zspage(test, f, 1500, scratch);
+	KUNIT_ASSERT_GE(test, n, 4u);
+	f->victims[0] = &f->objs[a + n - 1];
+	f->victims[1] = &f->objs[a + 2];
+	f->free_on_first = 2;
+	KUNIT_ASSERT_EQ(test, zspp_reclaim(f->pool, 1, NULL), 0);
+	for (i = a; i < a + n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, f->objs[i].evicted,
+				    (i == a + 2 || i == a + n - 1) ? 0u : 1u, "object %u", i);
+	zspp_pool_stats(f->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.reclaim_deferred_frees, (unsigned long)n);
+	KUNIT_EXPECT_EQ(test, st.objs_written_back, (unsigned long)(n - 2));
+	KUNIT_EXPECT_EQ(test, st.objects, (unsigned long)(f->nr - a - n));
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(f->pool), 0);
+	wb_verify_live(test, f, scratch);
+}
+
+/* A failing evict puts the zspage back; after 8 failures reclaim gives up. */
+static void reclaim_failure_keeps_objects(struct kunit *test)
+{
+	struct wb_fixture *f = test->priv;
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct zspp_pool_stats st;
+	unsigned long reclaimed = 1;
+	unsigned int a;
+
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	a = wb_fill_zspage(test, f, 700, scratch);
+	f->stuck = f->objs[a + 2].h;
+	KUNIT_EXPECT_EQ(test, zspp_reclaim(f->pool, 1, &reclaimed), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, reclaimed, 0UL);
+	KUNIT_EXPECT_EQ(test, f->objs[a + 2].evicted, 8u);
+	zspp_pool_stats(f->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.reclaim_fail, 8UL);
+	KUNIT_EXPECT_EQ(test, st.objs_written_back, 2UL);
+	KUNIT_EXPECT_EQ(test, st.objects, (unsigned long)(f->nr - a - 2));
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(f->pool), 0);
+	wb_verify_live(test, f, scratch);
+	/* An evict that returns 0 but keeps the object is a failure too. */
+	f->stuck = 0;
+	f->keep = true;
+	KUNIT_EXPECT_EQ(test, zspp_reclaim(f->pool, 1, NULL), -EAGAIN);
+	f->keep = false;
+	KUNIT_ASSERT_EQ(test, zspp_reclaim(f->pool, 1, NULL), 0);
+	KUNIT_EXPECT_EQ(test, zspp_get_total_pages(f->pool), 0UL);
+	KUNIT_EXPECT_EQ(test, zspp_reclaim(f->pool, 1, NULL), -EAGAIN);
+	/* A pool created without evict cannot reclaim. */
+	{
+		struct zspp_pool *plain;
+
+		KUNIT_ASSERT_EQ(test, zspp_create_pool("kunit-plain", 4, &plain), 0);
+		KUNIT_EXPECT_EQ(test, zspp_reclaim(plain, 1, NULL), -EINVAL);
+		zspp_destroy_pool(plain);
+	}
+}
+
+struct reclaim_arg {
+	struct wb_fixture *f;
+	atomic_t *stop;
+	unsigned long pages, calls;
+	struct completion done;
+};
+
+static int reclaim_thread(void *data)
+{
+	struct reclaim_arg *r = data;
+
+	while (!atomic_read(r->stop)) {
+		unsigned long got = 0;
+
+		if (!zspp_reclaim(r->f->pool, 4, &got))
+			r->pages += got;
+		r->calls++;
+		if (r->calls % 8 == 0)
+			zspp_compact(r->f->pool);
+		msleep(1);
+	}
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * Churn threads (malloc/free/compact/migrate, their frees of objects under
+ * reclaim deferred) in shared classes while a reclaim thread evicts in a loop
+ * and CPU 1 goes offline/online. The test's own objects, in a class the
+ * threads do not use, are written back; the threads' are refused.
+ */
+static void reclaim_under_churn_and_hotplug(struct kunit *test)
+{
+	struct wb_fixture *f = test->priv;
+	unsigned int nthreads = 2 * max(2u, num_online_cpus()), i, hotplugs = 0;
+	struct churn_arg *args = kunit_kcalloc(test, nthreads, sizeof(*args), GFP_KERNEL);
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct reclaim_arg r = { .f = f };
+	struct zspp_pool_stats st;
+	atomic_t stop = ATOMIC_INIT(0), rstop = ATOMIC_INIT(0);
+	struct task_struct *t;
+	bool done;
+
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	/* Six zspages' worth of the test's own objects, in a class no thread uses. */
+	for (i = 0; i < 6; i++)
+		wb_fill_zspage(test, f, 600, scratch);
+	r.stop = &rstop;
+	init_completion(&r.done);
+	for (i = 0; i < nthreads; i++) {
+		args[i] = (struct churn_arg){ .pool = f->pool, .size = 1 + ((i / 2) * 1237 + i % 2) % ZSPP_MAX_ALLOC_SIZE,
+					      .ops = 10000, .stop = &stop, .migrate = i % 2 };
+		init_completion(&args[i].done);
+		t = kthread_run(churn_thread, &args[i], "zspp-kunit-wb%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	t = kthread_run(reclaim_thread, &r, "zspp-kunit-reclaim");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	do {
+		done = true;
+		if (IS_ENABLED(CONFIG_HOTPLUG_CPU) && num_possible_cpus() > 1 && cpu_online(1)) {
+			if (!remove_cpu(1)) {
+				msleep(10);
+				KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
+				hotplugs++;
+			}
+		}
+		msleep(10);
+		for (i = 0; i < nthreads; i++)
+			done &= completion_done(&args[i].done);
+	} while (!done);
+	atomic_set(&rstop, 1);
+	wait_for_completion(&r.done);
+	for (i = 0; i < nthreads; i++)
+		KUNIT_EXPECT_EQ_MSG(test, args[i].errors, 0L, "thread %u", i);
+	zspp_pool_stats(f->pool, &st);
+	KUNIT_EXPECT_GT(test, r.pages, 0UL);
+	KUNIT_EXPECT_EQ(test, st.pages_reclaimed, r.pages);
+	kunit_info(test, "%u threads, %u hotplug cycles, %lu reclaim calls, %lu pages reclaimed, %lu evicts refused, %lu frees deferred",
+		   nthreads, hotplugs, r.calls, r.pages, f->refused, st.reclaim_deferred_frees);
+	wb_verify_live(test, f, scratch);
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(f->pool), 0);
+}
+
+static struct kunit_case zspp_writeback_cases[] = {
+	KUNIT_CASE(reclaim_evicts_oldest_zspage_once),
+	KUNIT_CASE(reclaim_defers_concurrent_frees),
+	KUNIT_CASE(reclaim_failure_keeps_objects),
+	KUNIT_CASE(reclaim_under_churn_and_hotplug),
 	{}
 };
 
@@ -948,8 +1347,14 @@ static struct kunit_suite zspp_concurrency_suite = {
 	.test_cases = zspp_concurrency_cases,
 };
 
+static struct kunit_suite zspp_writeback_suite = {
+	.name = "zspp_writeback", .init = wb_init, .exit = wb_exit,
+	.test_cases = zspp_writeback_cases,
+};
+
 kunit_test_suites(&zspp_class_suite, &zspp_data_suite, &zspp_handle_suite,
-		  &zspp_error_suite, &zspp_compaction_suite, &zspp_concurrency_suite);
+		  &zspp_error_suite, &zspp_compaction_suite, &zspp_concurrency_suite,
+		  &zspp_writeback_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for zspp");

@@ -22,6 +22,8 @@ nm -u "$ko" | grep -Eq ' (_Z|__cxa_|_Unwind|__gxx_)' &&
 # One version: VERSION, modinfo and dkms.conf agree.
 root=$(cd "$(dirname "$0")/.." && pwd)
 want=$(cat "$root/VERSION")
-grep -q "^version: *$want\$" <<<"$info" && grep -q "^PACKAGE_VERSION=\"$want\"\$" "$root/dkms.conf" &&
-	ok "version $want in modinfo and dkms.conf" || bad "version $want in modinfo and dkms.conf"
+# dkms.conf reads VERSION itself: evaluate it as dkms does (bash, sourced).
+dkms_ver=$(bash -c '. "$1" >/dev/null 2>&1; echo "$PACKAGE_VERSION"' _ "$root/dkms.conf")
+grep -q "^version: *$want\$" <<<"$info" && [ "$dkms_ver" = "$want" ] &&
+	ok "version $want in modinfo and dkms.conf" || bad "version $want in modinfo and dkms.conf (dkms.conf: '$dkms_ver')"
 exit $fail

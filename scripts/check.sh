@@ -42,11 +42,27 @@ stage() {
 stage module make module
 stage host-test make -C tests/host test
 stage fuzz make -C tests/host fuzz
-stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko"
+stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --switch-pools --bad-input
+stage e2e-writeback-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --max-pool-percent 2 \
+	--expect-writeback --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-writeback/zspp" --name e2e-writeback-6.1
+# A tiny zspp vs zsmalloc micro benchmark (Documentation/benchmarks.md): sanity only.
 stage bench-smoke scripts/bench.sh --smoke
+# Debian's 6.12: the same sources built against its headers (in a separate
+# build directory), the verified workload, the kernel's own test_zswap with
+# zsmalloc and with zspp, and dkms for both kernels.
+cache=${ZSPP_CACHE:-/var/cache/zspp}
+stage module-6.12 scripts/build-module.sh stock-6.12
+ko612=$(sed -n 's/^KO=//p' "$logdir/module-6.12.log" | tail -n 1)
+stage e2e-stock-6.12 scripts/e2e.sh --kernel stock-6.12 --zpool zspp --module "${ko612:-no-6.12-build/zspp.ko}" \
+	--workdir "$cache/e2e-6.12/zspp" --mem 32M
+stage test-zswap-6.12 scripts/test-zswap-peer.sh --kernel stock-6.12 --module "${ko612:-no-6.12-build/zspp.ko}"
+stage dkms scripts/dkms-check.sh
 stage kunit-debug scripts/kunit.sh
 stage stress-debug scripts/stress.sh
-stage e2e-debug scripts/e2e-debug.sh
+# The debug-kernel e2e runs with a low zswap pool limit, so KASAN and lockdep
+# watch writeback (zpool shrink -> evict) as well as store/load/free.
+stage e2e-writeback-debug scripts/e2e-debug.sh --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-debug/writeback" \
+	-- --max-pool-percent 1 --expect-writeback --name e2e-writeback-debug
 stage fault-e2e scripts/fault-e2e.sh
 
 echo

@@ -8,6 +8,10 @@
 # KERNEL is one of
 #   stock-6.1            (default) the release the linux-image-amd64 meta package
 #                        depends on (Debian 12: linux-image-6.1.0-NN-amd64)
+#   stock-6.12           the release linux-image-6.12-amd64 depends on (Debian 12's
+#                        6.12 LTS kernel from bookworm-security, e.g.
+#                        linux-image-6.12.117+deb12-amd64; scripts/install-deps.sh
+#                        makes sure that suite is in the apt sources)
 #   linux-image-REL      an explicit image package
 #   REL                  an explicit kernel release, e.g. 6.1.0-56-amd64
 #
@@ -26,6 +30,7 @@ set -euo pipefail
 
 # Only used when apt knows nothing at all (no package lists and no network).
 FALLBACK_KREL_6_1="6.1.0-56-amd64"
+FALLBACK_KREL_6_12="6.12.117+deb12-amd64"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
@@ -45,32 +50,38 @@ need_cmd apt-get apt
 need_cmd apt-cache apt
 need_cmd dpkg dpkg
 
-# Print the release the amd64 meta package points at, e.g. 6.1.0-56-amd64.
+# meta_krel META: the release an amd64 meta package points at, e.g. 6.1.0-56-amd64.
 meta_krel() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
+	apt-cache depends "$1" 2>/dev/null |
 		sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | head -n 1
+}
+
+# stock_krel META SERIES FALLBACK: resolve META, check it is a SERIES.* kernel.
+stock_krel() {
+	local meta=$1 series=$2 fallback=$3 krel
+	krel=$(meta_krel "$meta")
+	if [[ -z $krel ]]; then
+		log "apt-cache knows no $meta; running 'apt-get update'"
+		apt-get update -qq >&2 || warn "apt-get update failed"
+		krel=$(meta_krel "$meta")
+	fi
+	if [[ -z $krel ]]; then
+		warn "cannot resolve $meta; falling back to $fallback"
+		krel=$fallback
+	fi
+	[[ $krel == "$series".* ]] ||
+		die "$meta points at '$krel', not a $series kernel; pass an explicit release"
+	printf '%s\n' "$krel"
 }
 
 resolve_krel() {
 	local krel
 	case $want in
-	stock-6.1)
-		krel=$(meta_krel)
-		if [[ -z $krel ]]; then
-			log "apt-cache knows no linux-image-amd64; running 'apt-get update'"
-			apt-get update -qq >&2 || warn "apt-get update failed"
-			krel=$(meta_krel)
-		fi
-		if [[ -z $krel ]]; then
-			warn "cannot resolve linux-image-amd64; falling back to $FALLBACK_KREL_6_1"
-			krel=$FALLBACK_KREL_6_1
-		fi
-		[[ $krel == 6.1.* ]] ||
-			die "linux-image-amd64 points at '$krel', not a 6.1 kernel; pass an explicit release"
-		;;
+	stock-6.1) krel=$(stock_krel linux-image-amd64 6.1 "$FALLBACK_KREL_6_1") ;;
+	stock-6.12) krel=$(stock_krel linux-image-6.12-amd64 6.12 "$FALLBACK_KREL_6_12") ;;
 	linux-image-*) krel=${want#linux-image-} ;;
 	[0-9]*) krel=$want ;;
-	*) die "unknown kernel '$want' (expected stock-6.1, linux-image-REL or REL)" ;;
+	*) die "unknown kernel '$want' (expected stock-6.1, stock-6.12, linux-image-REL or REL)" ;;
 	esac
 	printf '%s\n' "$krel"
 }

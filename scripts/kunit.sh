@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Suites that must appear (a missing suite is a failure).
-SUITES=(zspp_size_classes zspp_data zspp_handles zspp_errors zspp_compaction zspp_concurrency)
+SUITES=(zspp_size_classes zspp_data zspp_handles zspp_errors zspp_compaction zspp_concurrency zspp_writeback)
 
 # The debug kernel (cached) and zspp.ko + zspp_kunit.ko built against it in a
 # private copy under the cache (building in the repo would mix two kernels' objects).

@@ -69,6 +69,30 @@ void zspp_core_exit(void);
 int zspp_create_pool(const char *name, unsigned int chain_size,
 		     struct zspp_pool **pool);
 
+/*
+ * Writeback (seed 001). An evictable pool keeps its zspages on an LRU (most
+ * recently allocated-into first); zspp_reclaim() walks it from the tail and
+ * calls @evict for each object of a zspage. @evict returns 0 once it has
+ * written the object elsewhere and freed its handle (it may do so while the
+ * handle is mapped: frees of a zspage's objects during its reclaim are
+ * deferred until the reclaim ends, so the handle stays valid until then),
+ * or a negative errno to keep the object. It runs in process context with no
+ * zspp lock held and may sleep.
+ */
+typedef int (*zspp_evict_t)(void *ctx, unsigned long handle);
+int zspp_create_pool_evictable(const char *name, unsigned int chain_size,
+			       zspp_evict_t evict, void *ctx,
+			       struct zspp_pool **pool);
+
+/*
+ * Evict least recently used zspages until @pages pages are freed (or 8
+ * zspages could not be freed). Sets *@reclaimed (if non-NULL) to the pages
+ * freed. Returns 0, -EINVAL if the pool is not evictable, or -EAGAIN if
+ * nothing was freed. Process context, may sleep.
+ */
+int zspp_reclaim(struct zspp_pool *pool, unsigned long pages,
+		 unsigned long *reclaimed);
+
 /* Destroy @pool. Objects still allocated are reported (once) and freed. */
 void zspp_destroy_pool(struct zspp_pool *pool);
 
@@ -132,6 +156,10 @@ struct zspp_pool_stats {
 	unsigned long pages_compacted;	/* pages freed by compaction */
 	unsigned long pages_migrated;	/* zspage pages moved by page migration */
 	unsigned long deferred_frees;	/* zspage frees left to the worker (page locked) */
+	unsigned long pages_reclaimed;	/* pages freed by zspp_reclaim (writeback) */
+	unsigned long objs_written_back; /* evict calls that succeeded */
+	unsigned long reclaim_fail;	/* zspages reclaim gave up on (evict failed) */
+	unsigned long reclaim_deferred_frees; /* frees that waited for a reclaim */
 };
 void zspp_pool_stats(struct zspp_pool *pool, struct zspp_pool_stats *stats);
 

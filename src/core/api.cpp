@@ -22,6 +22,23 @@ int zspp_create_pool(const char *name, unsigned int chain_size, struct zspp_pool
 	return 0;
 }
 
+int zspp_create_pool_evictable(const char *name, unsigned int chain_size, zspp_evict_t evict, void *ctx,
+			       struct zspp_pool **pool)
+{
+	if (!evict)
+		return -ZSPP_EINVAL;
+	zspp::Result<Pool *> r = Pool::create(name, chain_size, evict, ctx);
+	if (!r.ok())
+		return r.error();
+	*pool = reinterpret_cast<zspp_pool *>(r.value());
+	return 0;
+}
+
+int zspp_reclaim(struct zspp_pool *pool, unsigned long pages, unsigned long *reclaimed)
+{
+	return to_pool(pool)->reclaim(pages, reclaimed);
+}
+
 void zspp_destroy_pool(struct zspp_pool *pool)
 {
 	if (pool)

@@ -36,7 +36,7 @@ int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 		for (u32 s = 0; s < zs->objs; s++) {
 			u64 w = zs->slots()[s];
 			if (!ZsPage::is_free_word(w))
-				write_once(*reinterpret_cast<u64 *>(w), Location(zs->pfn0, cls->index, s).word());
+				write_once(*reinterpret_cast<u64 *>(ZsPage::handle_of(w)), Location(zs->pfn0, cls->index, s).word());
 		}
 	}
 	pages_migrated_.add(1);

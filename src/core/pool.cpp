@@ -21,7 +21,7 @@ void core_exit()
 
 // ---- creation and teardown ---------------------------------------------------
 
-Result<Pool *> Pool::create(const char *name, u32 chain)
+Result<Pool *> Pool::create(const char *name, u32 chain, zspp_evict_t evict, void *evict_ctx)
 {
 	if (chain < ZSPP_MIN_CHAIN || chain > ZSPP_MAX_CHAIN || !g_handle_cache)
 		return Error{-ZSPP_EINVAL};
@@ -33,6 +33,8 @@ Result<Pool *> Pool::create(const char *name, u32 chain)
 		pool->name_[i] = name[i];
 	pool->name_[i] = '\0';
 	pool->chain_ = chain;
+	pool->evict_ = evict;
+	pool->evict_ctx_ = evict_ctx;
 	pool->handle_cache_ = g_handle_cache;
 	pool->deferred_.init();
 	pool->defer_lock_ = zspp_spin_alloc();
@@ -73,6 +75,7 @@ int Pool::init_classes()
 		cls->desc_size = ZsPage::descriptor_size(g.pages, g.objs);
 		for (auto &head : cls->fullness)
 			head.init();
+		cls->lru.init();
 	}
 	return 0;
 }
@@ -96,8 +99,8 @@ void Pool::destroy()
 					if (ZsPage::is_free_word(w))
 						continue;
 					leaked++;
-					*reinterpret_cast<u64 *>(w) = 0;
-					zspp_cache_free(handle_cache_, reinterpret_cast<void *>(w));
+					*reinterpret_cast<u64 *>(ZsPage::handle_of(w)) = 0;
+					zspp_cache_free(handle_cache_, reinterpret_cast<void *>(ZsPage::handle_of(w)));
 				}
 				{
 					SpinGuard guard(cls->lock);
@@ -151,6 +154,7 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 		zs->pages()[i] = page;
 	}
 	zs->node.init();
+	zs->lru.init();
 	zs->magic = ZsPage::kMagic;
 	zs->class_index = u16(cls->index);
 	zs->slot_size = u16(cls->size);
@@ -253,10 +257,20 @@ ZsPage *Pool::settle(SizeClass *cls, ZsPage *zs)
 		return nullptr;
 	}
 	zs->node.unlink();
+	zs->lru.unlink();
 	cls->zspages_in[zs->fullness]--;
 	cls->zspages--;
 	doom(zs);
 	return zs;
+}
+
+void Pool::lru_touch(SizeClass *cls, ZsPage *zs)
+{
+	zs->lru_seq = lru_clock_.add(1);
+	if (cls->lru.next != &zs->lru) {
+		zs->lru.unlink();
+		cls->lru.push_front(&zs->lru);
+	}
 }
 
 // Lock held. The fullest zspage that still has a free slot (seed 004).
@@ -296,6 +310,8 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 			write_once(*handle, Location(zs->pfn0, cls->index, idx).word());
 			cls->obj_used++;
 			regroup(cls, zs);
+			if (evict_)
+				lru_touch(cls, zs);
 			if (fresh) // another CPU made room meanwhile: ours is not needed
 				doom(fresh);
 			guard.release();
@@ -332,6 +348,15 @@ void Pool::free(unsigned long handle)
 		bad_handle("free", handle);
 		return;
 	}
+	if (ref.zs->reclaiming) {
+		// Reclaim is evicting this zspage and its evict callback may still
+		// have the handle mapped (zswap frees inside evict, then unmaps):
+		// keep slot, data and handle until finish_reclaim() frees them.
+		ref.zs->slots()[ref.idx] = handle | ZsPage::kDeferred;
+		zspp_spin_unlock(cls->lock);
+		reclaim_deferred_.add(1);
+		return;
+	}
 	ref.zs->release_slot(ref.idx);
 	cls->obj_used--;
 	ZsPage *empty = settle(cls, ref.zs);
@@ -363,14 +388,17 @@ SizeClass *Pool::lock_class_of(unsigned long handle)
 }
 
 // Class lock held, or the zspage pinned: the handle word is stable.
-bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref)
+bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferred_ok)
 {
 	Location loc = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle)));
 	if (loc.class_index() != cls->index)
 		return false;
 	auto *zs = static_cast<ZsPage *>(zspp_pfn_owner(loc.pfn()));
 	if (!zs || zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != cls->index ||
-	    loc.idx() >= zs->objs || zs->slots()[loc.idx()] != handle)
+	    loc.idx() >= zs->objs)
+		return false;
+	u64 w = zs->slots()[loc.idx()];
+	if (w != handle && !(deferred_ok && w == (handle | ZsPage::kDeferred)))
 		return false;
 	*ref = ObjRef{cls, zs, loc.idx(), zs->sizes()[loc.idx()]};
 	return true;
@@ -396,7 +424,7 @@ bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)
 	u32 ci = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index();
 	if (ci >= kNumClassIndices || classes_[ci]->index != ci)
 		return false;
-	return lookup(handle, classes_[ci], ref) && ref->zs->mapped.load() > 0;
+	return lookup(handle, classes_[ci], ref, true) && ref->zs->mapped.load() > 0;
 }
 
 void Pool::unpin(ObjRef *ref) { ref->zs->mapped.sub_release(1); }
@@ -536,6 +564,10 @@ void Pool::stats(struct zspp_pool_stats *out)
 	out->pages_compacted = pages_compacted_.load_relaxed();
 	out->pages_migrated = pages_migrated_.load_relaxed();
 	out->deferred_frees = deferred_frees_.load_relaxed();
+	out->pages_reclaimed = pages_reclaimed_.load_relaxed();
+	out->objs_written_back = objs_written_back_.load_relaxed();
+	out->reclaim_fail = reclaim_fail_.load_relaxed();
+	out->reclaim_deferred_frees = reclaim_deferred_.load_relaxed();
 }
 
 int Pool::class_stats(u32 index, struct zspp_class_stats *out)
@@ -561,6 +593,41 @@ int Pool::class_stats(u32 index, struct zspp_class_stats *out)
 	return 0;
 }
 
+// Class lock held. The zspage's own invariants: header, reverse map, free
+// list, counts. Deferred frees exist only while it is under reclaim.
+int Pool::validate_zspage(SizeClass *cls, ZsPage *zs)
+{
+	u32 i = cls->index;
+	if (zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != i || zs->objs != cls->objs ||
+	    zs->nr_pages != cls->pages) {
+		zspp_log_err("zspp: validate: class %u zspage header inconsistent\n", i);
+		return -ZSPP_EINVAL;
+	}
+	u32 allocated = 0, free_len = 0;
+	for (u32 s = 0; s < zs->objs; s++) {
+		u64 w = zs->slots()[s];
+		if (ZsPage::is_free_word(w))
+			continue;
+		allocated++;
+		Location loc = Location::from_word(*reinterpret_cast<u64 *>(ZsPage::handle_of(w)));
+		if (loc.pfn() != zs->pfn0 || loc.class_index() != i || loc.idx() != s || zs->sizes()[s] == 0 ||
+		    zs->sizes()[s] > cls->size || (w & 7) != (zs->reclaiming && ZsPage::is_deferred(w) ? 2 : 0)) {
+			zspp_log_err("zspp: validate: class %u slot %u handle inconsistent\n", i, s);
+			return -ZSPP_EINVAL;
+		}
+	}
+	for (u16 f = zs->free_head; f != ZsPage::kNoFree; f = ZsPage::next_of(zs->slots()[f])) {
+		if (f >= zs->objs || !ZsPage::is_free_word(zs->slots()[f]) || ++free_len > zs->objs)
+			break;
+	}
+	if (allocated != zs->inuse || free_len != u32(zs->objs - zs->inuse) || zspp_pfn_owner(zs->pfn0) != zs) {
+		zspp_log_err("zspp: validate: class %u counts inuse %u allocated %u free %u\n", i, zs->inuse,
+			     allocated, free_len);
+		return -ZSPP_EINVAL;
+	}
+	return 0;
+}
+
 int Pool::validate()
 {
 	unsigned long pages = 0, objects = 0;
@@ -575,35 +642,12 @@ int Pool::validate()
 			for (ListNode *n = cls->fullness[g].next; n != &cls->fullness[g]; n = n->next) {
 				ZsPage *zs = ZsPage::from_node(n);
 				in_group++;
-				if (zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != i ||
-				    zs->fullness != g || fullness_group(zs->inuse, zs->objs) != g ||
-				    zs->objs != cls->objs || zs->nr_pages != cls->pages) {
-					zspp_log_err("zspp: validate: class %u zspage header inconsistent\n", i);
+				if (zs->reclaiming || zs->fullness != g || fullness_group(zs->inuse, zs->objs) != g) {
+					zspp_log_err("zspp: validate: class %u zspage in the wrong group\n", i);
 					return -ZSPP_EINVAL;
 				}
-				u32 allocated = 0, free_len = 0;
-				for (u32 s = 0; s < zs->objs; s++) {
-					u64 w = zs->slots()[s];
-					if (ZsPage::is_free_word(w))
-						continue;
-					allocated++;
-					Location loc = Location::from_word(*reinterpret_cast<u64 *>(w));
-					if (loc.pfn() != zs->pfn0 || loc.class_index() != i || loc.idx() != s ||
-					    zs->sizes()[s] == 0 || zs->sizes()[s] > cls->size) {
-						zspp_log_err("zspp: validate: class %u slot %u handle inconsistent\n", i, s);
-						return -ZSPP_EINVAL;
-					}
-				}
-				for (u16 f = zs->free_head; f != ZsPage::kNoFree; f = ZsPage::next_of(zs->slots()[f])) {
-					if (f >= zs->objs || !ZsPage::is_free_word(zs->slots()[f]) || ++free_len > zs->objs)
-						break;
-				}
-				if (allocated != zs->inuse || free_len != u32(zs->objs - zs->inuse) ||
-				    zspp_pfn_owner(zs->pfn0) != zs) {
-					zspp_log_err("zspp: validate: class %u counts inuse %u allocated %u free %u\n", i,
-						     zs->inuse, allocated, free_len);
+				if (validate_zspage(cls, zs))
 					return -ZSPP_EINVAL;
-				}
 				used += zs->inuse;
 			}
 			if (in_group != cls->zspages_in[g]) {
@@ -612,6 +656,8 @@ int Pool::validate()
 			}
 			zspages += in_group;
 		}
+		if (evict_ && validate_lru(cls, &zspages, &used))
+			return -ZSPP_EINVAL;
 		if (zspages != cls->zspages || used != cls->obj_used || cls->zspages_in[kFullnessEmpty] != 0) {
 			zspp_log_err("zspp: validate: class %u totals off\n", i);
 			return -ZSPP_EINVAL;

@@ -27,8 +27,9 @@ struct SizeClass {
 	// Guarded by lock.
 	ListNode fullness[kNumFullness];
 	unsigned long zspages_in[kNumFullness];
-	unsigned long obj_used;
-	unsigned long zspages;
+	unsigned long obj_used;   // includes objects of zspages under reclaim
+	unsigned long zspages;    // includes zspages under reclaim (off the lists)
+	ListNode lru;             // evictable pools: every zspage, newest first
 };
 
 // A resolved handle: the object's zspage and slot, valid while the class
@@ -42,7 +43,10 @@ struct ObjRef {
 
 class Pool {
 public:
-	[[nodiscard]] static Result<Pool *> create(const char *name, u32 chain);
+	// @evict non-null makes the pool evictable: zspages are kept on an LRU
+	// and reclaim() hands their objects to @evict (writeback, seed 001).
+	[[nodiscard]] static Result<Pool *> create(const char *name, u32 chain, zspp_evict_t evict = nullptr,
+						   void *evict_ctx = nullptr);
 	void destroy();
 
 	[[nodiscard]] Result<unsigned long> malloc(usize size, zspp_gfp_t gfp);
@@ -61,6 +65,12 @@ public:
 	// into the fullest ones of the same class, freeing emptied zspages.
 	// One compaction at a time per pool: a concurrent call returns 0.
 	unsigned long compact();
+
+	// Writeback (reclaim.cpp): evict the objects of least recently
+	// allocated-into zspages until @pages pages are freed. 0, -EINVAL (not
+	// evictable) or -EAGAIN (nothing freed). Process context; calls evict
+	// with no zspp lock held.
+	[[nodiscard]] int reclaim(unsigned long pages, unsigned long *reclaimed);
 
 	// Page migration (migrate.cpp), called with the page locked.
 	bool can_isolate(ZsPage *zs);
@@ -105,7 +115,9 @@ private:
 	SizeClass *lock_class_of(unsigned long handle);
 	// Class lock held, or the zspage pinned: check @handle against the
 	// zspage's reverse map and fill @ref. False: not a live handle.
-	[[nodiscard]] bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref);
+	// @deferred_ok also accepts a handle whose free waits for a reclaim
+	// (its owner may still unmap it).
+	[[nodiscard]] bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferred_ok = false);
 	// lookup() for a handle the caller has pinned (no lock taken).
 	[[nodiscard]] bool lookup_pinned(unsigned long handle, ObjRef *ref);
 	// Resolve and pin (mapped++) under the class lock; warns on a bad handle.
@@ -123,6 +135,17 @@ private:
 	ZsPage *pick_destination(SizeClass *cls, ZsPage *src);
 	void move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst);
 	static unsigned long freeable_pages(const SizeClass *cls);
+
+	// Class lock held, evictable pool: @zs was just allocated into.
+	void lru_touch(SizeClass *cls, ZsPage *zs);
+	ZsPage *isolate_victim(SizeClass **cls_out);
+	void evict_objects(ZsPage *zs);
+	ZsPage *finish_reclaim(SizeClass *cls, ZsPage *zs);
+	[[nodiscard]] int validate_zspage(SizeClass *cls, ZsPage *zs);
+	// Class lock held: the LRU of @cls holds every zspage on the fullness
+	// lists (counted in *zspages) plus those under reclaim, which it adds
+	// to *zspages and *used.
+	[[nodiscard]] int validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used);
 
 	char name_[32];
 	u32 chain_;
@@ -146,6 +169,13 @@ private:
 	Atomic<unsigned long> pages_compacted_;
 	Atomic<unsigned long> pages_migrated_;
 	Atomic<unsigned long> deferred_frees_;
+	Atomic<unsigned long> pages_reclaimed_;
+	Atomic<unsigned long> objs_written_back_;
+	Atomic<unsigned long> reclaim_fail_;
+	Atomic<unsigned long> reclaim_deferred_;
+	Atomic<u64> lru_clock_;
+	zspp_evict_t evict_;
+	void *evict_ctx_;
 	Atomic<u32> compacting_;  // 1 while a compaction runs
 	Atomic<u32> destroying_;
 };

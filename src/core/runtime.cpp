@@ -15,6 +15,7 @@ void *operator new(zspp::usize size, zspp::Gfp gfp) noexcept
 void operator delete(void *ptr) noexcept { zspp_kfree(ptr); }
 void operator delete(void *ptr, zspp::usize) noexcept { zspp_kfree(ptr); }
 
+extern "C" void __cxa_pure_virtual();
 extern "C" void __cxa_pure_virtual()
 {
 	zspp_warn_bad_handle("pure virtual call", 0);

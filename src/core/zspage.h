@@ -51,12 +51,21 @@ struct ZsPage {
 	// from then on nothing moves its pages (pages() is stable for the
 	// free path, which locks every page before freeing).
 	u8 doomed;
+	// Set under the class lock while writeback evicts this zspage's objects
+	// (reclaim.cpp): it is off the fullness lists, so neither malloc nor
+	// compaction touches it, and frees of its objects are deferred.
+	u8 reclaiming;
 	// Maps, read_begin and obj_write in flight. Taken under the class lock,
 	// dropped without it; while non-zero nothing moves this zspage's objects
 	// or pages.
 	Atomic<u32> mapped;
 	Pool *pool;
 	u64 pfn0;         // pfn of pages()[0]: what Locations name
+	// Evictable pools only, guarded by the class lock: the class's LRU
+	// (most recently allocated-into first) and when that last happened on
+	// the pool-wide clock, so reclaim can merge the classes' LRUs.
+	ListNode lru;
+	u64 lru_seq;
 
 	static constexpr usize descriptor_size(u32 nr_pages, u32 objs)
 	{
@@ -66,15 +75,24 @@ struct ZsPage {
 	{
 		return reinterpret_cast<ZsPage *>(reinterpret_cast<char *>(n) - __builtin_offsetof(ZsPage, node));
 	}
+	static ZsPage *from_lru(ListNode *n)
+	{
+		return reinterpret_cast<ZsPage *>(reinterpret_cast<char *>(n) - __builtin_offsetof(ZsPage, lru));
+	}
 
 	zspp_page **pages() { return byte_offset<zspp_page *>(this, sizeof(ZsPage)); }
 	u64 *slots() { return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * sizeof(zspp_page *)); }
 	u16 *sizes() { return reinterpret_cast<u16 *>(slots() + objs); }
 
-	// Slot words: an allocated slot holds its handle (8-aligned, so bit 0 is
-	// clear); a free one holds (next free index << 1) | 1.
+	// Slot words: an allocated slot holds its handle (8-aligned, so the low
+	// three bits are clear); a free one holds (next free index << 1) | 1.
+	// A handle freed while its zspage is under reclaim keeps its slot, with
+	// kDeferred set, until the reclaim completes the free.
+	static constexpr u64 kDeferred = 2;
 	static constexpr u64 free_word(u16 next) { return (u64(next) << 1) | 1; }
 	static constexpr bool is_free_word(u64 w) { return w & 1; }
+	static constexpr bool is_deferred(u64 w) { return (w & 3) == kDeferred; }
+	static constexpr u64 handle_of(u64 w) { return w & ~u64(7); }
 	static constexpr u16 next_of(u64 w) { return u16(w >> 1); }
 
 	bool full() const { return inuse == objs; }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Page migration glue (6.1 movable_operations) and the deferred-free worker.
+ * Page migration glue (movable_operations, the same on 6.1 and 6.12) and the
+ * deferred-free worker.
  * The decisions live in the core (src/core/migrate.cpp); this file does what
  * only kernel code can: page flags, page locks, references.
  *
@@ -27,8 +28,12 @@ static int zspp_page_migrate(struct page *newpage, struct page *page,
 {
 	int ret;
 
-	/* The copy happens under the class lock: no copy-less mode. */
-	if (mode == MIGRATE_SYNC_NO_COPY)
+	/*
+	 * The copy happens under the class lock: no copy-less mode. (6.1 has
+	 * MIGRATE_SYNC_NO_COPY after MIGRATE_SYNC; 6.12 has no mode past
+	 * MIGRATE_SYNC, so this test needs no version check.)
+	 */
+	if (mode > MIGRATE_SYNC)
 		return -EINVAL;
 	ret = zspp_core_page_migrate((void *)page_private(page),
 				     (struct zspp_page *)newpage, (struct zspp_page *)page);

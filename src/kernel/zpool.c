@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The zpool driver "zspp" (Linux 6.1 zpool API) over the public API.
- * zswap finds it by request_module("zpool-zspp") or, once loaded, by name.
+ * The zpool driver "zspp" over the public API, for the 6.1 zpool API and the
+ * 6.12 one (src/kernel/compat.h). zswap finds it by
+ * request_module("zpool-zspp") or, once loaded, by name.
  */
 #include <linux/module.h>
 #include <linux/zpool.h>
@@ -9,20 +10,60 @@
 
 #include <zspp/zspp.h>
 #include "internal.h"
+#include "compat.h"
 
 struct zspp_zpool {
 	struct zspp_pool *pool;
 	void *debugfs;
+#if ZSPP_ZPOOL_HAS_EVICT
+	/* The zpool user's writeback hook (zswap_writeback_entry), if any. */
+	const struct zpool_ops *ops;
+	struct zpool *zpool;
+#endif
 };
+
+#if ZSPP_ZPOOL_HAS_EVICT
+/* zspp_evict_t over zpool_ops->evict: called by zspp_reclaim, may sleep. */
+static int zspp_zpool_evict(void *ctx, unsigned long handle)
+{
+	struct zspp_zpool *zp = ctx;
+
+	return zp->ops->evict(zp->zpool, handle);
+}
+
+/*
+ * Evictable only when the user can write objects back: then zspp keeps its
+ * zspage LRU and zswap prepends its header for evict to find the swap
+ * entry. Otherwise .shrink returns -EINVAL.
+ */
+static int zspp_zpool_new_pool(struct zspp_zpool *zp, const char *name,
+			       const struct zpool_ops *ops, struct zpool *zpool)
+{
+	zp->ops = ops;
+	zp->zpool = zpool;
+	if (ops && ops->evict)
+		return zspp_create_pool_evictable(name, zspp_chain_size,
+						  zspp_zpool_evict, zp, &zp->pool);
+	return zspp_create_pool(name, zspp_chain_size, &zp->pool);
+}
 
 static void *zspp_zpool_create(const char *name, gfp_t gfp,
 			       const struct zpool_ops *ops, struct zpool *zpool)
+#else
+/* 6.12: zswap keeps its own LRU and writes back by itself; no evict. */
+#define zspp_zpool_new_pool(zp, name, ops, zpool) \
+	zspp_create_pool(name, zspp_chain_size, &(zp)->pool)
+
+static void *zspp_zpool_create(const char *name, gfp_t gfp)
+#endif
 {
 	struct zspp_zpool *zp = kzalloc(sizeof(*zp), gfp);
+	int err;
 
 	if (!zp)
 		return NULL;
-	if (zspp_create_pool(name, zspp_chain_size, &zp->pool)) {
+	err = zspp_zpool_new_pool(zp, name, ops, zpool);
+	if (err) {
 		kfree(zp);
 		return NULL;
 	}
@@ -80,12 +121,40 @@ static void zspp_zpool_unmap(void *p, unsigned long handle)
 	zspp_unmap_object(zp->pool, handle);
 }
 
+#if ZSPP_ZPOOL_HAS_EVICT
+/*
+ * zswap's shrink worker asks for one page when its pool limit is hit. The
+ * writeback itself happens in evict (zswap_writeback_entry); see
+ * Documentation/writeback.rst.
+ */
+static int zspp_zpool_shrink(void *p, unsigned int pages, unsigned int *reclaimed)
+{
+	struct zspp_zpool *zp = p;
+	unsigned long done = 0;
+	int err;
+
+	err = zspp_reclaim(zp->pool, pages, &done);
+	if (reclaimed)
+		*reclaimed = done;
+	return err;
+}
+#endif
+
+#if ZSPP_ZPOOL_TOTAL_PAGES
+static u64 zspp_zpool_total_pages(void *p)
+{
+	struct zspp_zpool *zp = p;
+
+	return zspp_get_total_pages(zp->pool);
+}
+#else
 static u64 zspp_zpool_total_size(void *p)
 {
 	struct zspp_zpool *zp = p;
 
 	return (u64)zspp_get_total_pages(zp->pool) << PAGE_SHIFT;
 }
+#endif
 
 static struct zpool_driver zspp_zpool_driver = {
 	.type =			"zspp",
@@ -96,6 +165,9 @@ static struct zpool_driver zspp_zpool_driver = {
 	.malloc_support_movable = IS_ENABLED(CONFIG_MIGRATION),
 	.malloc =		zspp_zpool_malloc,
 	.free =			zspp_zpool_free,
+#if ZSPP_ZPOOL_HAS_EVICT
+	.shrink =		zspp_zpool_shrink,
+#endif
 	/*
 	 * Maps may sleep: nothing held across map/unmap disables preemption,
 	 * so 6.1 zswap decompresses straight from the pool instead of copying
@@ -104,7 +176,11 @@ static struct zpool_driver zspp_zpool_driver = {
 	.sleep_mapped =		true,
 	.map =			zspp_zpool_map,
 	.unmap =		zspp_zpool_unmap,
+#if ZSPP_ZPOOL_TOTAL_PAGES
+	.total_pages =		zspp_zpool_total_pages,
+#else
 	.total_size =		zspp_zpool_total_size,
+#endif
 };
 
 void zspp_zpool_register(void)

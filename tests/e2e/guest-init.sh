@@ -50,6 +50,9 @@ E2E_WORKLOAD_ARGS=""
 E2E_SAMPLE_INTERVAL=1       # seconds between samples
 E2E_FILES_EVERY=5           # dump non-summary zspp files every N samples
 E2E_DRAIN_TIMEOUT=15        # seconds to wait for pools to drain / disappear
+E2E_SWITCH_AT=""             # sample number at which to start switching zswap's pools (empty: never)
+E2E_SWITCH_EVERY=4          # samples between switch steps
+E2E_BAD_INPUT=0             # 1: hostile parameter and debugfs writes (zspp only)
 E2E_SWAP_DEV=/dev/vda
 E2E_FLUSH_DEV=/dev/vdb      # small second swap area: swapon+swapoff drains the swap slot caches
 # Fault injection (scripts/fault-e2e.sh), off unless E2E_FAULT_ATTRS names debugfs
@@ -111,6 +114,56 @@ insmod_one() {
 	return $rc
 }
 
+# bad NAME CMD...: CMD must fail; one BADINPUT line either way.
+bad() {
+	what=$1
+	shift
+	"$@" >/dev/null 2>&1
+	rc=$?
+	ok=0
+	[ $rc -ne 0 ] && ok=1
+	echo "BADINPUT $what rc=$rc ok=$ok"
+}
+
+# Module parameters zspp must refuse at load: each insmod fails, nothing stays.
+bad_insmod() {
+	[ "$E2E_BAD_INPUT" = 1 ] && [ -f "$MODDIR/zspp.ko" ] || return 0
+	for v in 0 17 -1 4294967297 abc '' 8x; do
+		bad "insmod-chain_size=$v" insmod "$MODDIR/zspp.ko" "chain_size=$v"
+	done
+	ok=0
+	[ -d /sys/module/zspp ] || ok=1
+	echo "BADINPUT module-not-left-loaded rc=0 ok=$ok"
+}
+
+# Writable files and parameters of a loaded zspp with a pool, while it is idle:
+# every write is refused and changes nothing.
+bad_writes() {
+	[ "$E2E_BAD_INPUT" = 1 ] && [ -d /sys/module/zspp ] || return 0
+	p=/sys/module/zspp/parameters/chain_size
+	before=$(cat $p)
+	bad "param-chain_size-readonly" sh -c "echo 4 > $p"
+	ok=0
+	[ "$(cat $p)" = "$before" ] && ok=1
+	echo "BADINPUT param-chain_size-unchanged rc=0 ok=$ok"
+	for d in $ZSPP_DBG/*; do
+		[ -f "$d/compact" ] || continue
+		c0=$(awk '$1 == "compactions" { print $2 }' "$d/summary")
+		for v in garbage 99999999999999999999 -1 '' 0 2 '1 1'; do
+			bad "debugfs-compact=$v" sh -c "echo '$v' > $d/compact"
+		done
+		bad "debugfs-summary-readonly" sh -c "echo 1 > $d/summary"
+		bad "debugfs-classes-readonly" sh -c "echo 1 > $d/classes"
+		ok=0
+		[ "$(awk '$1 == "compactions" { print $2 }' "$d/summary")" = "$c0" ] && ok=1
+		echo "BADINPUT debugfs-nothing-changed rc=0 ok=$ok"
+		printf 1 >"$d/compact"
+		rc=$?
+		echo "BADINPUT debugfs-compact=1-accepted rc=$rc ok=$([ $rc -eq 0 ] && echo 1 || echo 0)"
+		break
+	done
+}
+
 wait_for() { # wait_for PATH SECONDS
 	n=0
 	while [ ! -e "$1" ] && [ $n -lt $(($2 * 10)) ]; do
@@ -137,6 +190,12 @@ setup_disks() {
 }
 
 setup_zswap() {
+	if [ -n "$E2E_SWITCH_AT" ]; then
+		for m in lz4_compress lz4_decompress lz4; do
+			insmod_one $m || return 1
+		done
+	fi
+	bad_insmod
 	for m in $E2E_INSMOD; do
 		insmod_one "$m" || return 1
 	done
@@ -261,6 +320,35 @@ vmstat_line() {
 	echo "VMSTAT$(awk '$1 ~ /^(pswpin|pswpout|zswpin|zswpout)$/ { printf " %s=%s", $1, $2 }' /proc/vmstat)"
 }
 
+# Runtime pool changes a user makes while the pool holds data: rmmod (must be
+# refused), compressor lzo -> lz4, zpool -> zbud -> back, compressor -> lzo.
+# Each step makes zswap create (or reuse) a pool; the old ones drain as their
+# entries go. Step K runs at sample E2E_SWITCH_AT + K * E2E_SWITCH_EVERY.
+switch_step() {
+	[ -n "$E2E_SWITCH_AT" ] || return 0
+	k=$(($1 - E2E_SWITCH_AT))
+	[ $k -ge 0 ] && [ $((k % E2E_SWITCH_EVERY)) -eq 0 ] || return 0
+	case $((k / E2E_SWITCH_EVERY)) in
+	0)
+		rmmod zspp 2>/dev/null
+		rc=$?
+		still=0
+		[ -d /sys/module/zspp ] && still=1
+		echo "SWITCH rmmod-while-in-use rc=$rc still_loaded=$still pools=$(zspp_pools)"
+		[ $rc -ne 0 ] || err "rmmod zspp succeeded while zswap used it"
+		;;
+	1) switch_param compressor lz4 ;;
+	2) switch_param zpool zbud ;;
+	3) switch_param zpool "$E2E_ZPOOL" ;;
+	4) switch_param compressor "$E2E_COMPRESSOR" ;;
+	esac
+}
+
+switch_param() {
+	echo "$2" >$ZSWAP_PARAMS/$1 || err "cannot switch zswap $1 to $2"
+	echo "SWITCH $1=$(cat $ZSWAP_PARAMS/$1) stored_pages=$(stored_pages) pools=$(zspp_pools) names=$(ls $ZSPP_DBG 2>/dev/null | tr '\n' ',')"
+}
+
 run_workload() {
 	say "workload: $E2E_PAGES pages in cgroup memory.max=$E2E_MEM_MAX"
 	vmstat_line
@@ -276,6 +364,7 @@ run_workload() {
 	while kill -0 $wpid 2>/dev/null; do
 		sample "" $n
 		fault_sample
+		switch_step $n
 		n=$((n + 1))
 		sleep "$E2E_SAMPLE_INTERVAL"
 	done
@@ -352,8 +441,19 @@ teardown() {
 		[ -f "$MODDIR/$m.ko" ] || continue
 		rmmod "$m"
 		rc=$?
-		echo "RMMOD $m rc=$rc"
-		[ $rc -eq 0 ] || err "rmmod $m failed"
+		plh=$(cat $ZSWAP_DBG/pool_limit_hit 2>/dev/null || echo 0)
+		echo "RMMOD $m rc=$rc pool_limit_hit=$plh refcnt=$(cat /sys/module/$m/refcnt 2>/dev/null || echo gone)"
+		if [ $rc -ne 0 ]; then
+			# Stock 6.1 zswap takes a pool reference on every pool-limit hit
+			# and drops it only if its shrink work was not already queued, so
+			# after such hits its pool (and the module) may stay in use for
+			# good. The host side checks that only those pools, empty, remain.
+			if [ "${plh:-0}" -gt 0 ]; then
+				say "rmmod $m refused after $plh zswap pool-limit hits"
+			else
+				err "rmmod $m failed"
+			fi
+		fi
 	done
 	if [ "$E2E_ZPOOL" = zspp ]; then
 		if [ -e $ZSPP_DBG ]; then
@@ -372,6 +472,7 @@ say "config zpool=$E2E_ZPOOL insmod='$E2E_INSMOD' pages=$E2E_PAGES mem_max=$E2E_
 if setup_disks && setup_zswap && setup_cgroup && setup_faults; then
 	run_workload
 	drain
+	bad_writes
 	release_pool
 	teardown
 else

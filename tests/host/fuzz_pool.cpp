@@ -62,10 +62,15 @@ enum Op : uint8_t {
 	kNestedRead,
 	kMigrate,
 	kDeferredFree,
+	kReclaim,
 	kNumOps,
 };
 
 class Session {
+	bool evictable_ = false;
+	bool in_reclaim_ = false;
+	unsigned long evicts_ = 0;
+
 public:
 	explicit Session(FuzzedDataProvider &in) : in_(in) {}
 
@@ -74,7 +79,12 @@ public:
 		base_ = fake::live();
 		const unsigned long violations = fake::violations();
 		unsigned chain = 1 + in_.ConsumeIntegral<uint8_t>() % ZSPP_MAX_CHAIN;
-		CHECK(zspp_create_pool("fuzz", chain, &pool_) == 0, "create_pool(%u)", chain);
+		evictable_ = in_.ConsumeBool();
+		if (evictable_)
+			CHECK(zspp_create_pool_evictable("fuzz", chain, &Session::evict_thunk, this, &pool_) == 0,
+			      "create_pool_evictable(%u)", chain);
+		else
+			CHECK(zspp_create_pool("fuzz", chain, &pool_) == 0, "create_pool(%u)", chain);
 		for (int n = 0; n < 4000 && in_.remaining_bytes() > 0; n++)
 			step();
 		fake::fail_off();
@@ -94,6 +104,44 @@ public:
 	}
 
 private:
+	// zswap's writeback, with the input choosing the outcome: write the
+	// object back (map, compare, free while mapped, unmap), fail, "succeed"
+	// without freeing, or free some other object first (a concurrent
+	// invalidation: deferred if it is in the zspage under reclaim).
+	static int evict_thunk(void *ctx, unsigned long h) { return static_cast<Session *>(ctx)->evict(h); }
+	int evict(unsigned long h)
+	{
+		CHECK(in_reclaim_, "evict outside zspp_reclaim");
+		CHECK(ref_.count(h), "evict of a handle that is not live (%#lx, op %lu)", h, n_ops_);
+		CHECK(fake::locks_held() == 0, "evict called with a lock held");
+		evicts_++;
+		switch (in_.ConsumeIntegral<uint8_t>() % 8) {
+		case 0:
+			return -17; // -EEXIST: already in the swap cache
+		case 1:
+			return 0;   // kept: must not count as freed
+		case 2: {
+			unsigned long o = pick();
+			if (o != h) {
+				zspp_free(pool_, o);
+				ref_.erase(o);
+			}
+			break;
+		}
+		default:
+			break;
+		}
+		const Ref &r = ref_[h];
+		auto *p = static_cast<uint8_t *>(zspp_map_object(pool_, h, ZSPP_MM_RO));
+		CHECK(p, "evict: map of the evicted handle failed");
+		if (r.known)
+			CHECK(memcmp(p, r.data.data(), r.size) == 0, "evict: content mismatch (op %lu)", n_ops_);
+		zspp_free(pool_, h);
+		ref_.erase(h);
+		zspp_unmap_object(pool_, h);
+		return 0;
+	}
+
 	unsigned long pick()
 	{
 		auto it = ref_.begin();
@@ -313,6 +361,24 @@ private:
 			}
 			if (between == 0)
 				CHECK(r == fake::MigrateResult::kMoved, "migration of an idle page failed (%d)", int(r));
+			fake::run_pending_work();
+			return;
+		}
+		case kReclaim: {
+			unsigned long want = in_.ConsumeIntegral<uint8_t>() % 24, got = 12345;
+			unsigned long before = zspp_get_total_pages(pool_);
+			in_reclaim_ = true;
+			int r = zspp_reclaim(pool_, want, &got);
+			in_reclaim_ = false;
+			if (!evictable_) {
+				CHECK(r == -ZSPP_EINVAL, "reclaim on a plain pool = %d", r);
+				return;
+			}
+			CHECK(r == 0 ? (want == 0 ? got == 0 : got > 0) : (r == -ZSPP_EAGAIN && got == 0),
+			      "reclaim(%lu) = %d, %lu pages", want, r, got);
+			CHECK(zspp_get_total_pages(pool_) + got <= before, "reclaim freed %lu but pages went %lu -> %lu",
+			      got, before, zspp_get_total_pages(pool_));
+			check_validate("after reclaim");
 			fake::run_pending_work();
 			return;
 		}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+// Writeback (seed 001): reclaim whole zspages by asking the pool's user to
+// evict their objects, least recently allocated-into zspage first.
+//
+// The LRU is kept per class under the class lock (no extra lock on the
+// malloc path); each zspage carries the value of a pool-wide clock taken
+// when it was last allocated into, so the tails of the class LRUs merge into
+// one pool LRU: the victim is the class tail with the oldest stamp.
+//
+// A victim is isolated under its class lock: `reclaiming` set and taken off
+// the fullness lists, so malloc and compaction never pick it. Then, with no
+// zspp lock held, each live object goes to evict(). The user frees the
+// handle from inside evict (zswap does, with the handle still mapped), and
+// other tasks may free objects of the zspage meanwhile: those frees only
+// mark the slot (ZsPage::kDeferred) and keep the data and handle until
+// finish_reclaim() completes them under the class lock. Page migration may
+// still move the pages; it re-points handles of deferred slots too.
+#include "pool.h"
+
+namespace zspp {
+
+namespace {
+// Zspages reclaim may fail to free in one call before it gives up (as
+// zsmalloc's and zbud's reclaim retries).
+constexpr u32 kReclaimRetries = 8;
+
+// Class lock held. The oldest zspage of @cls not already being reclaimed.
+ZsPage *lru_tail(SizeClass *cls)
+{
+	for (ListNode *n = cls->lru.prev; n != &cls->lru; n = n->prev) {
+		ZsPage *zs = ZsPage::from_lru(n);
+		if (!zs->reclaiming)
+			return zs;
+	}
+	return nullptr;
+}
+} // namespace
+
+ZsPage *Pool::isolate_victim(SizeClass **cls_out)
+{
+	// Each class lock in turn (never two at once): reclaim is the slow path
+	// and the malloc path stays free of a pool-wide lock.
+	SizeClass *best = nullptr;
+	u64 best_seq = ~u64(0);
+	for (u32 i = 0; i < kNumClassIndices; i++) {
+		SizeClass *cls = classes_[i];
+		if (cls->index != i)
+			continue;
+		SpinGuard guard(cls->lock);
+		ZsPage *zs = lru_tail(cls);
+		if (zs && zs->lru_seq < best_seq) {
+			best = cls;
+			best_seq = zs->lru_seq;
+		}
+	}
+	if (!best)
+		return nullptr;
+	SpinGuard guard(best->lock);
+	// The tail may have changed since the scan: any old zspage will do.
+	ZsPage *zs = lru_tail(best);
+	if (!zs)
+		return nullptr;
+	zs->reclaiming = 1;
+	zs->node.unlink();
+	best->zspages_in[zs->fullness]--;
+	*cls_out = best;
+	return zs;
+}
+
+void Pool::evict_objects(ZsPage *zs)
+{
+	for (u32 s = 0; s < zs->objs; s++) {
+		// Only this task releases slots of a reclaiming zspage; others can
+		// only set kDeferred, and a stale read of that merely means one
+		// evict call for an object whose owner is freeing it anyway.
+		u64 w = read_once(zs->slots()[s]);
+		if (ZsPage::is_free_word(w) || ZsPage::is_deferred(w))
+			continue;
+		int err = evict_(evict_ctx_, ZsPage::handle_of(w));
+		if (err)
+			return; // keep the rest: the zspage goes back (seed 001)
+		objs_written_back_.add(1);
+	}
+}
+
+ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
+{
+	unsigned long freed = 0, bytes = 0;
+	SpinGuard guard(cls->lock);
+	for (u32 s = 0; s < zs->objs; s++) {
+		u64 w = zs->slots()[s];
+		if (!ZsPage::is_deferred(w))
+			continue;
+		auto *handle = reinterpret_cast<u64 *>(ZsPage::handle_of(w));
+		bytes += zs->sizes()[s];
+		zs->release_slot(s);
+		cls->obj_used--;
+		write_once(*handle, u64(0)); // as in free(): a later use decodes to nothing
+		zspp_cache_free(handle_cache_, handle);
+		freed++;
+	}
+	objects_.sub(freed);
+	bytes_stored_.sub(bytes);
+	bytes_slots_.sub(freed * cls->size);
+	zs->reclaiming = 0;
+	if (zs->inuse == 0) {
+		zs->lru.unlink();
+		cls->zspages--;
+		doom(zs);
+		return zs;
+	}
+	// Not emptied: back into its class. It goes to the LRU head so that
+	// the next attempt tries another zspage.
+	zs->fullness = u8(fullness_group(zs->inuse, zs->objs));
+	cls->fullness[zs->fullness].push_front(&zs->node);
+	cls->zspages_in[zs->fullness]++;
+	lru_touch(cls, zs);
+	return nullptr;
+}
+
+int Pool::reclaim(unsigned long pages, unsigned long *reclaimed)
+{
+	if (!evict_)
+		return -ZSPP_EINVAL;
+	unsigned long freed = 0;
+	u32 failures = 0;
+	while (freed < pages && failures < kReclaimRetries && !destroying_.load()) {
+		SizeClass *cls = nullptr;
+		ZsPage *zs = isolate_victim(&cls);
+		if (!zs)
+			break;
+		evict_objects(zs);
+		ZsPage *emptied = finish_reclaim(cls, zs);
+		if (emptied) {
+			release_zspage(emptied);
+			freed += cls->pages;
+		} else {
+			// An evict failed, or returned 0 without freeing its handle.
+			failures++;
+			reclaim_fail_.add(1);
+		}
+		zspp_cond_resched();
+	}
+	pages_reclaimed_.add(freed);
+	if (reclaimed)
+		*reclaimed = freed;
+	return freed || pages == 0 ? 0 : -ZSPP_EAGAIN;
+}
+
+// Class lock held.
+int Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used)
+{
+	unsigned long listed = 0, reclaiming = 0;
+	u64 newer = ~u64(0);
+	for (ListNode *n = cls->lru.next; n != &cls->lru; n = n->next) {
+		ZsPage *zs = ZsPage::from_lru(n);
+		if (zs->lru_seq > newer) {
+			zspp_log_err("zspp: validate: class %u LRU out of order\n", cls->index);
+			return -ZSPP_EINVAL;
+		}
+		newer = zs->lru_seq;
+		if (!zs->reclaiming) {
+			listed++;
+			continue;
+		}
+		if (validate_zspage(cls, zs))
+			return -ZSPP_EINVAL;
+		reclaiming++;
+		*used += zs->inuse;
+	}
+	if (listed != *zspages) {
+		zspp_log_err("zspp: validate: class %u LRU holds %lu of %lu zspages\n", cls->index, listed,
+			     *zspages);
+		return -ZSPP_EINVAL;
+	}
+	*zspages += reclaiming;
+	return 0;
+}
+
+} // namespace zspp
