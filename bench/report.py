@@ -289,7 +289,9 @@ def markdown(args, summary, e2e, info):
                begin.get("reps", "?"))
     out.append("")
     out.append("`map`: zspp_map_object/unmap (zsmalloc: zs_map_object/unmap, its only API on 6.1); `rw`: "
-               "zspp_obj_write for the store, zspp_obj_read_begin/read_end for the read. malloc = malloc + write "
+               "zspp_obj_write for the store, zspp_obj_read_begin/read_end for the read; `rw-lru`: the `rw` API on a "
+               "pool made with zspp_create_pool_evictable (as zspp's zpool driver makes it for 6.1 zswap: every "
+               "malloc also moves its zspage to the front of the class LRU; nothing is evicted here). malloc = malloc + write "
                "of the object; read = map/read_begin + copy out + unmap/read_end; free = free (shuffled order). "
                "With 2 threads, ns/op is per thread (each thread's time over its own operations). Every zspp "
                "run is paired with a zsmalloc run right before or after it (alternating); the ratio is taken "

@@ -59,9 +59,12 @@ MODULE_PARM_DESC(chains, "zspp chain sizes (comma-separated)");
 static char *threads = "1,2";
 module_param(threads, charp, 0444);
 MODULE_PARM_DESC(threads, "thread counts (comma-separated)");
-static char *allocs = "zsmalloc,zspp-map,zspp-rw";
+static char *allocs = "zsmalloc,zspp-map,zspp-rw,zspp-lru";
 module_param(allocs, charp, 0444);
-MODULE_PARM_DESC(allocs, "configurations: zsmalloc, zspp-map, zspp-rw");
+MODULE_PARM_DESC(allocs, "configurations: zsmalloc, zspp-map, zspp-rw, zspp-lru (rw API on an evictable pool, as zswap 6.1 creates it; at lru_chain only)");
+static unsigned int lru_chain = 8;
+module_param(lru_chain, uint, 0444);
+MODULE_PARM_DESC(lru_chain, "chain size of the zspp-lru configuration");
 static unsigned long seed = 1;
 module_param(seed, ulong, 0444);
 MODULE_PARM_DESC(seed, "stream seed (sizes, contents, orders)");
@@ -164,10 +167,16 @@ static void free_stream(void)
 
 /* ---------------------------------------------------------------- allocators */
 
-enum bench_api { API_ZSMALLOC, API_ZSPP_MAP, API_ZSPP_RW };
-static const char *const api_alloc[] = { "zsmalloc", "zspp", "zspp" };
-static const char *const api_name[] = { "map", "map", "rw" };
-static const char *const api_param[] = { "zsmalloc", "zspp-map", "zspp-rw" };
+enum bench_api { API_ZSMALLOC, API_ZSPP_MAP, API_ZSPP_RW, API_ZSPP_LRU, NR_APIS };
+static const char *const api_alloc[] = { "zsmalloc", "zspp", "zspp", "zspp" };
+static const char *const api_name[] = { "map", "map", "rw", "rw-lru" };
+static const char *const api_param[] = { "zsmalloc", "zspp-map", "zspp-rw", "zspp-lru" };
+
+/* Never called: the bench does not reclaim; the pool only keeps its LRU. */
+static int bench_evict(void *ctx, unsigned long handle)
+{
+	return -EAGAIN;
+}
 
 struct bench_pool {
 	enum bench_api api;
@@ -184,6 +193,8 @@ static int pool_create(struct bench_pool *p, enum bench_api api, unsigned int ch
 		p->zs = zs_create_pool("zspp_bench");
 		return p->zs ? 0 : -ENOMEM;
 	}
+	if (api == API_ZSPP_LRU)
+		return zspp_create_pool_evictable("zspp_bench", chain, bench_evict, NULL, &p->zp);
 	return zspp_create_pool("zspp_bench", chain, &p->zp);
 }
 
@@ -523,11 +534,15 @@ static int __init zspp_bench_init(void)
 
 	nch = parse_list(chains, ch, ARRAY_SIZE(ch));
 	nth = parse_list(threads, th, ARRAY_SIZE(th));
-	for (a = 0; a < 3; a++) {
+	for (a = 0; a < NR_APIS; a++) {
 		if (!strstr(allocs, api_param[a]))
 			continue;
 		if (a == API_ZSMALLOC) {
 			have_zs = 1;
+			continue;
+		}
+		if (a == API_ZSPP_LRU) {
+			cfg[ncfg++] = (struct config){ a, lru_chain };
 			continue;
 		}
 		for (c = 0; c < nch; c++)

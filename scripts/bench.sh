@@ -76,7 +76,7 @@ build_modules() {
 run_micro() {
 	local w="$workdir/micro" args
 	mkdir -p "$w"
-	args="nobj=$nobj reps=$reps chains=4,8,16 threads=1,2 allocs=zsmalloc,zspp-map,zspp-rw seed=1 corrupt=$corrupt"
+	args="nobj=$nobj reps=$reps chains=4,8,16 threads=1,2 allocs=zsmalloc,zspp-map,zspp-rw,zspp-lru seed=1 corrupt=$corrupt"
 	echo "BENCH_ARGS=\"$args\"" >"$w/bench.conf"
 	"$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$w/initramfs.cpio.gz" -m "$MODDIR" -i "$ZSPP_ROOT/bench/guest-init.sh" \
 		-c "$w/bench.conf" -f "$w/bench.conf:etc/zspp-bench.conf" \
@@ -119,7 +119,7 @@ build_modules
 
 if ((smoke)); then
 	"$PY" "$ZSPP_ROOT/bench/report.py" --smoke --micro-log "$workdir/micro/console.clean.log" \
-		--expect-runs $((reps * 2 * 12)) --nobj "$nobj" --out "$workdir/report"
+		--expect-runs $((reps * 2 * 14)) --nobj "$nobj" --out "$workdir/report"
 	rc=$?
 	log "bench smoke: $(($(now_s) - start))s"
 	exit $rc
