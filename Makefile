@@ -54,7 +54,7 @@ check: deps
 	scripts/check.sh
 
 # zspp vs zsmalloc (micro, QEMU) and zbud/z3fold/zsmalloc/zspp under zswap (e2e):
-# rewrites Documentation/benchmarks.md's tables, its CSV and plot (~20 min).
+# rewrites Documentation/benchmarks.md's tables, its CSV and plot (~10-16 min).
 bench: deps
 	scripts/bench.sh
 

@@ -317,8 +317,9 @@ def markdown(args, summary, e2e, info):
                    "no pool space). swap-out = the workload's fill phase; swap-in = its four verify passes "
                    "(each also pushes other pages out); wall = the whole workload. zbud and z3fold have a "
                    "shrink op on 6.1, so zswap prepends an 8-byte header to their objects and writes back when "
-                   "the limit is hit; zsmalloc on 6.1 has none, and neither has zspp's zpool driver yet (so under "
-                   "the limit both reject, counted in reject_reclaim_fail). The last column is scripts/e2e.sh's own "
+                   "the limit is hit; so does zspp when its driver has one (it does on 6.1 since the writeback "
+                   "work: its objects then carry that header too); zsmalloc on 6.1 has none and rejects under the "
+                   "limit (counted in reject_reclaim_fail). The last column is scripts/e2e.sh's own "
                    "verdict, reported, not judged here: in a limit run, stock 6.1 zswap may leak a pool reference "
                    "when it hits max_pool_percent with its shrink work queued, and then rmmod and the debugfs check "
                    "fail for any loadable allocator; z3fold sometimes keeps a few pages after the drain.")
