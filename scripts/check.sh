@@ -58,12 +58,13 @@ stage e2e-stock-6.12 scripts/e2e.sh --kernel stock-6.12 --zpool zspp --module "$
 stage test-zswap-6.12 scripts/test-zswap-peer.sh --kernel stock-6.12 --module "${ko612:-no-6.12-build/zspp.ko}"
 stage dkms scripts/dkms-check.sh
 stage kunit-debug scripts/kunit.sh
-stage stress-debug scripts/stress.sh
+# The heavier fault runs are sized down here (full size: run the scripts by hand).
+stage stress-debug scripts/stress.sh --pages 6144 --rounds 1
 # The debug-kernel e2e runs with a low zswap pool limit, so KASAN and lockdep
 # watch writeback (zpool shrink -> evict) as well as store/load/free.
 stage e2e-writeback-debug scripts/e2e-debug.sh --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-debug/writeback" \
 	-- --max-pool-percent 1 --expect-writeback --name e2e-writeback-debug
-stage fault-e2e scripts/fault-e2e.sh
+stage fault-e2e scripts/fault-e2e.sh --mem 16M
 
 echo
 echo "=== summary"

@@ -61,8 +61,7 @@ void copy_slot(ZsPage *from, u32 fidx, ZsPage *to, u32 tidx, usize len)
 	while (len) {
 		usize foff = fpos & (kPageSize - 1), toff = tpos & (kPageSize - 1);
 		usize chunk = min(len, min(kPageSize - foff, kPageSize - toff));
-		copy_bytes(static_cast<char *>(zspp_page_address(to->pages()[tpos >> kPageShift])) + toff,
-			   static_cast<char *>(zspp_page_address(from->pages()[fpos >> kPageShift])) + foff, chunk);
+		copy_bytes(to->addrs()[tpos >> kPageShift] + toff, from->addrs()[fpos >> kPageShift] + foff, chunk);
 		fpos += chunk;
 		tpos += chunk;
 		len -= chunk;

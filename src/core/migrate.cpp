@@ -31,6 +31,7 @@ int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 	copy_bytes(zspp_page_address(dst), zspp_page_address(src), kPageSize);
 	zspp_page_set_owner(dst, zs);
 	zs->pages()[i] = dst;
+	zs->addrs()[i] = static_cast<char *>(zspp_page_address(dst));
 	if (i == 0) {
 		zs->pfn0 = zspp_page_pfn(dst);
 		for (u32 s = 0; s < zs->objs; s++) {

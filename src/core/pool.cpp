@@ -152,6 +152,7 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 			return Error{-ZSPP_ENOMEM};
 		}
 		zs->pages()[i] = page;
+		zs->addrs()[i] = static_cast<char *>(zspp_page_address(page));
 	}
 	zs->node.init();
 	zs->lru.init();
@@ -440,7 +441,7 @@ void Pool::bad_handle(const char *what, unsigned long handle)
 namespace {
 char *slot_address(ZsPage *zs, u32 page, u32 off)
 {
-	return static_cast<char *>(zspp_page_address(zs->pages()[page])) + off;
+	return zs->addrs()[page] + off;
 }
 } // namespace
 
@@ -602,6 +603,12 @@ int Pool::validate_zspage(SizeClass *cls, ZsPage *zs)
 	    zs->nr_pages != cls->pages) {
 		zspp_log_err("zspp: validate: class %u zspage header inconsistent\n", i);
 		return -ZSPP_EINVAL;
+	}
+	for (u32 p = 0; p < zs->nr_pages; p++) {
+		if (zs->addrs()[p] != zspp_page_address(zs->pages()[p])) {
+			zspp_log_err("zspp: validate: class %u page %u address cache stale\n", i, p);
+			return -ZSPP_EINVAL;
+		}
 	}
 	u32 allocated = 0, free_len = 0;
 	for (u32 s = 0; s < zs->objs; s++) {

@@ -8,7 +8,11 @@
 // belongs to the object, and malloc/free never touch page memory.
 //
 // Descriptor layout (one allocation):
-//   ZsPage | zspp_page *pages[nr_pages] | u64 slot[objs] | u16 size[objs]
+//   ZsPage | zspp_page *pages[nr_pages] | char *addrs[nr_pages] |
+//   u64 slot[objs] | u16 size[objs]
+// addrs[] caches each page's kernel address (64-bit: no highmem, fixed for
+// the page's life), so the map/read/write paths make no shim call for it;
+// migration updates it with pages[] under the class lock.
 #pragma once
 
 #include "base.h"
@@ -69,7 +73,8 @@ struct ZsPage {
 
 	static constexpr usize descriptor_size(u32 nr_pages, u32 objs)
 	{
-		return sizeof(ZsPage) + nr_pages * sizeof(zspp_page *) + objs * (sizeof(u64) + sizeof(u16));
+		return sizeof(ZsPage) + nr_pages * (sizeof(zspp_page *) + sizeof(char *)) +
+		       objs * (sizeof(u64) + sizeof(u16));
 	}
 	static ZsPage *from_node(ListNode *n)
 	{
@@ -81,7 +86,11 @@ struct ZsPage {
 	}
 
 	zspp_page **pages() { return byte_offset<zspp_page *>(this, sizeof(ZsPage)); }
-	u64 *slots() { return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * sizeof(zspp_page *)); }
+	char **addrs() { return byte_offset<char *>(this, sizeof(ZsPage) + nr_pages * sizeof(zspp_page *)); }
+	u64 *slots()
+	{
+		return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * (sizeof(zspp_page *) + sizeof(char *)));
+	}
 	u16 *sizes() { return reinterpret_cast<u16 *>(slots() + objs); }
 
 	// Slot words: an allocated slot holds its handle (8-aligned, so the low
