@@ -409,7 +409,7 @@ def main():
     try:
         if runs:
             write_csv(os.path.join(args.out, "micro-runs.csv"), runs,
-                      ["config", "threads"] + RUN_KEYS + ["malloc_ns_op", "read_ns_op", "free_ns_op",
+                      ["config"] + RUN_KEYS + ["malloc_ns_op", "read_ns_op", "free_ns_op",
                                                           "density_fill", "density_half"])
             write_csv(os.path.join(args.out, "micro-summary.csv"), summary)
         if e2e:
