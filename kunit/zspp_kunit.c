@@ -603,6 +603,31 @@ static int churn_thread(void *data)
 }
 
 /*
+ * Wait until all @n churn threads are done; with @hotplug, take CPU 1
+ * offline and back online meanwhile. Returns the hotplug cycles made.
+ */
+static unsigned int wait_churn(struct kunit *test, struct churn_arg *args, unsigned int n, bool hotplug)
+{
+	unsigned int i, hotplugs = 0;
+	bool done;
+
+	do {
+		done = true;
+		if (hotplug && IS_ENABLED(CONFIG_HOTPLUG_CPU) && num_possible_cpus() > 1 && cpu_online(1)) {
+			if (!remove_cpu(1)) {
+				msleep(10);
+				KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
+				hotplugs++;
+			}
+		}
+		msleep(10);
+		for (i = 0; i < n; i++)
+			done &= completion_done(&args[i].done);
+	} while (!done);
+	return hotplugs;
+}
+
+/*
  * Map an object, sleep, and read it back while other threads allocate and
  * free in the same class: maps may sleep (sleep_mapped), and lockdep and
  * DEBUG_ATOMIC_SLEEP must stay silent.
@@ -659,7 +684,6 @@ static void concurrent_churn_with_hotplug(struct kunit *test)
 	unsigned long migrations = 0;
 	struct churn_arg *args = kunit_kcalloc(test, nthreads, sizeof(*args), GFP_KERNEL);
 	atomic_t stop = ATOMIC_INIT(0);
-	bool done;
 
 	KUNIT_ASSERT_NOT_NULL(test, args);
 	KUNIT_EXPECT_GE_MSG(test, num_online_cpus(), 2u, "the test kernel must see 2 CPUs");
@@ -673,19 +697,7 @@ static void concurrent_churn_with_hotplug(struct kunit *test)
 		t = kthread_run(churn_thread, &args[i], "zspp-kunit-%u", i);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	}
-	do {
-		done = true;
-		if (IS_ENABLED(CONFIG_HOTPLUG_CPU) && num_possible_cpus() > 1 && cpu_online(1)) {
-			if (!remove_cpu(1)) {
-				msleep(10);
-				KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
-				hotplugs++;
-			}
-		}
-		msleep(10);
-		for (i = 0; i < nthreads; i++)
-			done &= completion_done(&args[i].done);
-	} while (!done);
+	hotplugs = wait_churn(test, args, nthreads, true);
 	for (i = 0; i < nthreads; i++) {
 		KUNIT_EXPECT_EQ_MSG(test, args[i].errors, 0L, "thread %u", i);
 		migrations += args[i].migrations;
@@ -712,7 +724,6 @@ static void churn_under_faults(struct kunit *test)
 	struct zspp_pool_stats st;
 	unsigned long enomem = 0;
 	atomic_t stop = ATOMIC_INIT(0);
-	bool done;
 
 	if (!IS_ENABLED(CONFIG_FAULT_INJECTION) || !IS_ENABLED(CONFIG_FAILSLAB) ||
 	    !IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC))
@@ -727,12 +738,7 @@ static void churn_under_faults(struct kunit *test)
 		t = kthread_run(churn_thread, &args[i], "zspp-kunit-f%u", i);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	}
-	do {
-		msleep(20);
-		done = true;
-		for (i = 0; i < nthreads; i++)
-			done &= completion_done(&args[i].done);
-	} while (!done);
+	wait_churn(test, args, nthreads, false);
 	for (i = 0; i < nthreads; i++) {
 		KUNIT_EXPECT_EQ_MSG(test, args[i].errors, 0L, "thread %u", i);
 		enomem += args[i].enomem;
@@ -1270,7 +1276,6 @@ static void reclaim_under_churn_and_hotplug(struct kunit *test)
 	struct zspp_pool_stats st;
 	atomic_t stop = ATOMIC_INIT(0), rstop = ATOMIC_INIT(0);
 	struct task_struct *t;
-	bool done;
 
 	KUNIT_ASSERT_NOT_NULL(test, args);
 	KUNIT_ASSERT_NOT_NULL(test, scratch);
@@ -1288,19 +1293,7 @@ static void reclaim_under_churn_and_hotplug(struct kunit *test)
 	}
 	t = kthread_run(reclaim_thread, &r, "zspp-kunit-reclaim");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	do {
-		done = true;
-		if (IS_ENABLED(CONFIG_HOTPLUG_CPU) && num_possible_cpus() > 1 && cpu_online(1)) {
-			if (!remove_cpu(1)) {
-				msleep(10);
-				KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
-				hotplugs++;
-			}
-		}
-		msleep(10);
-		for (i = 0; i < nthreads; i++)
-			done &= completion_done(&args[i].done);
-	} while (!done);
+	hotplugs = wait_churn(test, args, nthreads, true);
 	atomic_set(&rstop, 1);
 	wait_for_completion(&r.done);
 	for (i = 0; i < nthreads; i++)

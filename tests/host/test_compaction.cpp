@@ -14,35 +14,12 @@ using namespace zt;
 
 namespace {
 
-struct Obj {
-	size_t size;
-	uint32_t seed;
-};
-
-class Compaction : public ChainPoolTest {
+class Compaction : public TrackedPoolTest {
 protected:
 	void TearDown() override
 	{
 		fake::set_resched_hook(nullptr);
-		for (auto &[h, o] : objs_)
-			owned_.push_back(h);
-		objs_.clear();
-		ChainPoolTest::TearDown();
-	}
-
-	unsigned long add(size_t size)
-	{
-		unsigned long h = must_malloc(size);
-		uint32_t seed = next_seed_++;
-		zspp_obj_write(pool_, h, pattern(seed, size).data(), size);
-		objs_[h] = Obj{size, seed};
-		return h;
-	}
-
-	void remove(unsigned long h)
-	{
-		zspp_free(pool_, h);
-		objs_.erase(h);
+		TrackedPoolTest::TearDown();
 	}
 
 	// Fill several classes, then free a fraction at random: sparse zspages.
@@ -59,15 +36,7 @@ protected:
 				remove(h);
 	}
 
-	void verify_all()
-	{
-		for (auto &[h, o] : objs_) {
-			ASSERT_EQ(zspp_obj_size(pool_, h), o.size);
-			std::vector<uint8_t> got = read_obj(pool_, h, o.size, ReadApi(o.seed % 3));
-			ASSERT_EQ(first_diff(got.data(), pattern(o.seed, o.size).data(), o.size), -1)
-				<< "object of " << o.size << " bytes changed";
-		}
-	}
+	void verify_all() { verify_objects(); }
 
 	unsigned long sum_freeable()
 	{
@@ -80,9 +49,6 @@ protected:
 		}
 		return n;
 	}
-
-	std::map<unsigned long, Obj> objs_;
-	uint32_t next_seed_ = 1;
 };
 
 TEST_P(Compaction, FreesWhatItPromisesAndKeepsEveryObject)

@@ -15,50 +15,17 @@ using namespace zt;
 
 namespace {
 
-struct Obj {
-	size_t size;
-	uint32_t seed;
-};
-
-class Migration : public ChainPoolTest {
+class Migration : public TrackedPoolTest {
 protected:
 	void TearDown() override
 	{
-		for (auto &[h, o] : objs_)
-			owned_.push_back(h);
-		objs_.clear();
 		fake::flush_work();
-		ChainPoolTest::TearDown();
+		TrackedPoolTest::TearDown();
 	}
 
-	unsigned long add(size_t size)
-	{
-		unsigned long h = must_malloc(size);
-		uint32_t seed = next_seed_++;
-		zspp_obj_write(pool_, h, pattern(seed, size).data(), size);
-		objs_[h] = Obj{size, seed};
-		return h;
-	}
-
-	void remove(unsigned long h)
-	{
-		zspp_free(pool_, h);
-		objs_.erase(h);
-	}
-
-	void verify_all()
-	{
-		for (auto &[h, o] : objs_) {
-			std::vector<uint8_t> got = read_obj(pool_, h, o.size, ReadApi(o.seed % 3));
-			ASSERT_EQ(first_diff(got.data(), pattern(o.seed, o.size).data(), o.size), -1)
-				<< "object of " << o.size << " bytes changed";
-		}
-	}
+	void verify_all() { verify_objects(); }
 
 	zspp_page *page_of(unsigned long h) { return static_cast<zspp_page *>(zspp_debug_handle_page(pool_, h)); }
-
-	std::map<unsigned long, Obj> objs_;
-	uint32_t next_seed_ = 1;
 };
 
 TEST_P(Migration, ZspagePagesAreOwnedAndMovable)

@@ -14,12 +14,7 @@ using namespace zt;
 
 namespace {
 
-struct Obj {
-	size_t size;
-	uint32_t seed;
-};
-
-class Reclaim : public ChainPoolTest {
+class Reclaim : public TrackedPoolTest {
 protected:
 	void SetUp() override
 	{
@@ -32,11 +27,8 @@ protected:
 	void TearDown() override
 	{
 		fake::set_resched_hook(nullptr);
-		for (auto &[h, o] : objs_)
-			owned_.push_back(h);
-		objs_.clear();
 		fake::flush_work();
-		ChainPoolTest::TearDown();
+		TrackedPoolTest::TearDown();
 	}
 
 	static int evict_thunk(void *ctx, unsigned long handle)
@@ -70,21 +62,6 @@ protected:
 		return 0;
 	}
 
-	unsigned long add(size_t size)
-	{
-		unsigned long h = must_malloc(size);
-		uint32_t seed = next_seed_++;
-		zspp_obj_write(pool_, h, pattern(seed, size).data(), size);
-		objs_[h] = Obj{size, seed};
-		return h;
-	}
-
-	void remove(unsigned long h)
-	{
-		zspp_free(pool_, h);
-		objs_.erase(h);
-	}
-
 	// Fill exactly one new zspage of the class serving @size.
 	std::vector<unsigned long> fill_zspage(size_t size)
 	{
@@ -101,11 +78,7 @@ protected:
 
 	void verify_all()
 	{
-		for (auto &[h, o] : objs_) {
-			std::vector<uint8_t> got = read_obj(pool_, h, o.size, ReadApi(o.seed % 3));
-			ASSERT_EQ(first_diff(got.data(), pattern(o.seed, o.size).data(), o.size), -1)
-				<< "object of " << o.size << " bytes changed";
-		}
+		verify_objects();
 		for (auto &[seed, data] : swapped_)
 			ASSERT_EQ(first_diff(data.data(), pattern(seed, data.size()).data(), data.size()), -1);
 	}
@@ -115,11 +88,9 @@ protected:
 		return class_stats(pool_, serving_index_of(chain(), size)).pages_per_zspage;
 	}
 
-	std::map<unsigned long, Obj> objs_;
 	std::map<uint32_t, std::vector<uint8_t>> swapped_;
 	std::vector<unsigned long> evicted_;
 	std::function<int(unsigned long)> on_evict_;
-	uint32_t next_seed_ = 1;
 };
 
 TEST(ReclaimApi, NotEvictableOrNoCallback)
