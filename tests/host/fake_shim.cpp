@@ -194,6 +194,26 @@ std::atomic<fake::FreedPoison> g_freed_poison{fake::FreedPoison::kKeep};
 void *g_last_freed_obj; // for the kFreelist poison (racy on purpose: any pointer will do)
 } // namespace
 
+// A fresh fake page: junk-filled memory, registered by pfn, counted live.
+static zspp_page *new_page_struct(uint8_t junk)
+{
+	void *mem = aligned_alloc(ZSPP_PAGE_SIZE, ZSPP_PAGE_SIZE);
+	if (!mem)
+		abort();
+	fill_junk(mem, ZSPP_PAGE_SIZE, junk);
+	auto *page = new zspp_page;
+	page->magic = kPageMagic;
+	page->has_owner = false;
+	page->movable = false;
+	page->owner = nullptr;
+	page->mem = mem;
+	page->pfn = uintptr_t(mem) >> ZSPP_PAGE_SHIFT;
+	std::lock_guard<std::mutex> g(g_page_mu);
+	g_pages_by_pfn[page->pfn] = page;
+	g_pages++;
+	return page;
+}
+
 extern "C" {
 
 const zspp_gfp_t zspp_gfp_kernel = FAKE_GFP_KERNEL;
@@ -328,23 +348,7 @@ struct zspp_page *zspp_page_alloc(zspp_gfp_t gfp)
 	might_sleep_gfp("zspp_page_alloc", gfp);
 	if (should_fail(fake::kPageAlloc, gfp))
 		return nullptr;
-	void *mem = aligned_alloc(ZSPP_PAGE_SIZE, ZSPP_PAGE_SIZE);
-	if (!mem)
-		abort();
-	fill_junk(mem, ZSPP_PAGE_SIZE, 0xcc);
-	auto *page = new zspp_page;
-	page->magic = kPageMagic;
-	page->has_owner = false;
-	page->movable = false;
-	page->owner = nullptr;
-	page->mem = mem;
-	page->pfn = uintptr_t(mem) >> ZSPP_PAGE_SHIFT;
-	{
-		std::lock_guard<std::mutex> g(g_page_mu);
-		g_pages_by_pfn[page->pfn] = page;
-	}
-	g_pages++;
-	return page;
+	return new_page_struct(0xcc);
 }
 
 static bool page_ok(const zspp_page *page, const char *what)
@@ -992,25 +996,6 @@ bool page_is_movable(zspp_page *page)
 {
 	std::lock_guard<std::mutex> g(g_page_mu);
 	return page->movable;
-}
-
-static zspp_page *new_page_struct(uint8_t junk)
-{
-	void *mem = aligned_alloc(ZSPP_PAGE_SIZE, ZSPP_PAGE_SIZE);
-	if (!mem)
-		abort();
-	fill_junk(mem, ZSPP_PAGE_SIZE, junk);
-	auto *page = new zspp_page;
-	page->magic = kPageMagic;
-	page->has_owner = false;
-	page->movable = false;
-	page->owner = nullptr;
-	page->mem = mem;
-	page->pfn = uintptr_t(mem) >> ZSPP_PAGE_SHIFT;
-	std::lock_guard<std::mutex> g(g_page_mu);
-	g_pages_by_pfn[page->pfn] = page;
-	g_pages++;
-	return page;
 }
 
 // Drop the migration core's reference to @page (and free it if zspp
