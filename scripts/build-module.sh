@@ -62,8 +62,6 @@ rc=0
 make -C "$KBUILD" M="$out" -j"$jobs" modules >"$out/build.log" 2>&1 || rc=$?
 ((rc != 0)) || printf '%s\n' "$sum" >"$out/.srcsum"
 npass=0 nfail=0
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1 ($2)"; nfail=$((nfail + 1)); }
 if ((rc == 0)) && [[ -f $out/zspp.ko ]]; then
 	pass "build-$KREL"
 else

@@ -39,8 +39,6 @@ need_cmd dkms dkms
 start=$(now_s)
 
 npass=0 nfail=0
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1 ($2)"; nfail=$((nfail + 1)); }
 # relay PREFIX CMD...: run a checker, print its PASS:/FAIL: lines as
 # "PASS: PREFIX ..." and count them.
 relay() {

@@ -122,21 +122,7 @@ for kv in "${sets[@]}"; do
 done
 
 # ---------------------------------------------------------------- assertions
-npass=0 nfail=0
-pass() {
-	echo "PASS: $1"
-	npass=$((npass + 1))
-}
-fail() {
-	echo "FAIL: $1 ($2)"
-	nfail=$((nfail + 1))
-}
-
-# g ARGS: grep that is not an error when nothing matches (set -e, pipefail).
-g() { grep "$@" || [[ $? == 1 ]]; }
-
-# field LINE KEY: value of KEY=value in LINE.
-field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
+npass=0 nfail=0 # pass/fail/g/field: scripts/lib.sh
 
 # Patterns that fail a run wherever they appear in the kernel log.
 BAD_KERNEL_RE='WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|scheduling while atomic|Call Trace|Kernel panic|blocked for more than|kmemleak: [1-9]|list_(add|del) corruption'
@@ -357,14 +343,15 @@ check_log() {
 	# refcount bug around shrink_worker()", 6.4), so that pool is never destroyed.
 	# Then the only acceptable reason for zspp to stay loaded: the pools left are
 	# exactly what holds the module (refcnt == pools) and they are empty.
-	local fin_plh
-	fin_plh=$(field "$(g '^RMMOD zspp ' "$log" | tail -n 1)" pool_limit_hit)
+	local rmz fin_plh
+	rmz=$(g '^RMMOD zspp ' "$log" | tail -n 1)
+	fin_plh=$(field "$rmz" pool_limit_hit)
 	if [[ $zpool == zspp && ${fin_plh:-0} -gt 0 ]]; then
 		local fin nfin nempty rcnt
 		fin=$(g '^ZSPP-FINAL ' "$log")
 		nfin=$(g -c . <<<"$fin")
 		nempty=$(g -c ' pages=0 .*objects=0\( \|$\)' <<<"$fin")
-		rcnt=$(field "$(g '^RMMOD zspp ' "$log" | tail -n 1)" refcnt)
+		rcnt=$(field "$rmz" refcnt)
 		if [[ $nfin -gt 0 && $nfin == "$nempty" && $rcnt == "$nfin" ]]; then
 			leaked_ok=1
 			log "zspp stays loaded only for $nfin pool(s) stock 6.1 zswap leaked after $fin_plh pool-limit hits; all empty"

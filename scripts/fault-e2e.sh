@@ -88,21 +88,11 @@ done
 [[ -n $workdir ]] || workdir="$ZSPP_CACHE/fault-e2e"
 
 npass=0 nfail=0
-pass() {
-	echo "PASS: $1"
-	npass=$((npass + 1))
-}
-fail() {
-	echo "FAIL: $1 ($2)"
-	nfail=$((nfail + 1))
-}
 info() { echo "INFO: $*"; }
 finish() {
 	echo "fault-e2e: $npass passed, $nfail failed"
 	((nfail == 0))
 }
-g() { grep "$@" || [[ $? == 1 ]]; }
-field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
 
 start=$(now_s)
 ZSPP_KO="" BZIMAGE="" MODDIR="" ZSMALLOC_KO=""

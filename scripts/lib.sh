@@ -45,6 +45,17 @@ cache_dir() {
 	printf '%s\n' "$d"
 }
 
+# Assertions as scripts/check.sh counts them: one "PASS: name" or
+# "FAIL: name (why)" line each, tallied in npass/nfail (the caller resets them).
+npass=0 nfail=0
+pass() { echo "PASS: $1"; npass=$((npass + 1)); }
+fail() { echo "FAIL: $1 ($2)"; nfail=$((nfail + 1)); }
+
+# g ARGS: grep that is not an error when nothing matches (set -e, pipefail).
+g() { grep "$@" || [[ $? == 1 ]]; }
+# field LINE KEY: the value of " KEY=value" in a log line (first match).
+field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
+
 # now_s: seconds since the epoch, for elapsed-time messages.
 now_s() { date +%s; }
 

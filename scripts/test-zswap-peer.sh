@@ -101,11 +101,7 @@ fi
 
 # ------------------------------------------------------- one boot per zpool
 npass=0 nfail=0 nskip=0
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1 ($2)"; nfail=$((nfail + 1)); }
 skip() { echo "SKIP: $1 ($2)"; nskip=$((nskip + 1)); }
-g() { grep "$@" || [[ $? == 1 ]]; }
-field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
 BAD_KERNEL_RE='WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection|possible circular locking|possible recursive locking|inconsistent lock state|sleeping function called from invalid context|scheduling while atomic|Call Trace|Kernel panic|blocked for more than|list_(add|del) corruption|zspp:.*([Ee]rror|[Ff]ail|[Ll]eak|[Bb]ad)'
 EXPECTED_RE='module verification failed: signature and/or required key missing - tainting kernel'
 
