@@ -33,6 +33,10 @@ extern "C" {
 
 /* GFP_KERNEL, for allocations made in process context at pool setup. */
 extern const zspp_gfp_t zspp_gfp_kernel;
+/* GFP_NOIO | __GFP_NOWARN: may sleep, no I/O (zswap's store path maps). */
+extern const zspp_gfp_t zspp_gfp_noio;
+/* GFP_NOWAIT | __GFP_NOWARN: never sleeps (contexts that must not). */
+extern const zspp_gfp_t zspp_gfp_nowait;
 
 /* ---- memory (may sleep iff gfp allows; __GFP_HIGHMEM/MOVABLE are stripped) */
 void *zspp_kmalloc(size_t size, zspp_gfp_t gfp);
@@ -113,6 +117,16 @@ void zspp_area_put(void *buf);
 struct zspp_shrinker;
 struct zspp_shrinker *zspp_shrinker_register(const char *name, struct zspp_pool *pool);
 void zspp_shrinker_unregister(struct zspp_shrinker *shrinker);
+
+/*
+ * ---- CONFIG_ZSPP_FOLD only (src/kernel/shim.c builds these with the option)
+ * xxh64 (seed 0) of the concatenation of two pieces (@b may be NULL when
+ * @blen is 0): an object that spans two pages, hashed in place. Never sleeps.
+ */
+unsigned long long zspp_xxh64(const void *a, size_t alen, const void *b, size_t blen);
+/* kvmalloc(GFP_KERNEL): sleeps; NULL on -ENOMEM. kvfree: NULL ok. */
+void *zspp_kvmalloc(size_t size);
+void zspp_kvfree(void *ptr);
 
 /* ---- misc */
 void zspp_cond_resched(void);				/* sleeps */

@@ -117,14 +117,22 @@ void zspp_unmap_object(struct zspp_pool *pool, unsigned long handle);
  * straight into the pool page, or, for an object that spans two pages, into
  * @local_copy (which must hold the object's size). Pair with read_end,
  * passing what read_begin returned. obj_write copies @len bytes (at most the
- * size the object was allocated with) into the object.
+ * size the object was allocated with) into the object and returns 0, or
+ * -EINVAL (bad handle), or, with CONFIG_ZSPP_FOLD, -ENOMEM: the object was
+ * shared, its class had no free slot for the private copy and none could be
+ * allocated without sleeping (nothing was written).
+ *
+ * With CONFIG_ZSPP_FOLD a write map (ZSPP_MM_WO/RW) of a shared object
+ * likewise gives it its own copy first; if no zspage can be had (GFP_NOIO)
+ * map returns NULL. An object never folded (not yet written, or the option
+ * off) never needs one.
  */
 void *zspp_obj_read_begin(struct zspp_pool *pool, unsigned long handle,
 			  void *local_copy);
 void zspp_obj_read_end(struct zspp_pool *pool, unsigned long handle,
 		       void *handle_mem);
-void zspp_obj_write(struct zspp_pool *pool, unsigned long handle,
-		    const void *src, size_t len);
+int zspp_obj_write(struct zspp_pool *pool, unsigned long handle,
+		   const void *src, size_t len);
 
 /* Size of the object behind @handle as passed to zspp_malloc (0 if bad). */
 size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle);
@@ -160,6 +168,13 @@ struct zspp_pool_stats {
 	unsigned long objs_written_back; /* evict calls that succeeded */
 	unsigned long reclaim_fail;	/* zspages reclaim gave up on (evict failed) */
 	unsigned long reclaim_deferred_frees; /* frees that waited for a reclaim */
+	/* CONFIG_ZSPP_FOLD (all 0 without it), Documentation/folding.rst */
+	unsigned long pages_folded;	/* pages freed by fold passes (incl. their compaction) */
+	unsigned long objs_folded;	/* objects now sharing another object's slot */
+	unsigned long bytes_folded;	/* slot bytes those objects do not occupy */
+	unsigned long fold_collisions;	/* equal hash and size, different bytes: not merged */
+	unsigned long fold_cow;		/* write maps/obj_writes that unshared an object */
+	unsigned long fold_passes;
 };
 void zspp_pool_stats(struct zspp_pool *pool, struct zspp_pool_stats *stats);
 
@@ -175,6 +190,7 @@ struct zspp_class_stats {
 	unsigned long obj_used;		/* slots holding an object */
 	unsigned long pages_used;
 	unsigned long freeable;		/* pages compaction could free */
+	unsigned long folded;		/* objects sharing another's slot (CONFIG_ZSPP_FOLD) */
 };
 /* Number of size-class indices (including merged ones). */
 unsigned int zspp_nr_classes(struct zspp_pool *pool);
@@ -197,6 +213,22 @@ int zspp_debug_validate(struct zspp_pool *pool);
  * (NULL for a bad handle). Only meaningful while nothing can move it.
  */
 void *zspp_debug_handle_page(struct zspp_pool *pool, unsigned long handle);
+
+#ifdef ZSPP_FOLD
+/*
+ * CONFIG_ZSPP_FOLD (Documentation/folding.rst): find objects of a class
+ * with identical bytes (xxh64, then a full compare) and store them once,
+ * then compact what that freed. Returns pages freed. Process context, may
+ * sleep; drops its locks between small batches. One pass at a time per
+ * pool: a concurrent call returns 0 at once.
+ */
+unsigned long zspp_fold(struct zspp_pool *pool);
+/*
+ * Test hook: keep only the low @bits bits of each object's hash (0: all),
+ * so that different objects collide; folding must still never merge them.
+ */
+void zspp_debug_fold_hash_bits(struct zspp_pool *pool, unsigned int bits);
+#endif
 
 const char *zspp_pool_name(struct zspp_pool *pool);
 unsigned int zspp_pool_chain_size(struct zspp_pool *pool);

@@ -73,9 +73,9 @@ void zspp_obj_read_end(struct zspp_pool *pool, unsigned long handle, void *)
 	to_pool(pool)->read_end(handle);
 }
 
-void zspp_obj_write(struct zspp_pool *pool, unsigned long handle, const void *src, size_t len)
+int zspp_obj_write(struct zspp_pool *pool, unsigned long handle, const void *src, size_t len)
 {
-	to_pool(pool)->write(handle, src, len);
+	return to_pool(pool)->write(handle, src, len);
 }
 
 size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle) { return to_pool(pool)->obj_size(handle); }

@@ -53,32 +53,21 @@ ZsPage *Pool::pick_destination(SizeClass *cls, ZsPage *src)
 	return nullptr;
 }
 
-namespace {
-// Copy @len bytes between two slots, either or both of which may span pages.
-void copy_slot(ZsPage *from, u32 fidx, ZsPage *to, u32 tidx, usize len)
-{
-	usize fpos = usize(fidx) * from->slot_size, tpos = usize(tidx) * to->slot_size;
-	while (len) {
-		usize foff = fpos & (kPageSize - 1), toff = tpos & (kPageSize - 1);
-		usize chunk = min(len, min(kPageSize - foff, kPageSize - toff));
-		copy_bytes(to->addrs()[tpos >> kPageShift] + toff, from->addrs()[fpos >> kPageShift] + foff, chunk);
-		fpos += chunk;
-		tpos += chunk;
-		len -= chunk;
-	}
-}
-} // namespace
 
-// Lock held; @dst has a free slot. The handle word is rewritten under the
+// Lock held; @dst has a free slot. The handle words are rewritten under the
 // class lock, which every resolver of this class takes (or is excluded by
 // the source not being pinned).
 void Pool::move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst)
 {
-	u64 handle = src->slots()[sidx];
+	u64 w = src->slots()[sidx];
 	u32 size = src->sizes()[sidx];
-	u32 didx = dst->take_slot(handle, size);
+	u32 didx = dst->take_slot(w, size);
+	if constexpr (kFold)
+		dst->flags()[didx] = src->flags()[sidx];
 	copy_slot(src, sidx, dst, didx, size);
-	write_once(*reinterpret_cast<u64 *>(handle), Location(dst->pfn0, cls->index, didx).word());
+	// A shared slot (CONFIG_ZSPP_FOLD): every sharer's handle follows it.
+	u64 loc = Location(dst->pfn0, cls->index, didx).word();
+	for_each_handle(w, [loc](u64 *handle) { write_once(*handle, loc); });
 	src->release_slot(sidx);
 	regroup(cls, dst);
 }

@@ -16,7 +16,8 @@ bool Pool::can_isolate(ZsPage *zs)
 }
 
 // @src and @dst locked. Copy the page, swap it into the zspage and, when it
-// is the first page, re-point every handle (Locations name pages()[0]).
+// is the first page, re-point every handle (Locations name pages()[0]),
+// every sharer of a folded slot included.
 int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 {
 	SizeClass *cls = classes_[zs->class_index];
@@ -36,8 +37,10 @@ int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 		zs->pfn0 = zspp_page_pfn(dst);
 		for (u32 s = 0; s < zs->objs; s++) {
 			u64 w = zs->slots()[s];
-			if (!ZsPage::is_free_word(w))
-				write_once(*reinterpret_cast<u64 *>(ZsPage::handle_of(w)), Location(zs->pfn0, cls->index, s).word());
+			if (ZsPage::is_free_word(w))
+				continue;
+			u64 loc = Location(zs->pfn0, cls->index, s).word();
+			for_each_handle(w, [loc](u64 *handle) { write_once(*handle, loc); });
 		}
 	}
 	pages_migrated_.add(1);

@@ -76,6 +76,7 @@ int Pool::init_classes()
 		for (auto &head : cls->fullness)
 			head.init();
 		cls->lru.init();
+		cls->graveyard.init();
 	}
 	return 0;
 }
@@ -98,9 +99,13 @@ void Pool::destroy()
 					u64 w = zs->slots()[s];
 					if (ZsPage::is_free_word(w))
 						continue;
-					leaked++;
-					*reinterpret_cast<u64 *>(ZsPage::handle_of(w)) = 0;
-					zspp_cache_free(handle_cache_, reinterpret_cast<void *>(ZsPage::handle_of(w)));
+					leaked += handles_in(w);
+					for_each_handle(w, [this](u64 *handle) {
+						*handle = 0;
+						zspp_cache_free(handle_cache_, handle);
+					});
+					if (kFold && ZsPage::is_shared(w))
+						zspp_kfree(Share::of(w));
 				}
 				{
 					SpinGuard guard(cls->lock);
@@ -177,6 +182,10 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 
 void Pool::release_zspage(ZsPage *zs)
 {
+	if constexpr (kFold) {
+		if (bury(zs))
+			return;
+	}
 	u32 locked = 0;
 	while (locked < zs->nr_pages && zspp_page_trylock(zs->pages()[locked]))
 		locked++;
@@ -349,14 +358,34 @@ void Pool::free(unsigned long handle)
 		bad_handle("free", handle);
 		return;
 	}
+	u64 *slot = &ref.zs->slots()[ref.idx];
 	if (ref.zs->reclaiming) {
 		// Reclaim is evicting this zspage and its evict callback may still
 		// have the handle mapped (zswap frees inside evict, then unmaps):
 		// keep slot, data and handle until finish_reclaim() frees them.
-		ref.zs->slots()[ref.idx] = handle | ZsPage::kDeferred;
+		if (kFold && ZsPage::is_shared(*slot)) {
+			Share *sh = Share::of(*slot);
+			sh->members[sh->find(handle, false)] |= ZsPage::kDeferred;
+		} else {
+			*slot = handle | ZsPage::kDeferred;
+		}
 		zspp_spin_unlock(cls->lock);
 		reclaim_deferred_.add(1);
 		return;
+	}
+	if constexpr (kFold) {
+		if (ZsPage::is_shared(*slot)) {
+			// Other handles still use the object: only this handle goes.
+			Share *dead = drop_sharer(cls, ref, handle);
+			write_once(*reinterpret_cast<u64 *>(handle), u64(0));
+			zspp_spin_unlock(cls->lock);
+			zspp_kfree(dead);
+			zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
+			objects_.sub(1);
+			bytes_stored_.sub(ref.size);
+			bytes_slots_.sub(cls->size);
+			return;
+		}
 	}
 	ref.zs->release_slot(ref.idx);
 	cls->obj_used--;
@@ -388,8 +417,9 @@ SizeClass *Pool::lock_class_of(unsigned long handle)
 	return cls;
 }
 
-// Class lock held, or the zspage pinned: the handle word is stable.
-bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferred_ok)
+// Class lock held, or (!@locked) the zspage pinned by the caller: the handle
+// word is stable.
+bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferred_ok, bool locked)
 {
 	Location loc = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle)));
 	if (loc.class_index() != cls->index)
@@ -398,24 +428,57 @@ bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferr
 	if (!zs || zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != cls->index ||
 	    loc.idx() >= zs->objs)
 		return false;
-	u64 w = zs->slots()[loc.idx()];
-	if (w != handle && !(deferred_ok && w == (handle | ZsPage::kDeferred)))
+	u64 w = read_once(zs->slots()[loc.idx()]);
+	if (kFold && ZsPage::is_shared(w)) {
+		// Unlocked, the record may be changing (another sharer's free):
+		// only the tag is read. The caller's pin proves the handle live.
+		if (locked && Share::of(w)->find(handle, deferred_ok) < 0)
+			return false;
+	} else if (w != handle && !(deferred_ok && w == (handle | ZsPage::kDeferred))) {
 		return false;
+	}
 	*ref = ObjRef{cls, zs, loc.idx(), zs->sizes()[loc.idx()]};
 	return true;
 }
 
-bool Pool::pin(unsigned long handle, ObjRef *ref, const char *what)
+bool Pool::pin(unsigned long handle, ObjRef *ref, const char *what, Access access, zspp_gfp_t gfp, int *err)
 {
-	SizeClass *cls = lock_class_of(handle);
-	bool ok = cls && lookup(handle, cls, ref);
-	if (ok)
-		ref->zs->mapped.add(1);
-	if (cls)
-		zspp_spin_unlock(cls->lock);
-	if (!ok)
-		bad_handle(what, handle);
-	return ok;
+	ZsPage *fresh = nullptr;
+	for (;;) {
+		SizeClass *cls = lock_class_of(handle);
+		bool ok = cls && lookup(handle, cls, ref);
+		if constexpr (kFold) {
+			if (ok && access == Access::kWrite) {
+				if (!unshare(cls, handle, ref, &fresh)) {
+					// No free slot for the copy: get a zspage unlocked, retry.
+					zspp_spin_unlock(cls->lock);
+					Result<ZsPage *> r = alloc_zspage(cls, gfp);
+					if (!r.ok()) {
+						if (err)
+							*err = r.error();
+						return false;
+					}
+					fresh = r.value();
+					continue;
+				}
+				ref->zs->flags()[ref->idx] |= ZsPage::kWritten;
+			}
+		}
+		if (ok)
+			ref->zs->mapped.add(1);
+		if (kFold && fresh) // not needed after all
+			doom(fresh);
+		if (cls)
+			zspp_spin_unlock(cls->lock);
+		if (kFold && fresh)
+			release_zspage(fresh);
+		if (!ok) {
+			bad_handle(what, handle);
+			if (err)
+				*err = -ZSPP_EINVAL;
+		}
+		return ok;
+	}
 }
 
 bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)
@@ -425,7 +488,7 @@ bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)
 	u32 ci = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index();
 	if (ci >= kNumClassIndices || classes_[ci]->index != ci)
 		return false;
-	return lookup(handle, classes_[ci], ref, true) && ref->zs->mapped.load() > 0;
+	return lookup(handle, classes_[ci], ref, true, false) && ref->zs->mapped.load() > 0;
 }
 
 void Pool::unpin(ObjRef *ref) { ref->zs->mapped.sub_release(1); }
@@ -468,7 +531,9 @@ void Pool::copy_in(const ObjRef &ref, const void *src, usize len)
 void *Pool::map(unsigned long handle, zspp_mapmode mode)
 {
 	ObjRef ref;
-	if (!pin(handle, &ref, "map"))
+	// A write map of a shared object may need a zspage for its copy; map
+	// may sleep, but runs in zswap's store path: no I/O.
+	if (!pin(handle, &ref, "map", mode == ZSPP_MM_RO ? Access::kRead : Access::kWrite, zspp_gfp_noio))
 		return nullptr;
 	if (!spans(ref))
 		return slot_address(ref.zs, ref.zs->slot_page(ref.idx), ref.zs->slot_offset(ref.idx));
@@ -523,17 +588,21 @@ void Pool::read_end(unsigned long handle)
 	unpin(&ref);
 }
 
-void Pool::write(unsigned long handle, const void *src, usize len)
+int Pool::write(unsigned long handle, const void *src, usize len)
 {
 	ObjRef ref;
-	if (!pin(handle, &ref, "obj_write"))
-		return;
+	int err = 0;
+	// obj_write never sleeps: a shared object's copy gets a zspage only if
+	// one can be had without waiting.
+	if (!pin(handle, &ref, "obj_write", Access::kWrite, zspp_gfp_nowait, &err))
+		return err;
 	if (len > ref.size) {
 		bad_handle("obj_write longer than the object", handle);
 		len = ref.size;
 	}
 	copy_in(ref, src, len);
 	unpin(&ref);
+	return 0;
 }
 
 usize Pool::obj_size(unsigned long handle)
@@ -569,6 +638,13 @@ void Pool::stats(struct zspp_pool_stats *out)
 	out->objs_written_back = objs_written_back_.load_relaxed();
 	out->reclaim_fail = reclaim_fail_.load_relaxed();
 	out->reclaim_deferred_frees = reclaim_deferred_.load_relaxed();
+	out->bytes_metadata += bytes_share_.load_relaxed();
+	out->pages_folded = pages_folded_.load_relaxed();
+	out->objs_folded = objs_folded_.load_relaxed();
+	out->bytes_folded = bytes_folded_.load_relaxed();
+	out->fold_collisions = fold_collisions_.load_relaxed();
+	out->fold_cow = fold_cow_.load_relaxed();
+	out->fold_passes = fold_passes_.load_relaxed();
 }
 
 int Pool::class_stats(u32 index, struct zspp_class_stats *out)
@@ -591,12 +667,13 @@ int Pool::class_stats(u32 index, struct zspp_class_stats *out)
 	out->obj_used = cls->obj_used;
 	out->pages_used = cls->zspages * cls->pages;
 	out->freeable = freeable_pages(cls);
+	out->folded = cls->folded;
 	return 0;
 }
 
 // Class lock held. The zspage's own invariants: header, reverse map, free
 // list, counts. Deferred frees exist only while it is under reclaim.
-int Pool::validate_zspage(SizeClass *cls, ZsPage *zs)
+int Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 {
 	u32 i = cls->index;
 	if (zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != i || zs->objs != cls->objs ||
@@ -616,6 +693,12 @@ int Pool::validate_zspage(SizeClass *cls, ZsPage *zs)
 		if (ZsPage::is_free_word(w))
 			continue;
 		allocated++;
+		if (kFold && ZsPage::is_shared(w)) {
+			if (validate_share(cls, zs, s))
+				return -ZSPP_EINVAL;
+			*folded += Share::of(w)->refs - 1;
+			continue;
+		}
 		Location loc = Location::from_word(*reinterpret_cast<u64 *>(ZsPage::handle_of(w)));
 		if (loc.pfn() != zs->pfn0 || loc.class_index() != i || loc.idx() != s || zs->sizes()[s] == 0 ||
 		    zs->sizes()[s] > cls->size || (w & 7) != (zs->reclaiming && ZsPage::is_deferred(w) ? 2 : 0)) {
@@ -637,13 +720,13 @@ int Pool::validate_zspage(SizeClass *cls, ZsPage *zs)
 
 int Pool::validate()
 {
-	unsigned long pages = 0, objects = 0;
+	unsigned long pages = 0, objects = 0, folded = 0;
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		SizeClass *cls = classes_[i];
 		if (cls->index != i)
 			continue;
 		SpinGuard guard(cls->lock);
-		unsigned long zspages = 0, used = 0;
+		unsigned long zspages = 0, used = 0, shared = 0;
 		for (u32 g = 0; g < kNumFullness; g++) {
 			unsigned long in_group = 0;
 			for (ListNode *n = cls->fullness[g].next; n != &cls->fullness[g]; n = n->next) {
@@ -653,7 +736,7 @@ int Pool::validate()
 					zspp_log_err("zspp: validate: class %u zspage in the wrong group\n", i);
 					return -ZSPP_EINVAL;
 				}
-				if (validate_zspage(cls, zs))
+				if (validate_zspage(cls, zs, &shared))
 					return -ZSPP_EINVAL;
 				used += zs->inuse;
 			}
@@ -663,14 +746,20 @@ int Pool::validate()
 			}
 			zspages += in_group;
 		}
-		if (evict_ && validate_lru(cls, &zspages, &used))
+		if (evict_ && validate_lru(cls, &zspages, &used, &shared))
 			return -ZSPP_EINVAL;
-		if (zspages != cls->zspages || used != cls->obj_used || cls->zspages_in[kFullnessEmpty] != 0) {
+		if (zspages != cls->zspages || used != cls->obj_used || shared != cls->folded ||
+		    cls->zspages_in[kFullnessEmpty] != 0) {
 			zspp_log_err("zspp: validate: class %u totals off\n", i);
 			return -ZSPP_EINVAL;
 		}
 		pages += zspages * cls->pages;
-		objects += used;
+		objects += used + cls->folded;
+		folded += cls->folded;
+	}
+	if (kFold && folded != objs_folded_.load()) {
+		zspp_log_err("zspp: validate: folded %lu, counted %lu\n", folded, objs_folded_.load());
+		return -ZSPP_EINVAL;
 	}
 	if (pages != pages_.load() || objects != objects_.load()) {
 		zspp_log_err("zspp: validate: pool totals off (pages %lu/%lu objects %lu/%lu)\n", pages,

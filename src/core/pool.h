@@ -6,6 +6,7 @@
 #pragma once
 
 #include "base.h"
+#include "fold.h"
 #include "location.h"
 #include "size_class_table.h"
 #include "zspage.h"
@@ -30,6 +31,12 @@ struct SizeClass {
 	unsigned long obj_used;   // includes objects of zspages under reclaim
 	unsigned long zspages;    // includes zspages under reclaim (off the lists)
 	ListNode lru;             // evictable pools: every zspage, newest first
+
+	// CONFIG_ZSPP_FOLD (fold.cpp), guarded by lock.
+	unsigned long folded;     // handles sharing another's slot: sum of (refs - 1)
+	u16 fold_pass;            // number of the running (or last) fold pass, never 0
+	u8 fold_active;           // a fold pass holds pointers to this class's zspages
+	ListNode graveyard;       // zspages emptied while fold_active, freed when it ends
 };
 
 // A resolved handle: the object's zspage and slot, valid while the class
@@ -56,7 +63,7 @@ public:
 	void unmap(unsigned long handle);
 	void *read_begin(unsigned long handle, void *local_copy);
 	void read_end(unsigned long handle);
-	void write(unsigned long handle, const void *src, usize len);
+	[[nodiscard]] int write(unsigned long handle, const void *src, usize len);
 	usize obj_size(unsigned long handle);
 
 	unsigned long total_pages() const { return pages_.load_relaxed(); }
@@ -65,6 +72,14 @@ public:
 	// into the fullest ones of the same class, freeing emptied zspages.
 	// One compaction at a time per pool: a concurrent call returns 0.
 	unsigned long compact();
+
+	// CONFIG_ZSPP_FOLD (fold.cpp): store identical objects of a class once.
+	// Returns pages freed. Process context, may sleep; one pass at a time
+	// per pool (a concurrent call returns 0).
+	unsigned long fold();
+	// Test hook: keep only the low @bits bits of each object's hash (0: all
+	// 64), so different objects collide and the byte compare must refuse.
+	void set_fold_hash_bits(u32 bits) { fold_hash_bits_ = bits; }
 
 	// Writeback (reclaim.cpp): evict the objects of least recently
 	// allocated-into zspages until @pages pages are freed. 0, -EINVAL (not
@@ -117,11 +132,17 @@ private:
 	// zspage's reverse map and fill @ref. False: not a live handle.
 	// @deferred_ok also accepts a handle whose free waits for a reclaim
 	// (its owner may still unmap it).
-	[[nodiscard]] bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferred_ok = false);
+	[[nodiscard]] bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferred_ok = false,
+				  bool locked = true);
 	// lookup() for a handle the caller has pinned (no lock taken).
 	[[nodiscard]] bool lookup_pinned(unsigned long handle, ObjRef *ref);
 	// Resolve and pin (mapped++) under the class lock; warns on a bad handle.
-	[[nodiscard]] bool pin(unsigned long handle, ObjRef *ref, const char *what);
+	// A write pin (CONFIG_ZSPP_FOLD) marks the object written and first
+	// gives a shared object its own slot (copy on write), allocating a
+	// zspage with @gfp if the class has no free slot: then -ENOMEM in *err.
+	enum class Access { kRead, kWrite };
+	[[nodiscard]] bool pin(unsigned long handle, ObjRef *ref, const char *what, Access access = Access::kRead,
+			       zspp_gfp_t gfp = 0, int *err = nullptr);
 	void unpin(ObjRef *ref);
 	static bool spans(const ObjRef &ref);
 	void bad_handle(const char *what, unsigned long handle);
@@ -129,6 +150,29 @@ private:
 	// Copy between an object and a linear buffer (handles a span).
 	void copy_out(const ObjRef &ref, void *dst);
 	void copy_in(const ObjRef &ref, const void *src, usize len);
+
+	// fold.cpp. Class lock held, @ref resolved: give a shared object its own
+	// slot, from @fresh if the class has none free (then *fresh is used up).
+	// False: no free slot and no @fresh.
+	[[nodiscard]] bool unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh);
+	// Class lock held: drop @handle from the Share of slot @ref; returns the
+	// record to kfree (after unlock) if the slot went back to one owner.
+	Share *drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle);
+	// No lock held, @zs doomed: true if a fold pass of its class still
+	// holds pointers to it (then the pass frees it when it ends).
+	bool bury(ZsPage *zs);
+	// Writeback of a shared slot: evict every sharer. False: an evict failed.
+	[[nodiscard]] bool evict_shared(SizeClass *cls, ZsPage *zs, u32 idx);
+	// Class lock held, @zs under reclaim: complete the waiting frees of the
+	// slot's sharers; returns how many (their sizes added to *bytes).
+	u32 finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *bytes);
+	struct FoldPass;
+	unsigned long fold_class(SizeClass *cls, FoldPass *fp);
+	[[nodiscard]] bool fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp);
+	[[nodiscard]] bool fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp);
+	void merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp);
+	ZsPage *next_unvisited(SizeClass *cls);
+	[[nodiscard]] int validate_share(SizeClass *cls, ZsPage *zs, u32 idx);
 
 	unsigned long compact_class(SizeClass *cls);
 	ZsPage *pick_source(SizeClass *cls);
@@ -141,11 +185,13 @@ private:
 	ZsPage *isolate_victim(SizeClass **cls_out);
 	void evict_objects(ZsPage *zs);
 	ZsPage *finish_reclaim(SizeClass *cls, ZsPage *zs);
-	[[nodiscard]] int validate_zspage(SizeClass *cls, ZsPage *zs);
+	// Adds the slot's extra sharers to *@folded.
+	[[nodiscard]] int validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded);
 	// Class lock held: the LRU of @cls holds every zspage on the fullness
 	// lists (counted in *zspages) plus those under reclaim, which it adds
 	// to *zspages and *used.
-	[[nodiscard]] int validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used);
+	[[nodiscard]] int validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used,
+				       unsigned long *folded);
 
 	char name_[32];
 	u32 chain_;
@@ -174,6 +220,16 @@ private:
 	Atomic<unsigned long> reclaim_fail_;
 	Atomic<unsigned long> reclaim_deferred_;
 	Atomic<u64> lru_clock_;
+	// CONFIG_ZSPP_FOLD
+	Atomic<unsigned long> pages_folded_;   // pages freed by fold passes
+	Atomic<unsigned long> objs_folded_;    // handles sharing another's slot now
+	Atomic<unsigned long> bytes_folded_;   // slot bytes those handles do not use
+	Atomic<unsigned long> fold_collisions_; // equal hash and size, different bytes
+	Atomic<unsigned long> fold_cow_;       // write maps that unshared an object
+	Atomic<unsigned long> fold_passes_;
+	Atomic<unsigned long> bytes_share_;    // Share records (kmalloc)
+	Atomic<u32> folding_;     // 1 while a fold pass runs
+	u32 fold_hash_bits_;
 	zspp_evict_t evict_;
 	void *evict_ctx_;
 	Atomic<u32> compacting_;  // 1 while a compaction runs

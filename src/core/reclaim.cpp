@@ -69,6 +69,7 @@ ZsPage *Pool::isolate_victim(SizeClass **cls_out)
 
 void Pool::evict_objects(ZsPage *zs)
 {
+	SizeClass *cls = classes_[zs->class_index];
 	for (u32 s = 0; s < zs->objs; s++) {
 		// Only this task releases slots of a reclaiming zspage; others can
 		// only set kDeferred, and a stale read of that merely means one
@@ -76,6 +77,14 @@ void Pool::evict_objects(ZsPage *zs)
 		u64 w = read_once(zs->slots()[s]);
 		if (ZsPage::is_free_word(w) || ZsPage::is_deferred(w))
 			continue;
+		if constexpr (kFold) {
+			// A shared slot: every sharer is evicted (fold.cpp).
+			if (ZsPage::is_shared(w)) {
+				if (!evict_shared(cls, zs, s))
+					return;
+				continue;
+			}
+		}
 		int err = evict_(evict_ctx_, ZsPage::handle_of(w));
 		if (err)
 			return; // keep the rest: the zspage goes back (seed 001)
@@ -89,6 +98,14 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 	SpinGuard guard(cls->lock);
 	for (u32 s = 0; s < zs->objs; s++) {
 		u64 w = zs->slots()[s];
+		if constexpr (kFold) {
+			// Sharers whose frees waited go first; the slot follows
+			// below once none is left (fold.cpp).
+			if (ZsPage::is_shared(w)) {
+				freed += finish_shared(cls, zs, s, &bytes);
+				w = zs->slots()[s];
+			}
+		}
 		if (!ZsPage::is_deferred(w))
 			continue;
 		auto *handle = reinterpret_cast<u64 *>(ZsPage::handle_of(w));
@@ -148,7 +165,7 @@ int Pool::reclaim(unsigned long pages, unsigned long *reclaimed)
 }
 
 // Class lock held.
-int Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used)
+int Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used, unsigned long *folded)
 {
 	unsigned long listed = 0, reclaiming = 0;
 	u64 newer = ~u64(0);
@@ -163,7 +180,7 @@ int Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *us
 			listed++;
 			continue;
 		}
-		if (validate_zspage(cls, zs))
+		if (validate_zspage(cls, zs, folded))
 			return -ZSPP_EINVAL;
 		reclaiming++;
 		*used += zs->inuse;

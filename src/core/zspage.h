@@ -9,7 +9,7 @@
 //
 // Descriptor layout (one allocation):
 //   ZsPage | zspp_page *pages[nr_pages] | char *addrs[nr_pages] |
-//   u64 slot[objs] | u16 size[objs]
+//   u64 slot[objs] | u16 size[objs] | u8 flags[objs] (CONFIG_ZSPP_FOLD only)
 // addrs[] caches each page's kernel address (64-bit: no highmem, fixed for
 // the page's life), so the map/read/write paths make no shim call for it;
 // migration updates it with pages[] under the class lock.
@@ -18,6 +18,14 @@
 #include "base.h"
 
 namespace zspp {
+
+// CONFIG_ZSPP_FOLD (Documentation/folding.rst). Off, every fold branch is an
+// `if constexpr` on a false constant and fold.cpp is not built.
+#ifdef ZSPP_FOLD
+constexpr bool kFold = true;
+#else
+constexpr bool kFold = false;
+#endif
 
 class Pool;
 
@@ -59,6 +67,9 @@ struct ZsPage {
 	// (reclaim.cpp): it is off the fullness lists, so neither malloc nor
 	// compaction touches it, and frees of its objects are deferred.
 	u8 reclaiming;
+	// CONFIG_ZSPP_FOLD: the fold pass of its class that last visited it
+	// (class lock). In what was padding, so it costs nothing when off.
+	u16 fold_seq;
 	// Maps, read_begin and obj_write in flight. Taken under the class lock,
 	// dropped without it; while non-zero nothing moves this zspage's objects
 	// or pages.
@@ -74,7 +85,7 @@ struct ZsPage {
 	static constexpr usize descriptor_size(u32 nr_pages, u32 objs)
 	{
 		return sizeof(ZsPage) + nr_pages * (sizeof(zspp_page *) + sizeof(char *)) +
-		       objs * (sizeof(u64) + sizeof(u16));
+		       objs * (sizeof(u64) + sizeof(u16) + (kFold ? sizeof(u8) : 0));
 	}
 	static ZsPage *from_node(ListNode *n)
 	{
@@ -92,12 +103,20 @@ struct ZsPage {
 		return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * (sizeof(zspp_page *) + sizeof(char *)));
 	}
 	u16 *sizes() { return reinterpret_cast<u16 *>(slots() + objs); }
+	// CONFIG_ZSPP_FOLD: per-slot kWritten (the object's owner has written it
+	// through a write map or obj_write; only written objects may fold).
+	u8 *flags() { return reinterpret_cast<u8 *>(sizes() + objs); }
+	static constexpr u8 kWritten = 1;
 
 	// Slot words: an allocated slot holds its handle (8-aligned, so the low
 	// three bits are clear); a free one holds (next free index << 1) | 1.
 	// A handle freed while its zspage is under reclaim keeps its slot, with
-	// kDeferred set, until the reclaim completes the free.
+	// kDeferred set, until the reclaim completes the free. With
+	// CONFIG_ZSPP_FOLD a slot shared by several handles holds its Share
+	// record (fold.h) tagged kShared; the record lists the handles.
 	static constexpr u64 kDeferred = 2;
+	static constexpr u64 kShared = 4;
+	static constexpr bool is_shared(u64 w) { return (w & 7) == kShared; }
 	static constexpr u64 free_word(u16 next) { return (u64(next) << 1) | 1; }
 	static constexpr bool is_free_word(u64 w) { return w & 1; }
 	static constexpr bool is_deferred(u64 w) { return (w & 3) == kDeferred; }
@@ -113,6 +132,8 @@ struct ZsPage {
 		free_head = next_of(slots()[idx]);
 		slots()[idx] = handle;
 		sizes()[idx] = u16(size);
+		if constexpr (kFold)
+			flags()[idx] = 0;
 		inuse++;
 		return idx;
 	}
@@ -130,5 +151,20 @@ struct ZsPage {
 };
 
 static_assert(sizeof(ZsPage) % 8 == 0, "pages[] and slots[] stay 8-aligned");
+
+// Copy @len bytes between two slots, either or both of which may span pages
+// (compaction's moves, folding's copy on write).
+inline void copy_slot(ZsPage *from, u32 fidx, ZsPage *to, u32 tidx, usize len)
+{
+	usize fpos = usize(fidx) * from->slot_size, tpos = usize(tidx) * to->slot_size;
+	while (len) {
+		usize foff = fpos & (kPageSize - 1), toff = tpos & (kPageSize - 1);
+		usize chunk = min(len, min(kPageSize - foff, kPageSize - toff));
+		copy_bytes(to->addrs()[tpos >> kPageShift] + toff, from->addrs()[fpos >> kPageShift] + foff, chunk);
+		fpos += chunk;
+		tpos += chunk;
+		len -= chunk;
+	}
+}
 
 } // namespace zspp

@@ -27,13 +27,18 @@ static int classes_show(struct seq_file *s, void *v)
 	struct zspp_class_stats cs;
 	unsigned long tot_full[ZSPP_NR_FULLNESS] = { 0 };
 	unsigned long tot_alloc = 0, tot_used = 0, tot_pages = 0, tot_free = 0;
+	unsigned long tot_folded = 0;
 	unsigned int i, g;
 
 	seq_printf(s, " %5s %5s", "class", "size");
 	for (g = 1; g < ZSPP_NR_FULLNESS; g++)
 		seq_printf(s, " %8s", group_names[g]);
-	seq_printf(s, " %13s %10s %10s %16s %8s\n", "obj_allocated", "obj_used",
+	seq_printf(s, " %13s %10s %10s %16s %8s", "obj_allocated", "obj_used",
 		   "pages_used", "pages_per_zspage", "freeable");
+#ifdef ZSPP_FOLD
+	seq_printf(s, " %8s", "folded");
+#endif
+	seq_puts(s, "\n");
 
 	for (i = 0; i < zspp_nr_classes(pool); i++) {
 		if (zspp_class_stats(pool, i, &cs) != 0)
@@ -43,8 +48,13 @@ static int classes_show(struct seq_file *s, void *v)
 			seq_printf(s, " %8lu", cs.fullness[g]);
 			tot_full[g] += cs.fullness[g];
 		}
-		seq_printf(s, " %13lu %10lu %10lu %16u %8lu\n", cs.obj_allocated,
+		seq_printf(s, " %13lu %10lu %10lu %16u %8lu", cs.obj_allocated,
 			   cs.obj_used, cs.pages_used, cs.pages_per_zspage, cs.freeable);
+#ifdef ZSPP_FOLD
+		seq_printf(s, " %8lu", cs.folded);
+		tot_folded += cs.folded;
+#endif
+		seq_puts(s, "\n");
 		tot_alloc += cs.obj_allocated;
 		tot_used += cs.obj_used;
 		tot_pages += cs.pages_used;
@@ -53,8 +63,12 @@ static int classes_show(struct seq_file *s, void *v)
 	seq_printf(s, " %5s %5s", "Total", "");
 	for (g = 1; g < ZSPP_NR_FULLNESS; g++)
 		seq_printf(s, " %8lu", tot_full[g]);
-	seq_printf(s, " %13lu %10lu %10lu %16s %8lu\n", tot_alloc, tot_used,
+	seq_printf(s, " %13lu %10lu %10lu %16s %8lu", tot_alloc, tot_used,
 		   tot_pages, "", tot_free);
+#ifdef ZSPP_FOLD
+	seq_printf(s, " %8lu", tot_folded);
+#endif
+	seq_puts(s, "\n");
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(classes);
@@ -88,23 +102,37 @@ static int summary_show(struct seq_file *s, void *v)
 	seq_printf(s, "reclaim_fail %lu\n", st.reclaim_fail);
 	seq_printf(s, "reclaim_deferred_frees %lu\n", st.reclaim_deferred_frees);
 	seq_printf(s, "areas_allocated %ld\n", zspp_areas_allocated());
+#ifdef ZSPP_FOLD
+	seq_printf(s, "pages_folded %lu\n", st.pages_folded);
+	seq_printf(s, "objs_folded %lu\n", st.objs_folded);
+	seq_printf(s, "bytes_folded %lu\n", st.bytes_folded);
+	seq_printf(s, "fold_collisions %lu\n", st.fold_collisions);
+	seq_printf(s, "fold_cow %lu\n", st.fold_cow);
+	seq_printf(s, "fold_passes %lu\n", st.fold_passes);
+#endif
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(summary);
 
-/* Writing 1 compacts the pool now; anything else is -EINVAL. */
-static ssize_t compact_write(struct file *file, const char __user *ubuf,
-			     size_t len, loff_t *ppos)
+/* Trigger files: writing 1 runs the operation now; anything else is -EINVAL. */
+static ssize_t trigger_write(const char __user *ubuf, size_t len)
 {
-	struct zspp_pool *pool = file->private_data;
 	unsigned int val;
 	int ret = kstrtouint_from_user(ubuf, len, 10, &val);
 
 	if (ret)
 		return ret;
-	if (val != 1)
-		return -EINVAL;
-	zspp_compact(pool);
+	return val == 1 ? 0 : -EINVAL;
+}
+
+static ssize_t compact_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	ssize_t ret = trigger_write(ubuf, len);
+
+	if (ret)
+		return ret;
+	zspp_compact(file->private_data);
 	return len;
 }
 
@@ -114,6 +142,26 @@ static const struct file_operations compact_fops = {
 	.write = compact_write,
 	.llseek = noop_llseek,
 };
+
+#ifdef ZSPP_FOLD
+static ssize_t fold_write(struct file *file, const char __user *ubuf,
+			  size_t len, loff_t *ppos)
+{
+	ssize_t ret = trigger_write(ubuf, len);
+
+	if (ret)
+		return ret;
+	zspp_fold(file->private_data);
+	return len;
+}
+
+static const struct file_operations fold_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = fold_write,
+	.llseek = noop_llseek,
+};
+#endif
 
 void zspp_debugfs_init(void)
 {
@@ -141,6 +189,9 @@ void *zspp_debugfs_add(struct zspp_pool *pool)
 	debugfs_create_file("classes", 0444, dir, pool, &classes_fops);
 	debugfs_create_file("summary", 0444, dir, pool, &summary_fops);
 	debugfs_create_file("compact", 0200, dir, pool, &compact_fops);
+#ifdef ZSPP_FOLD
+	debugfs_create_file("fold", 0200, dir, pool, &fold_fops);
+#endif
 	return dir;
 }
 

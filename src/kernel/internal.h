@@ -20,6 +20,15 @@ void zspp_debugfs_exit(void);
 void *zspp_debugfs_add(struct zspp_pool *pool);
 void zspp_debugfs_remove(void *cookie);
 
+/* fold.c (CONFIG_ZSPP_FOLD): the background fold worker of a zpool pool. */
+#ifdef ZSPP_FOLD
+void *zspp_fold_worker_start(struct zspp_pool *pool);	/* NULL: none */
+void zspp_fold_worker_stop(void *cookie);
+#else
+static inline void *zspp_fold_worker_start(struct zspp_pool *pool) { return NULL; }
+static inline void zspp_fold_worker_stop(void *cookie) { }
+#endif
+
 /* zpool.c */
 void zspp_zpool_register(void);
 int zspp_zpool_unregister(void);

@@ -15,6 +15,9 @@
 #include <linux/list.h>
 #include <linux/atomic.h>
 #include <linux/bug.h>
+#ifdef ZSPP_FOLD
+#include <linux/xxhash.h>
+#endif
 
 #include <zspp/shim.h>
 #include "internal.h"
@@ -27,6 +30,32 @@ static_assert(sizeof(zspp_gfp_t) == sizeof(gfp_t));
 static_assert(!IS_ENABLED(CONFIG_HIGHMEM));
 
 const zspp_gfp_t zspp_gfp_kernel = (__force zspp_gfp_t)GFP_KERNEL;
+const zspp_gfp_t zspp_gfp_noio = (__force zspp_gfp_t)(GFP_NOIO | __GFP_NOWARN);
+const zspp_gfp_t zspp_gfp_nowait = (__force zspp_gfp_t)(GFP_NOWAIT | __GFP_NOWARN);
+
+#ifdef ZSPP_FOLD
+unsigned long long zspp_xxh64(const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct xxh64_state st;
+
+	if (!blen)
+		return xxh64(a, alen, 0);
+	xxh64_reset(&st, 0);
+	xxh64_update(&st, a, alen);
+	xxh64_update(&st, b, blen);
+	return xxh64_digest(&st);
+}
+
+void *zspp_kvmalloc(size_t size)
+{
+	return kvmalloc(size, GFP_KERNEL);
+}
+
+void zspp_kvfree(void *ptr)
+{
+	kvfree(ptr);
+}
+#endif
 
 /* Slab memory cannot be highmem or movable (GFP_SLAB_BUG_MASK). */
 static inline gfp_t slab_gfp(zspp_gfp_t gfp)

@@ -15,6 +15,7 @@
 struct zspp_zpool {
 	struct zspp_pool *pool;
 	void *debugfs;
+	void *fold_worker;	/* CONFIG_ZSPP_FOLD, else NULL */
 #if ZSPP_ZPOOL_HAS_EVICT
 	/* The zpool user's writeback hook (zswap_writeback_entry), if any. */
 	const struct zpool_ops *ops;
@@ -68,6 +69,7 @@ static void *zspp_zpool_create(const char *name, gfp_t gfp)
 		return NULL;
 	}
 	zp->debugfs = zspp_debugfs_add(zp->pool);
+	zp->fold_worker = zspp_fold_worker_start(zp->pool);
 	return zp;
 }
 
@@ -75,6 +77,8 @@ static void zspp_zpool_destroy(void *p)
 {
 	struct zspp_zpool *zp = p;
 
+	/* Nothing may start a fold or compaction once the pool goes. */
+	zspp_fold_worker_stop(zp->fold_worker);
 	zspp_debugfs_remove(zp->debugfs);
 	zspp_destroy_pool(zp->pool);
 	kfree(zp);

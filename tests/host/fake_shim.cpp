@@ -73,10 +73,13 @@ void might_sleep(const char *what)
 		violation("%s may sleep but is called with %d spinlock(s) held", what, t_state.locks_held);
 }
 
+// zspp allocates nothing under its spinlocks, not even with a gfp that
+// cannot sleep (GFP_ATOMIC dips into reserves; seed 000 did that in a loop).
 void might_sleep_gfp(const char *what, zspp_gfp_t gfp)
 {
-	if (gfp & FAKE_GFP_DIRECT_RECLAIM)
-		might_sleep(what);
+	if (t_state.locks_held)
+		violation("%s (gfp %#x) called with %d spinlock(s) held: zspp allocates outside its locks", what,
+			  gfp, t_state.locks_held);
 }
 
 // ---- failure injection ----------------------------------------------------------------
@@ -217,6 +220,57 @@ static zspp_page *new_page_struct(uint8_t junk)
 extern "C" {
 
 const zspp_gfp_t zspp_gfp_kernel = FAKE_GFP_KERNEL;
+const zspp_gfp_t zspp_gfp_noio = FAKE_GFP_NOIO;
+const zspp_gfp_t zspp_gfp_nowait = FAKE_GFP_NOWAIT;
+
+void *zspp_kvmalloc(size_t size) { return zspp_kmalloc(size, FAKE_GFP_KERNEL); }
+void zspp_kvfree(void *ptr) { zspp_kfree(ptr); }
+
+// XXH64 (seed 0) as lib/xxhash.c computes it, over two pieces.
+unsigned long long zspp_xxh64(const void *a, size_t alen, const void *b, size_t blen)
+{
+	static thread_local std::vector<uint8_t> buf;
+	buf.assign(static_cast<const uint8_t *>(a), static_cast<const uint8_t *>(a) + alen);
+	if (blen)
+		buf.insert(buf.end(), static_cast<const uint8_t *>(b), static_cast<const uint8_t *>(b) + blen);
+	const uint64_t P1 = 11400714785074694791ull, P2 = 14029467366897019727ull, P3 = 1609587929392839161ull,
+		       P4 = 9650029242287828579ull, P5 = 2870177450012600261ull;
+	auto rotl = [](uint64_t x, int r) { return (x << r) | (x >> (64 - r)); };
+	auto round = [&](uint64_t acc, uint64_t in) { return rotl(acc + in * P2, 31) * P1; };
+	auto merge = [&](uint64_t acc, uint64_t v) { return (acc ^ round(0, v)) * P1 + P4; };
+	auto rd64 = [](const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; };
+	auto rd32 = [](const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return uint64_t(v); };
+	const uint8_t *p = buf.data(), *end = p + buf.size();
+	uint64_t h;
+	if (buf.size() >= 32) {
+		uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = 0 - P1;
+		for (; p + 32 <= end; p += 32) {
+			v1 = round(v1, rd64(p));
+			v2 = round(v2, rd64(p + 8));
+			v3 = round(v3, rd64(p + 16));
+			v4 = round(v4, rd64(p + 24));
+		}
+		h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+		h = merge(merge(merge(merge(h, v1), v2), v3), v4);
+	} else {
+		h = P5;
+	}
+	h += buf.size();
+	for (; p + 8 <= end; p += 8)
+		h = rotl(h ^ round(0, rd64(p)), 27) * P1 + P4;
+	if (p + 4 <= end) {
+		h = rotl(h ^ (rd32(p) * P1), 23) * P2 + P3;
+		p += 4;
+	}
+	for (; p < end; p++)
+		h = rotl(h ^ (*p * P5), 11) * P1;
+	h ^= h >> 33;
+	h *= P2;
+	h ^= h >> 29;
+	h *= P3;
+	h ^= h >> 32;
+	return h;
+}
 
 void *zspp_kmalloc(size_t size, zspp_gfp_t gfp)
 {

@@ -36,6 +36,7 @@
 #define FAKE_GFP_KERNEL 0xcc0u                   /* IO|FS|DIRECT_RECLAIM|KSWAPD_RECLAIM */
 #define FAKE_GFP_ATOMIC 0xa20u                   /* HIGH|ATOMIC|KSWAPD_RECLAIM: never sleeps */
 #define FAKE_GFP_NOWAIT FAKE_GFP_KSWAPD_RECLAIM  /* never sleeps */
+#define FAKE_GFP_NOIO (FAKE_GFP_DIRECT_RECLAIM | FAKE_GFP_KSWAPD_RECLAIM | 0x2000u /*NOWARN*/)
 /* What zswap 6.1 passes to zpool_malloc. */
 #define FAKE_GFP_ZSWAP (FAKE_GFP_KERNEL | 0x1000u /*NORETRY*/ | 0x2000u /*NOWARN*/ | FAKE_GFP_HIGHMEM | FAKE_GFP_MOVABLE)
 

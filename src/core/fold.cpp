@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+// CONFIG_ZSPP_FOLD: store identical objects of a size class once (seed 000).
+// Built only with the option; Documentation/folding.rst is the user's view,
+// locking.rst the lock rules this file follows.
+//
+// A fold pass walks one class at a time. Per class it allocates (GFP_KERNEL,
+// no lock held) a candidate index: an open-addressing table of (xxh64 of
+// the object, size, zspage, slot). Then, one zspage per lock hold (and at
+// most kBatchBytes hashed per hold), it hashes each written object, looks
+// for an earlier object with the same hash and size, compares every byte,
+// and only on equality makes the later one's handles share the earlier
+// one's slot (the Share record of fold.h) and frees the later slot. Between
+// holds the lock is dropped and cond_resched() called.
+//
+// Index entries point at zspages across lock drops. While a pass runs on a
+// class (fold_active), a zspage emptied there is not freed but parked on
+// the class graveyard until the pass ends, so every entry points at live
+// descriptor memory; whether its slot still holds what it held is checked
+// under the lock each time (and the byte compare decides anyway).
+//
+// Records needed under the lock come from spares allocated before it was
+// taken: when a merge needs one the pass lacks, the hold ends, the spare is
+// allocated with GFP_KERNEL, and the pass resumes where it stopped.
+#include "pool.h"
+
+namespace zspp {
+
+namespace {
+struct Entry {
+	u64 hash;
+	ZsPage *zs; // nullptr: empty
+	u32 idx;
+	u32 size;
+};
+
+constexpr u32 kProbe = 16;          // table slots looked at per insert/lookup
+constexpr u32 kMaxCompares = 4;     // full byte compares per object
+constexpr usize kBatchBytes = 32768; // object bytes hashed per lock hold
+constexpr u32 kMinTable = 256;
+constexpr u32 kMaxTable = 1u << 16; // entries (24 B each): 1.5 MiB at most
+constexpr u32 kSpareKinds = 7;      // spare record capacities 4, 8, ..., 256
+static_assert(4u << (kSpareKinds - 1) == Share::kMaxMembers);
+
+u32 spare_kind(u32 members)
+{
+	u32 k = 0;
+	while ((4u << k) < members)
+		k++;
+	return k;
+}
+
+// Do slots (a, ai) and (b, bi) hold the same @len bytes? Either may span.
+bool slots_equal(ZsPage *a, u32 ai, ZsPage *b, u32 bi, usize len)
+{
+	usize apos = usize(ai) * a->slot_size, bpos = usize(bi) * b->slot_size;
+	while (len) {
+		usize aoff = apos & (kPageSize - 1), boff = bpos & (kPageSize - 1);
+		usize chunk = min(len, min(kPageSize - aoff, kPageSize - boff));
+		if (__builtin_memcmp(a->addrs()[apos >> kPageShift] + aoff, b->addrs()[bpos >> kPageShift] + boff,
+				     chunk))
+			return false;
+		apos += chunk;
+		bpos += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+} // namespace
+
+struct Pool::FoldPass {
+	Entry *table;
+	u32 table_cap;     // entries allocated
+	u32 mask;          // entries in use this class - 1
+	Share *spare[kSpareKinds];
+	u32 need;          // members a merge needed a spare for (0: none)
+	ZsPage *resume;    // zspage a hold stopped in, and where
+	u32 resume_idx;
+	unsigned long freed; // pages of zspages emptied by this class's folding
+};
+
+bool Pool::bury(ZsPage *zs)
+{
+	SizeClass *cls = classes_[zs->class_index];
+	SpinGuard guard(cls->lock);
+	if (!cls->fold_active)
+		return false;
+	cls->graveyard.push_front(&zs->node);
+	return true;
+}
+
+Share *Pool::drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle)
+{
+	u64 *slot = &ref.zs->slots()[ref.idx];
+	Share *sh = Share::of(*slot);
+	sh->remove_at(u32(sh->find(handle, true)));
+	cls->folded--;
+	objs_folded_.sub(1);
+	bytes_folded_.sub(cls->size);
+	if (sh->refs > 1)
+		return nullptr;
+	// One owner left: the slot word holds its handle again (with kDeferred
+	// if its free is waiting for a reclaim).
+	*slot = sh->members[0];
+	sh->magic = 0;
+	bytes_share_.sub(Share::bytes(sh->cap));
+	return sh;
+}
+
+bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh)
+{
+	if (!ZsPage::is_shared(ref->zs->slots()[ref->idx]))
+		return true;
+	ZsPage *dst = find_non_full(cls);
+	if (!dst) {
+		if (!*fresh)
+			return false;
+		dst = *fresh;
+		*fresh = nullptr;
+		insert_zspage(cls, dst);
+	}
+	u32 didx = dst->take_slot(handle, ref->size);
+	copy_slot(ref->zs, ref->idx, dst, didx, ref->size);
+	Share *dead = drop_sharer(cls, *ref, handle);
+	write_once(*reinterpret_cast<u64 *>(handle), Location(dst->pfn0, cls->index, didx).word());
+	cls->obj_used++;
+	regroup(cls, dst);
+	if (evict_)
+		lru_touch(cls, dst);
+	fold_cow_.add(1);
+	*ref = ObjRef{cls, dst, didx, ref->size};
+	zspp_kfree(dead); // never sleeps
+	return true;
+}
+
+// ---- writeback of shared slots (reclaim.cpp) -------------------------------------
+
+bool Pool::evict_shared(SizeClass *cls, ZsPage *zs, u32 idx)
+{
+	// Under reclaim the members only gain kDeferred (frees wait), so their
+	// positions hold; a copy on write may still take one out, which at
+	// worst skips a member and leaves the zspage to a later reclaim.
+	for (u32 pos = 0;; pos++) {
+		u64 handle = 0;
+		{
+			SpinGuard guard(cls->lock);
+			u64 w = zs->slots()[idx];
+			if (!ZsPage::is_shared(w)) {
+				if (ZsPage::is_free_word(w) || ZsPage::is_deferred(w))
+					return true;
+				handle = w; // back to one owner: evict it, then done
+				pos = Share::kMaxMembers;
+			} else {
+				Share *sh = Share::of(w);
+				while (pos < sh->refs && (sh->members[pos] & ZsPage::kDeferred))
+					pos++;
+				if (pos >= sh->refs)
+					return true;
+				handle = sh->members[pos];
+			}
+		}
+		if (evict_(evict_ctx_, handle))
+			return false;
+		objs_written_back_.add(1);
+		if (pos >= Share::kMaxMembers)
+			return true;
+	}
+}
+
+u32 Pool::finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *bytes)
+{
+	u32 freed = 0;
+	while (ZsPage::is_shared(zs->slots()[idx])) {
+		Share *sh = Share::of(zs->slots()[idx]);
+		u32 pos = 0;
+		while (pos < sh->refs && !(sh->members[pos] & ZsPage::kDeferred))
+			pos++;
+		if (pos == sh->refs)
+			break;
+		u64 handle = ZsPage::handle_of(sh->members[pos]);
+		zspp_kfree(drop_sharer(cls, ObjRef{cls, zs, idx, zs->sizes()[idx]}, handle));
+		write_once(*reinterpret_cast<u64 *>(handle), u64(0));
+		zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
+		*bytes += zs->sizes()[idx];
+		freed++;
+	}
+	return freed;
+}
+
+// ---- the fold pass ----------------------------------------------------------------
+
+// Class lock held. A zspage of @cls this pass has not visited, fullest
+// first: objects seen first become the kept copies, so the slots folding
+// frees fall in the emptier zspages, which compaction then empties.
+ZsPage *Pool::next_unvisited(SizeClass *cls)
+{
+	for (u32 g = kFullnessFull; g > kFullnessEmpty; g--) {
+		for (ListNode *n = cls->fullness[g].next; n != &cls->fullness[g]; n = n->next) {
+			ZsPage *zs = ZsPage::from_node(n);
+			if (zs->fold_seq != cls->fold_pass)
+				return zs;
+		}
+	}
+	return nullptr;
+}
+
+// Class lock held; both slots hold written objects of equal bytes, the
+// record capacity needed is available (kzs's record or a spare). The
+// handles of (dzs, didx) join the kept slot's record; the slot is freed.
+void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp)
+{
+	u64 kw = kzs->slots()[kidx], dw = dzs->slots()[didx];
+	u32 n = handles_in(kw) + handles_in(dw);
+	Share *sh;
+	if (ZsPage::is_shared(kw) && Share::of(kw)->cap >= n) {
+		sh = Share::of(kw);
+	} else {
+		u32 k = spare_kind(n);
+		sh = fp->spare[k];
+		fp->spare[k] = nullptr;
+		sh->magic = Share::kMagic;
+		sh->cap = u16(4u << k);
+		sh->refs = 0;
+		bytes_share_.add(Share::bytes(sh->cap));
+		if (ZsPage::is_shared(kw)) {
+			Share *old = Share::of(kw);
+			for (u32 i = 0; i < old->refs; i++)
+				sh->members[sh->refs++] = old->members[i];
+			old->magic = 0;
+			bytes_share_.sub(Share::bytes(old->cap));
+			zspp_kfree(old);
+		} else {
+			sh->members[sh->refs++] = kw;
+		}
+		kzs->slots()[kidx] = sh->word();
+	}
+	u64 loc = Location(kzs->pfn0, cls->index, kidx).word();
+	for_each_handle(dw, [sh, loc](u64 *handle) {
+		sh->members[sh->refs++] = reinterpret_cast<u64>(handle);
+		write_once(*handle, loc);
+	});
+	if (ZsPage::is_shared(dw)) {
+		Share *old = Share::of(dw);
+		old->magic = 0;
+		bytes_share_.sub(Share::bytes(old->cap));
+		zspp_kfree(old);
+	}
+	dzs->release_slot(didx);
+	cls->obj_used--;
+	// (krefs - 1) + (drefs - 1) sharers became n - 1.
+	cls->folded++;
+	objs_folded_.add(1);
+	bytes_folded_.add(cls->size);
+}
+
+// Class lock held. Fold slot @idx of @zs into an earlier equal object, or
+// index it. False: a merge needs a spare record the pass does not have.
+bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
+{
+	u64 w = zs->slots()[idx];
+	if (ZsPage::is_free_word(w) || ZsPage::is_deferred(w) || !(zs->flags()[idx] & ZsPage::kWritten))
+		return true;
+	u32 drefs = handles_in(w);
+	if (drefs >= Share::kMaxMembers)
+		return true;
+	u32 size = zs->sizes()[idx];
+	u32 off = zs->slot_offset(idx), page = zs->slot_page(idx);
+	u32 first = min(size, u32(kPageSize) - off);
+	u64 hash = zspp_xxh64(zs->addrs()[page] + off, first, first < size ? zs->addrs()[page + 1] : nullptr,
+			      size - first);
+	if (fold_hash_bits_ && fold_hash_bits_ < 64)
+		hash &= (u64(1) << fold_hash_bits_) - 1;
+
+	u32 compares = 0;
+	Entry *vacant = nullptr;
+	for (u32 p = 0; p < kProbe; p++) {
+		Entry *e = &fp->table[(hash + p) & fp->mask];
+		if (!e->zs) {
+			vacant = vacant ? vacant : e;
+			break;
+		}
+		ZsPage *k = e->zs;
+		u64 kw = k->slots()[e->idx];
+		bool stale = k->doomed || ZsPage::is_free_word(kw) || ZsPage::is_deferred(kw);
+		if (stale) {
+			vacant = vacant ? vacant : e;
+			continue;
+		}
+		if (e->hash != hash || e->size != size || (k == zs && e->idx == idx))
+			continue;
+		if (k->reclaiming || k->mapped.load() || k->sizes()[e->idx] != size ||
+		    !(k->flags()[e->idx] & ZsPage::kWritten))
+			continue;
+		if (compares++ == kMaxCompares)
+			break;
+		if (!slots_equal(k, e->idx, zs, idx, size)) {
+			fold_collisions_.add(1);
+			continue;
+		}
+		u32 n = handles_in(kw) + drefs;
+		if (n > Share::kMaxMembers)
+			continue; // a full keeper: look for another, else index this one
+		bool fits = ZsPage::is_shared(kw) && Share::of(kw)->cap >= n;
+		if (!fits && !fp->spare[spare_kind(n)]) {
+			fp->need = n;
+			return false;
+		}
+		merge_into(cls, k, e->idx, zs, idx, fp);
+		return true;
+	}
+	if (vacant)
+		*vacant = Entry{hash, zs, idx, size};
+	return true;
+}
+
+// Class lock held. Fold @zs's objects from where the last hold stopped.
+// False: stopped early (batch budget or a spare needed); fp->resume says
+// where to go on.
+bool Pool::fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp)
+{
+	bool done = true;
+	if (!zs->doomed && !zs->reclaiming && zs->mapped.load() == 0) {
+		usize hashed = 0;
+		for (u32 s = fp->resume == zs ? fp->resume_idx : 0; s < zs->objs; s++) {
+			if (hashed >= kBatchBytes || !fold_slot(cls, zs, s, fp)) {
+				fp->resume = zs;
+				fp->resume_idx = s;
+				done = false;
+				break;
+			}
+			hashed += zs->sizes()[s];
+		}
+		if (ZsPage *emptied = settle(cls, zs)) {
+			// Pointed at by index entries: parked until the pass ends.
+			cls->graveyard.push_front(&emptied->node);
+			fp->freed += cls->pages;
+			done = true;
+		}
+	}
+	if (done) {
+		zs->fold_seq = cls->fold_pass;
+		fp->resume = nullptr;
+	}
+	return done;
+}
+
+unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
+{
+	unsigned long used = read_once(cls->obj_used);
+	if (used < 2)
+		return 0;
+	u32 cap = kMinTable;
+	while (cap < 2 * used && cap < kMaxTable)
+		cap <<= 1;
+	if (fp->table_cap < cap) {
+		zspp_kvfree(fp->table);
+		fp->table = static_cast<Entry *>(zspp_kvmalloc(cap * sizeof(Entry)));
+		fp->table_cap = fp->table ? cap : 0;
+		if (!fp->table)
+			return 0;
+	}
+	zero_bytes(fp->table, cap * sizeof(Entry));
+	fp->mask = cap - 1;
+	fp->resume = nullptr;
+	fp->freed = 0;
+	{
+		SpinGuard guard(cls->lock);
+		cls->fold_pass = u16(cls->fold_pass + 1) ? u16(cls->fold_pass + 1) : 1; // 0: never visited
+		cls->fold_active = 1;
+	}
+	while (!destroying_.load()) {
+		fp->need = 0;
+		{
+			SpinGuard guard(cls->lock);
+			ZsPage *zs = fp->resume ? fp->resume : next_unvisited(cls);
+			if (!zs)
+				break;
+			(void)fold_zspage(cls, zs, fp);
+		}
+		if (fp->need) {
+			u32 k = spare_kind(fp->need);
+			fp->spare[k] = static_cast<Share *>(zspp_kmalloc(Share::bytes(4u << k), zspp_gfp_kernel));
+			if (!fp->spare[k])
+				break; // -ENOMEM: what was folded stays folded
+		}
+		zspp_cond_resched();
+	}
+	ListNode dead;
+	dead.init();
+	{
+		SpinGuard guard(cls->lock);
+		cls->fold_active = 0;
+		while (!cls->graveyard.empty()) {
+			ListNode *n = cls->graveyard.next;
+			n->unlink();
+			dead.push_front(n);
+		}
+	}
+	while (!dead.empty()) {
+		ZsPage *zs = ZsPage::from_node(dead.next);
+		zs->node.unlink();
+		release_zspage(zs);
+	}
+	unsigned long freed = fp->freed;
+	// Folding leaves holes across the class; compaction turns them into
+	// free zspages. Skipped if a compaction is running (it will).
+	if (cls->folded && compacting_.try_exchange(0, 1)) {
+		freed += compact_class(cls);
+		compacting_.store(0);
+	}
+	return freed;
+}
+
+unsigned long Pool::fold()
+{
+	if (!folding_.try_exchange(0, 1))
+		return 0;
+	FoldPass fp;
+	zero_bytes(&fp, sizeof(fp));
+	unsigned long freed = 0;
+	for (u32 i = kNumClassIndices; i-- > 0 && !destroying_.load();) {
+		if (classes_[i]->index == i)
+			freed += fold_class(classes_[i], &fp);
+	}
+	zspp_kvfree(fp.table);
+	for (Share *sh : fp.spare)
+		zspp_kfree(sh);
+	pages_folded_.add(freed);
+	fold_passes_.add(1);
+	folding_.store(0);
+	return freed;
+}
+
+// Class lock held; slot @idx of @zs holds a Share.
+int Pool::validate_share(SizeClass *cls, ZsPage *zs, u32 idx)
+{
+	Share *sh = Share::of(zs->slots()[idx]);
+	if (sh->magic != Share::kMagic || sh->refs < 2 || sh->refs > sh->cap || sh->cap > Share::kMaxMembers ||
+	    !(zs->flags()[idx] & ZsPage::kWritten)) {
+		zspp_log_err("zspp: validate: class %u slot %u share record inconsistent\n", cls->index, idx);
+		return -ZSPP_EINVAL;
+	}
+	for (u32 i = 0; i < sh->refs; i++) {
+		u64 m = sh->members[i];
+		Location loc = Location::from_word(*reinterpret_cast<u64 *>(ZsPage::handle_of(m)));
+		if (loc.pfn() != zs->pfn0 || loc.class_index() != cls->index || loc.idx() != idx ||
+		    (m & 7) != (zs->reclaiming && ZsPage::is_deferred(m) ? ZsPage::kDeferred : 0)) {
+			zspp_log_err("zspp: validate: class %u slot %u sharer %u inconsistent\n", cls->index, idx, i);
+			return -ZSPP_EINVAL;
+		}
+	}
+	return 0;
+}
+
+} // namespace zspp
+
+extern "C" unsigned long zspp_fold(struct zspp_pool *pool)
+{
+	return reinterpret_cast<zspp::Pool *>(pool)->fold();
+}
+
+extern "C" void zspp_debug_fold_hash_bits(struct zspp_pool *pool, unsigned int bits)
+{
+	reinterpret_cast<zspp::Pool *>(pool)->set_fold_hash_bits(bits);
+}
