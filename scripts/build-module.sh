@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build-module.sh [KERNEL] [--out DIR] [--jobs N]
+# build-module.sh [KERNEL] [--out DIR] [--jobs N] [--fold]
 #
 # Build zspp.ko for another kernel than the tree's own `make` (e.g. Debian's
 # 6.12 next to the 6.1 build), in a copy of the sources, so the two builds
@@ -11,6 +11,7 @@
 #                headers are installed if missing
 #   --out DIR    build directory (default $ZSPP_CACHE/build/<release>)
 #   --jobs N     make -j (default 2)
+#   --fold       build with CONFIG_ZSPP_FOLD=y (default out: <release>-fold)
 #
 # Prints PASS:/FAIL: lines; the last stdout line is "KO=<path of zspp.ko>".
 set -euo pipefail
@@ -19,11 +20,12 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-kernel=stock-6.12 out="" jobs=2
+kernel=stock-6.12 out="" jobs=2 opts=() suffix=""
 while (($#)); do
 	case $1 in
 	--out) out=$2; shift ;;
 	--jobs) jobs=$2; shift ;;
+	--fold) opts+=(CONFIG_ZSPP_FOLD=y) suffix=-fold ;;
 	-h | --help) usage 0 ;;
 	-*) die "unknown option '$1' (see --help)" ;;
 	*) kernel=$1 ;;
@@ -33,7 +35,7 @@ done
 
 eval "$("$ZSPP_SCRIPTS/fetch-kernel.sh" "$kernel")"
 [[ -n $KBUILD ]] || die "no kbuild tree for $KREL"
-[[ -n $out ]] || out=$(cache_dir build "$KREL")
+[[ -n $out ]] || out=$(cache_dir build "$KREL$suffix")
 mkdir -p "$out"
 exec 9>"$out/.lock"
 flock 9
@@ -59,13 +61,13 @@ fi
 
 log "building zspp.ko for $KREL in $out"
 rc=0
-make -C "$KBUILD" M="$out" -j"$jobs" modules >"$out/build.log" 2>&1 || rc=$?
+make -C "$KBUILD" M="$out" -j"$jobs" "${opts[@]}" modules >"$out/build.log" 2>&1 || rc=$?
 ((rc != 0)) || printf '%s\n' "$sum" >"$out/.srcsum"
 npass=0 nfail=0
 if ((rc == 0)) && [[ -f $out/zspp.ko ]]; then
-	pass "build-$KREL"
+	pass "build-$KREL$suffix"
 else
-	fail "build-$KREL" "make exited $rc: $(grep -m3 -E 'error|Error' "$out/build.log" | paste -sd '|' -)"
+	fail "build-$KREL$suffix" "make exited $rc: $(grep -m3 -E 'error|Error' "$out/build.log" | paste -sd '|' -)"
 	tail -n 30 "$out/build.log" >&2
 	echo "build $KREL: $npass passed, $nfail failed"
 	exit 1
@@ -74,15 +76,15 @@ fi
 # module on 6.12), modpost or pahole.
 warns=$(grep -E 'warning:|objtool|WARNING' "$out/build.log" | sed -n 1,5p | paste -sd '|' - || true)
 if [[ -z $warns ]]; then
-	pass "build-$KREL-no-warnings"
+	pass "build-$KREL$suffix-no-warnings"
 else
-	fail "build-$KREL-no-warnings" "$warns"
+	fail "build-$KREL$suffix-no-warnings" "$warns"
 fi
 vm=$(modinfo -F vermagic "$out/zspp.ko" | awk '{print $1}')
 if [[ $vm == "$KREL" ]]; then
-	pass "vermagic-$KREL"
+	pass "vermagic-$KREL$suffix"
 else
-	fail "vermagic-$KREL" "vermagic is '$vm'"
+	fail "vermagic-$KREL$suffix" "vermagic is '$vm'"
 fi
 # check-module.sh prints its own PASS:/FAIL: lines.
 "$ZSPP_SCRIPTS/check-module.sh" "$out/zspp.ko" || nfail=$((nfail + 1))
