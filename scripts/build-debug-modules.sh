@@ -17,6 +17,8 @@
 #
 #   --force     rebuild even if a build of these sources exists
 #   --no-kunit  build zspp.ko only (ZSPP_KUNIT_KO is then empty)
+#   --fold      build both with CONFIG_ZSPP_FOLD=y (a separate cache key; the
+#               KUnit module then also builds its zspp_fold suite)
 #
 # The debug kernel itself comes from scripts/build-debug-kernel.sh (cached; a cold
 # build takes ~15 min and this script waits for it).
@@ -26,11 +28,12 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-force=0 kunit=1
+force=0 kunit=1 fold=0
 while (($#)); do
 	case $1 in
 	--force) force=1 ;;
 	--no-kunit) kunit=0 ;;
+	--fold) fold=1 ;;
 	-h | --help) usage 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -62,7 +65,10 @@ list_sources() {
 key=$( {
 	list_sources | (cd "$ZSPP_ROOT" && xargs -0 sha256sum)
 	cat "$KDIR/.zspp-debug-kernel.stamp" 2>/dev/null || sha256sum "$KDIR/Module.symvers"
+	((fold)) && echo CONFIG_ZSPP_FOLD=y
 } | sha256sum | cut -c1-12)
+opts=()
+((fold)) && opts=(CONFIG_ZSPP_FOLD=y)
 
 base=$(cache_dir debug-modules "$(basename "$KDIR")")
 out="$base/$key"
@@ -75,13 +81,13 @@ if ((force)) || [[ ! -f $out/.built ]] || { ((kunit)) && [[ ! -f $out/src/kunit/
 	rm -rf "$out"
 	mkdir -p "$out/src" "$out/kmods"
 	list_sources | (cd "$ZSPP_ROOT" && tar --null -T - -cf -) | tar -xf - -C "$out/src"
-	if ! make -C "$KDIR" M="$out/src" modules >"$out/build.log" 2>&1; then
+	if ! make -C "$KDIR" M="$out/src" "${opts[@]}" modules >"$out/build.log" 2>&1; then
 		tail -n 30 "$out/build.log" >&2
 		die "zspp.ko build against the debug kernel failed (log: $out/build.log)"
 	fi
 	if ((kunit)); then
 		if ! make -C "$KDIR" M="$out/src/kunit" KBUILD_EXTRA_SYMBOLS="$out/src/Module.symvers" \
-			modules >>"$out/build.log" 2>&1; then
+			"${opts[@]}" modules >>"$out/build.log" 2>&1; then
 			tail -n 30 "$out/build.log" >&2
 			die "zspp_kunit.ko build against the debug kernel failed (log: $out/build.log)"
 		fi

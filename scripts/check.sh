@@ -42,6 +42,10 @@ stage() {
 stage module make module
 stage host-test make -C tests/host test
 stage fuzz make -C tests/host fuzz
+# The core as built with CONFIG_ZSPP_FOLD=y (Documentation/folding.rst): every
+# host suite again plus the fold suite, and the fuzzer with its fold op.
+stage host-test-fold make -C tests/host FOLD=1 test
+stage fuzz-fold make -C tests/host FOLD=1 fuzz
 stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --switch-pools --bad-input
 stage e2e-writeback-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --max-pool-percent 2 \
 	--expect-writeback --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-writeback/zspp" --name e2e-writeback-6.1
@@ -58,6 +62,7 @@ stage e2e-stock-6.12 scripts/e2e.sh --kernel stock-6.12 --zpool zspp --module "$
 stage test-zswap-6.12 scripts/test-zswap-peer.sh --kernel stock-6.12 --module "${ko612:-no-6.12-build/zspp.ko}"
 stage dkms scripts/dkms-check.sh
 stage kunit-debug scripts/kunit.sh
+stage kunit-debug-fold scripts/kunit.sh --fold
 # The heavier fault runs are sized down here (full size: run the scripts by hand).
 stage stress-debug scripts/stress.sh --pages 6144 --rounds 1
 # The debug-kernel e2e runs with a low zswap pool limit, so KASAN and lockdep

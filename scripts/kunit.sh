@@ -3,20 +3,28 @@
 # zspp_kunit.ko against it, boot it in QEMU (2 vCPUs, TCG), parse the KTAP
 # output with the kernel's own kunit.py, and scan the log for splats.
 # Prints PASS:/FAIL: per test case and per log check; exits non-zero on any FAIL.
+#
+#   --fold   zspp.ko and the suites built with CONFIG_ZSPP_FOLD=y: every suite
+#            again, plus zspp_fold
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+fold=0 build_opts=() tag=""
+if [[ ${1:-} == --fold ]]; then
+	fold=1 build_opts=(--fold) tag=-fold
+fi
 # Suites that must appear (a missing suite is a failure).
 SUITES=(zspp_size_classes zspp_data zspp_handles zspp_errors zspp_compaction zspp_concurrency zspp_writeback)
+((fold)) && SUITES+=(zspp_fold)
 
 # The debug kernel (cached) and zspp.ko + zspp_kunit.ko built against it in a
 # private copy under the cache (building in the repo would mix two kernels' objects).
 KDIR="" BZIMAGE="" ZSPP_KO="" ZSPP_KUNIT_KO=""
-eval "$("$ZSPP_SCRIPTS/build-debug-modules.sh" | grep -E '^(KDIR|BZIMAGE|ZSPP_KO|ZSPP_KUNIT_KO)=')"
+eval "$("$ZSPP_SCRIPTS/build-debug-modules.sh" "${build_opts[@]}" | grep -E '^(KDIR|BZIMAGE|ZSPP_KO|ZSPP_KUNIT_KO)=')"
 [ -n "$KDIR" ] && [ -f "$BZIMAGE" ] || die "debug kernel build did not report KDIR/BZIMAGE"
 [ -f "$ZSPP_KO" ] && [ -f "$ZSPP_KUNIT_KO" ] || die "build-debug-modules.sh did not report ZSPP_KO/ZSPP_KUNIT_KO"
 
-work=$(cache_dir kunit-run)
+work=$(cache_dir "kunit-run$tag")
 initrd="$work/kunit.cpio.gz"
 "$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$initrd" -i "$ZSPP_ROOT/kunit/guest-init.sh" \
 	"$ZSPP_KO" "$ZSPP_KUNIT_KO" >&2
@@ -38,24 +46,24 @@ python3 "$KDIR/tools/testing/kunit/kunit.py" parse <"$ktap" >"$parsed" 2>&1 || t
 sed -E 's/\x1b\[[0-9;]*m//g' "$parsed" | sed -nE 's/.*\[(PASSED|FAILED|CRASHED|SKIPPED)\] ([A-Za-z0-9_]+).*$/\1 \2/p' >"$work/results.txt"
 for s in "${SUITES[@]}"; do
 	if grep -q "^PASSED $s\$" "$work/results.txt"; then
-		echo "PASS: kunit suite $s"
+		echo "PASS: kunit suite $s$tag"
 	else
-		echo "FAIL: kunit suite $s (missing or failed)"; fail=1
+		echo "FAIL: kunit suite $s$tag (missing or failed)"; fail=1
 	fi
 done
 while read -r status name; do
 	case " ${SUITES[*]} " in *" $name "*) continue ;; esac
 	case $status in
-	PASSED) echo "PASS: kunit $name" ;;
-	SKIPPED) echo "FAIL: kunit $name skipped (the debug kernel must support it)"; fail=1 ;;
-	*) echo "FAIL: kunit $name $status"; fail=1 ;;
+	PASSED) echo "PASS: kunit$tag $name" ;;
+	SKIPPED) echo "FAIL: kunit$tag $name skipped (the debug kernel must support it)"; fail=1 ;;
+	*) echo "FAIL: kunit$tag $name $status"; fail=1 ;;
 	esac
 done <"$work/results.txt"
 
-grep -q 'KUNIT-GUEST cpus_online=0-1' "$log" && echo "PASS: kunit guest saw 2 CPUs" ||
-	{ echo "FAIL: kunit guest saw 2 CPUs"; fail=1; }
-grep -q 'KUNIT-GUEST rmmod zspp rc=0' "$log" && echo "PASS: kunit rmmod zspp after the suites" ||
-	{ echo "FAIL: kunit rmmod zspp after the suites"; fail=1; }
+grep -q 'KUNIT-GUEST cpus_online=0-1' "$log" && echo "PASS: kunit$tag guest saw 2 CPUs" ||
+	{ echo "FAIL: kunit$tag guest saw 2 CPUs"; fail=1; }
+grep -q 'KUNIT-GUEST rmmod zspp rc=0' "$log" && echo "PASS: kunit$tag rmmod zspp after the suites" ||
+	{ echo "FAIL: kunit$tag rmmod zspp after the suites"; fail=1; }
 "$ZSPP_SCRIPTS/scan-log.sh" "$log" "kunit" || fail=1
 echo "kunit: console log $log, parsed $parsed"
 exit $fail

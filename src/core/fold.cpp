@@ -267,7 +267,7 @@ bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
 	u32 first = min(size, u32(kPageSize) - off);
 	u64 hash = zspp_xxh64(zs->addrs()[page] + off, first, first < size ? zs->addrs()[page + 1] : nullptr,
 			      size - first);
-	if (fold_hash_bits_ && fold_hash_bits_ < 64)
+	if (fold_hash_bits_ < 64)
 		hash &= (u64(1) << fold_hash_bits_) - 1;
 
 	u32 compares = 0;

@@ -77,9 +77,9 @@ public:
 	// Returns pages freed. Process context, may sleep; one pass at a time
 	// per pool (a concurrent call returns 0).
 	unsigned long fold();
-	// Test hook: keep only the low @bits bits of each object's hash (0: all
-	// 64), so different objects collide and the byte compare must refuse.
-	void set_fold_hash_bits(u32 bits) { fold_hash_bits_ = bits; }
+	// Test hook: keep only the low @bits bits (0..64, default 64) of each
+	// object's hash, so different objects collide and the compare must refuse.
+	void set_fold_hash_bits(u32 bits) { fold_hash_bits_ = min(bits, 64u); }
 
 	// Writeback (reclaim.cpp): evict the objects of least recently
 	// allocated-into zspages until @pages pages are freed. 0, -EINVAL (not
@@ -229,7 +229,7 @@ private:
 	Atomic<unsigned long> fold_passes_;
 	Atomic<unsigned long> bytes_share_;    // Share records (kmalloc)
 	Atomic<u32> folding_;     // 1 while a fold pass runs
-	u32 fold_hash_bits_;
+	u32 fold_hash_bits_ = 64;
 	zspp_evict_t evict_;
 	void *evict_ctx_;
 	Atomic<u32> compacting_;  // 1 while a compaction runs

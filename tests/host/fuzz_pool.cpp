@@ -63,6 +63,8 @@ enum Op : uint8_t {
 	kMigrate,
 	kDeferredFree,
 	kReclaim,
+	kDup,  // a new object with an existing object's bytes (what folding finds)
+	kFold, // CONFIG_ZSPP_FOLD builds: a fold pass
 	kNumOps,
 };
 
@@ -247,7 +249,13 @@ private:
 			size_t len = in_.ConsumeIntegralInRange<size_t>(1, r.size + 2);
 			std::vector<uint8_t> b = bytes(len);
 			unsigned long warns = fake::bad_handle_warnings();
-			zspp_obj_write(pool_, h, b.data(), len);
+			int wr = zspp_obj_write(pool_, h, b.data(), len);
+			if (wr == -ZSPP_ENOMEM && injecting_) {
+				// Fold builds: a shared object's private copy could not
+				// get a slot; nothing was written (not a malloc failure).
+				return;
+			}
+			CHECK(wr == 0, "obj_write = %d", wr);
 			if (len > r.size) {
 				CHECK(fake::bad_handle_warnings() == warns + 1, "over-long write not reported");
 				bad_++;
@@ -273,6 +281,8 @@ private:
 			Ref &r = ref_[h];
 			int mode = in_.ConsumeIntegral<uint8_t>() % 3;
 			auto *p = static_cast<uint8_t *>(zspp_map_object(pool_, h, zspp_mapmode(mode)));
+			if (!p && mode != ZSPP_MM_RO && injecting_)
+				return; // as obj_write's -ENOMEM above
 			CHECK(p, "map returned NULL");
 			CHECK(fake::locks_held() == 0, "lock held after map");
 			if (mode != ZSPP_MM_WO && r.known)
@@ -317,6 +327,33 @@ private:
 		case kValidate:
 			check_validate("op");
 			return;
+		case kDup: {
+			if (ref_.empty())
+				return;
+			unsigned long o = pick();
+			Ref copy = ref_[o];
+			if (!copy.known)
+				return;
+			unsigned long h = 1;
+			int r = zspp_malloc(pool_, copy.size, FAKE_GFP_ZSWAP, &h);
+			if (r == -ZSPP_ENOMEM && injecting_) {
+				enomem_++;
+				return;
+			}
+			CHECK(r == 0, "malloc(%zu) = %d", copy.size, r);
+			CHECK(zspp_obj_write(pool_, h, copy.data.data(), copy.size) == 0, "obj_write of a fresh object");
+			ref_[h] = std::move(copy);
+			return;
+		}
+		case kFold: {
+#ifdef ZSPP_FOLD
+			unsigned long before = zspp_get_total_pages(pool_);
+			unsigned long freed = zspp_fold(pool_);
+			CHECK(zspp_get_total_pages(pool_) == before - freed, "pages after fold");
+			check_validate("fold");
+#endif
+			return;
+		}
 		case kBadFree: {
 			unsigned long h;
 			uint8_t kind = in_.ConsumeIntegral<uint8_t>() % 3;
