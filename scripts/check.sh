@@ -40,6 +40,10 @@ stage() {
 }
 
 stage module make module
+# CONFIG_ZSPP_FOLD=y builds (in $ZSPP_CACHE/build/<release>-fold), each run where
+# its plain counterpart runs.
+stage module-fold scripts/build-module.sh stock-6.1 --fold
+ko61fold=$(sed -n 's/^KO=//p' "$logdir/module-fold.log" | tail -n 1)
 stage host-test make -C tests/host test
 stage fuzz make -C tests/host fuzz
 # The core as built with CONFIG_ZSPP_FOLD=y (Documentation/folding.rst): every
@@ -47,6 +51,11 @@ stage fuzz make -C tests/host fuzz
 stage host-test-fold make -C tests/host FOLD=1 test
 stage fuzz-fold make -C tests/host FOLD=1 fuzz
 stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --switch-pools --bad-input
+# 6.1 zswap prefixes each object with its swap offset: the fold worker runs
+# through the whole test and folds nothing (Documentation/testing-e2e.md).
+stage e2e-stock-6.1-fold scripts/e2e.sh --zpool zspp --module "${ko61fold:-no-6.1-fold-build/zspp.ko}" \
+	--switch-pools --bad-input --fold-worker 200 --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-fold-6.1/zspp" \
+	--name e2e-stock-6.1-fold
 stage e2e-writeback-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --max-pool-percent 2 \
 	--expect-writeback --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-writeback/zspp" --name e2e-writeback-6.1
 # A tiny zspp vs zsmalloc micro benchmark (Documentation/benchmarks.md): sanity only.
@@ -57,9 +66,17 @@ stage bench-smoke scripts/bench.sh --smoke
 cache=${ZSPP_CACHE:-/var/cache/zspp}
 stage module-6.12 scripts/build-module.sh stock-6.12
 ko612=$(sed -n 's/^KO=//p' "$logdir/module-6.12.log" | tail -n 1)
+stage module-6.12-fold scripts/build-module.sh stock-6.12 --fold
+ko612fold=$(sed -n 's/^KO=//p' "$logdir/module-6.12-fold.log" | tail -n 1)
 stage e2e-stock-6.12 scripts/e2e.sh --kernel stock-6.12 --zpool zspp --module "${ko612:-no-6.12-build/zspp.ko}" \
 	--workdir "$cache/e2e-6.12/zspp" --mem 32M
+# 64 page patterns repeated: fold zswap's pool with the workload parked, then the
+# background worker for the rest of the run.
+stage e2e-fold-6.12 scripts/e2e.sh --kernel stock-6.12 --zpool zspp --module "${ko612fold:-no-6.12-fold-build/zspp.ko}" \
+	--workdir "$cache/e2e-fold-6.12/zspp" --mem 32M --pages 12288 --expect-fold --fold-worker 200 --name e2e-fold-6.12
 stage test-zswap-6.12 scripts/test-zswap-peer.sh --kernel stock-6.12 --module "${ko612:-no-6.12-build/zspp.ko}"
+stage test-zswap-6.12-fold scripts/test-zswap-peer.sh --kernel stock-6.12 --module "${ko612fold:-no-6.12-fold-build/zspp.ko}" \
+	--zspp-params fold_interval_ms=200 --workdir "$cache/test-zswap-fold"
 stage dkms scripts/dkms-check.sh
 stage kunit-debug scripts/kunit.sh
 stage kunit-debug-fold scripts/kunit.sh --fold

@@ -44,6 +44,16 @@
 #                         and everything still drains and unloads
 #   --bad-input           insmod zspp with invalid chain_size values and write garbage
 #                         to its parameter and debugfs files: all refused, nothing changed
+#   --expect-fold         (CONFIG_ZSPP_FOLD module) the workload repeats 64 distinct
+#                         page patterns (-D 64) and parks after its fill (-P); the
+#                         guest folds the pool through debugfs meanwhile (cgroup
+#                         memory.zswap.writeback=0, so the pages stay in zswap);
+#                         assert pages_folded > 0, objs_folded > 0 and a smaller
+#                         zswap pool_total_size for the same stored pages
+#   --fold-worker MS      (CONFIG_ZSPP_FOLD module) background folding every MS ms:
+#                         with --expect-fold switched on after the triggered fold
+#                         (assert more fold passes and folded pages after it),
+#                         else insmod zspp fold_interval_ms=MS (assert fold passes)
 #   --scan-console        also assert that the whole console log (boot to reboot,
 #                         not only the final dmesg dump) has no kernel splat
 #   --name NAME           closing line "NAME: N passed, M failed" (default
@@ -59,6 +69,7 @@ kimage=${ZSPP_KERNEL_IMAGE:-} kmoddir=${ZSPP_MODULES_DIR:-}
 mem=48M pages="" zswap_max="" rounds=2 seed=1 wargs="" mpp=20 compressor=lzo
 vm_mem=1024M smp=2 tmo=480 workdir="" append="" echo_arg=() check_only=""
 no_check=0 sets=() scan_console=0 name="" expect_wb=0 switch=0 badin=0
+expect_fold=0 fold_worker=""
 while (($#)); do
 	case $1 in
 	--zpool) zpool=$2; shift ;;
@@ -87,6 +98,8 @@ while (($#)); do
 	--expect-writeback) expect_wb=1 ;;
 	--bad-input) badin=1; sets+=("E2E_BAD_INPUT=1") ;;
 	--switch-pools) switch=1; sets+=("E2E_SWITCH_AT=5") ;;
+	--expect-fold) expect_fold=1 ;;
+	--fold-worker) fold_worker=$2; shift ;;
 	--name) name=$2; shift ;;
 	-h | --help) usage 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -116,6 +129,23 @@ mem_bytes=$(to_bytes "$mem")
 [[ $pages =~ ^[0-9]+$ ]] || die "--pages wants a number, got '$pages'"
 [[ -n $zswap_max ]] || zswap_max=$((mem_bytes * 3 / 4))
 [[ -n $workdir ]] || workdir="$ZSPP_CACHE/e2e/$zpool"
+if ((expect_fold)) || [[ -n $fold_worker ]]; then
+	[[ $zpool == zspp ]] || die "--expect-fold and --fold-worker are for --zpool zspp"
+fi
+if [[ -n $fold_worker ]]; then
+	if ! [[ $fold_worker =~ ^[0-9]+$ ]] || ((fold_worker < 100)); then
+		die "--fold-worker wants milliseconds >= 100, got '$fold_worker'"
+	fi
+	if ((expect_fold)); then
+		sets+=("E2E_FOLD_INTERVAL_MS=$fold_worker")
+	else
+		sets+=("E2E_ZSPP_PARAMS=fold_interval_ms=$fold_worker")
+	fi
+fi
+if ((expect_fold)); then
+	sets+=("E2E_FOLD=1" "E2E_ZSWAP_WRITEBACK=0")
+	wargs="-D 64 -P /tmp/e2e-fold${wargs:+ $wargs}"
+fi
 for kv in "${sets[@]}"; do
 	[[ $kv =~ ^E2E_[A-Z0-9_]+=[^\"\$\`\\]*$ ]] ||
 		die "bad --set '$kv' (want E2E_NAME=VALUE, VALUE without quotes, \$, \` or \\)"
@@ -153,6 +183,11 @@ kernel_splats() {
 		g -v -E "$EXPECTED_RE" | g -E "$BAD_KERNEL_RE|$ZSPP_ERR_RE|^<[0-3]>.*zspp:" |
 		sed -n 1,3p | cut -c1-160 | paste -sd '|' -
 }
+
+# sum_field LINES KEY / max_field LINES KEY: the sum / largest of KEY=N over
+# the lines (0 when none has it), e.g. over one summary line per zspp pool.
+sum_field() { sed -n "s/.*[ ]$2=\([0-9]*\).*/\1/p" <<<"$1" | awk '{ s += $1 } END { print s + 0 }'; }
+max_field() { sed -n "s/.*[ ]$2=\([0-9]*\).*/\1/p" <<<"$1" | sort -n | tail -n 1 | awk '{ print $1 + 0 } END { if (!NR) print 0 }'; }
 
 # summarize LOG: facts for the reader, not assertions.
 summarize() {
@@ -334,6 +369,73 @@ check_log() {
 			fi
 			log "zspp reclaim: pages_reclaimed=${rp:-?} objs_written_back=${ow:-?}"
 		fi
+	fi
+
+	# Folding (--expect-fold): every zspp pool folded while the workload was
+	# parked after its fill, so the same stored pages take fewer pool pages.
+	if ((expect_fold)); then
+		local zb za sb sa nfl nbad pb pa
+		zb=$(g '^ZSWAP-PREFOLD ' "$log" | tail -n 1)
+		za=$(g '^ZSWAP-FOLDED ' "$log" | tail -n 1)
+		sb=$(g '^ZSPP-PREFOLD ' "$log")
+		sa=$(g '^ZSPP-FOLDED ' "$log")
+		nfl=$(g -c '^FOLD [^ ]* rc=' "$log")
+		nbad=$(g '^FOLD [^ ]* rc=' "$log" | g -v ' rc=0 ' | paste -sd ';' -)
+		if ((nfl > 0)) && [[ -z $nbad ]]; then
+			pass "fold-triggered"
+		else
+			fail "fold-triggered" "$nfl FOLD lines${nbad:+; failed: $nbad}$(g -m1 'never paused for the fold\|fold of\|/fold (not' "$log" | sed 's/^/; /')"
+		fi
+		local st0 st1 ps0 ps1
+		st0=$(field "$zb" stored_pages) st1=$(field "$za" stored_pages)
+		ps0=$(field "$zb" pool_total_size) ps1=$(field "$za" pool_total_size)
+		if [[ ${st0:-0} -gt 0 && $st0 == "$st1" && ${ps1:-0} -gt 0 && ${ps1} -lt ${ps0:-0} ]]; then
+			pass "fold-shrank-zswap-pool"
+		else
+			fail "fold-shrank-zswap-pool" "stored_pages ${st0:-?} -> ${st1:-?}, pool_total_size ${ps0:-?} -> ${ps1:-?}"
+		fi
+		pb=$(sum_field "$sa" pages_folded) pa=$(sum_field "$sa" objs_folded)
+		if ((pb > 0)); then
+			pass "zspp-pages-folded"
+		else
+			fail "zspp-pages-folded" "pages_folded=$pb after the fold"
+		fi
+		if ((pa > 0)); then
+			pass "zspp-objs-folded"
+		else
+			fail "zspp-objs-folded" "objs_folded=$pa after the fold"
+		fi
+		log "fold: stored_pages=${st0:-?} pool_total_size ${ps0:-?} -> ${ps1:-?}" \
+			"zspp pages $(sum_field "$sb" pages) -> $(sum_field "$sa" pages) objects $(sum_field "$sb" objects) -> $(sum_field "$sa" objects)" \
+			"pages_folded=$pb objs_folded=$pa bytes_folded=$(sum_field "$sa" bytes_folded)" \
+			"fold_collisions=$(sum_field "$sa" fold_collisions) fold_cow=$(sum_field "$sa" fold_cow)" \
+			"in $(g '^FOLD [^ ]* rc=' "$log" | sed -n 's/.* secs=//p' | paste -sd+ -)s"
+	fi
+
+	# Background folding (--fold-worker): passes ran without the debugfs trigger
+	# (after it, with --expect-fold).
+	if [[ -n $fold_worker ]]; then
+		local run p0 f0 p1 f1 o1
+		run=$(g -E '^ZSPP(-POST|-AFTER)? [^ ]* ' "$log")
+		p0=0 f0=0
+		if ((expect_fold)); then
+			p0=$(sum_field "$(g '^ZSPP-FOLDED ' "$log")" fold_passes)
+			f0=$(sum_field "$(g '^ZSPP-FOLDED ' "$log")" pages_folded)
+		fi
+		p1=$(max_field "$run" fold_passes) f1=$(max_field "$run" pages_folded) o1=$(max_field "$run" objs_folded)
+		if ((p1 > p0)); then
+			pass "fold-worker-passes"
+		else
+			fail "fold-worker-passes" "fold_passes=$p1 (was $p0 when the worker started)"
+		fi
+		if ((expect_fold)); then
+			if ((f1 > f0)); then
+				pass "fold-worker-pages-folded"
+			else
+				fail "fold-worker-pages-folded" "pages_folded=$f1 (was $f0 when the worker started)"
+			fi
+		fi
+		log "fold worker: most fold_passes=$p1 pages_folded=$f1 objs_folded=$o1 in one pool (from $p0 passes, $f0 pages)"
 	fi
 
 	# The module under test unloads cleanly.

@@ -20,6 +20,9 @@
 #   --timeout SECS    bound on each QEMU run (default 600)
 #   --workdir DIR     default $ZSPP_CACHE/test-zswap (one subdirectory per zpool)
 #   --only ZPOOL      run one zpool only (zsmalloc or zspp); no comparison
+#   --zspp-params P   insmod parameters of zspp.ko (e.g. fold_interval_ms=200 with
+#                     a CONFIG_ZSPP_FOLD module: background folding during the
+#                     tests, then also assert that fold passes ran)
 #
 # A test that passes with zsmalloc but not with zspp is retried in up to
 # ZSPP_TZ_RETRIES (default 2) more zspp boots, and the table says so.
@@ -29,7 +32,7 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-kernel=stock-6.12 module="" tarball="" vm_mem=1024M tmo=600 workdir="" only=""
+kernel=stock-6.12 module="" tarball="" vm_mem=1024M tmo=600 workdir="" only="" zparams=""
 while (($#)); do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -39,6 +42,7 @@ while (($#)); do
 	--timeout) tmo=$2; shift ;;
 	--workdir) workdir=$2; shift ;;
 	--only) only=$2; shift ;;
+	--zspp-params) zparams=$2; shift ;;
 	-h | --help) usage 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -122,6 +126,7 @@ run_one() {
 	cat >"$wd/tz.conf" <<-CONF
 		TZ_ZPOOL=$zp
 		TZ_INSMOD="$insmod"
+		TZ_ZSPP_PARAMS="$zparams"
 		TZ_TIMEOUT=$((tmo - 60))
 	CONF
 	local initrd
@@ -168,6 +173,16 @@ run_one() {
 		fail "test_zswap $lb dmesg clean" "$bad"
 	fi
 	log "$lb: $peak; $(g -m1 '^# Totals' "$log")"
+	if [[ $zp == zspp && $zparams == *fold_interval_ms=* ]]; then
+		local zs
+		zs=$(g '^ZSPP ' "$log" | tail -n 1)
+		if [[ $(field "$zs" fold_passes) =~ ^[1-9] ]]; then
+			pass "test_zswap $lb fold worker ran"
+		else
+			fail "test_zswap $lb fold worker ran" "${zs:+fold_passes=$(field "$zs" fold_passes)}${zs:-no ZSPP summary after the run}"
+		fi
+		log "$lb folding: fold_passes=$(field "$zs" fold_passes) pages_folded=$(field "$zs" pages_folded) fold_cow=$(field "$zs" fold_cow) (pool after the run)"
+	fi
 
 	# Per-test TAP results.
 	local t line r

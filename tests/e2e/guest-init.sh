@@ -22,6 +22,8 @@
 #   FAULT-TASK pid=N make-it-fail=1   the workload's own flag, before it starts
 #   FAULT t=.. <attr>=N..       failures injected so far, with every sample
 #   FAULT-RESULT <attr> injected=N times_left=N   after the workload
+#   FOLD-PAUSE / FOLD <pool> rc=N secs=S / FOLD-WORKER ... / FOLD-RESUME   (E2E_FOLD=1)
+#   ZSWAP-PREFOLD, ZSPP-PREFOLD ..., ZSWAP-FOLDED, ZSPP-FOLDED ...   samples around it
 #   DMESG-BEGIN / DMESG-END, then E2E-END
 
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -36,6 +38,7 @@ ZSWAP_DBG=/sys/kernel/debug/zswap
 ZSPP_DBG=/sys/kernel/debug/zspp
 CG=/sys/fs/cgroup/e2e
 ERRORS=0
+fold_done=""
 
 # Defaults; /etc/zspp-e2e.conf overrides them.
 E2E_ZPOOL=zbud              # zpool zswap must use: zspp, zsmalloc, zbud, z3fold
@@ -53,6 +56,15 @@ E2E_DRAIN_TIMEOUT=15        # seconds to wait for pools to drain / disappear
 E2E_SWITCH_AT=""             # sample number at which to start switching zswap's pools (empty: never)
 E2E_SWITCH_EVERY=4          # samples between switch steps
 E2E_BAD_INPUT=0             # 1: hostile parameter and debugfs writes (zspp only)
+E2E_ZSPP_PARAMS=""          # insmod parameters of zspp.ko (e.g. fold_interval_ms=200)
+E2E_ZSWAP_WRITEBACK=""      # memory.zswap.writeback of the cgroup (6.8+, else ignored; empty: the default)
+# CONFIG_ZSPP_FOLD builds. E2E_FOLD=1: the workload (run with -P $E2E_FOLD_PAUSE)
+# parks after its fill; then sample (-PREFOLD), fold every zspp pool through
+# debugfs, sample again (-FOLDED), optionally start the background worker
+# (fold_interval_ms=E2E_FOLD_INTERVAL_MS) and let the workload read everything back.
+E2E_FOLD=0
+E2E_FOLD_PAUSE=/tmp/e2e-fold
+E2E_FOLD_INTERVAL_MS=""
 E2E_SWAP_DEV=/dev/vda
 E2E_FLUSH_DEV=/dev/vdb      # small second swap area: swapon+swapoff drains the swap slot caches
 # Fault injection (scripts/fault-e2e.sh), off unless E2E_FAULT_ATTRS names debugfs
@@ -107,9 +119,12 @@ insmod_one() {
 		say "no $1.ko in the initramfs (built in?)"
 		return 0
 	fi
-	insmod "$MODDIR/$1.ko"
+	params=""
+	[ "$1" = zspp ] && params=$E2E_ZSPP_PARAMS
+	# shellcheck disable=SC2086 # one word per parameter
+	insmod "$MODDIR/$1.ko" $params
 	rc=$?
-	echo "INSMOD $1 rc=$rc"
+	echo "INSMOD $1 rc=$rc${params:+ params=$params}"
 	[ $rc -eq 0 ] || err "insmod $1 failed"
 	return $rc
 }
@@ -219,7 +234,10 @@ setup_cgroup() {
 	if [ -f $CG/memory.zswap.max ]; then
 		echo "$E2E_ZSWAP_MAX" >$CG/memory.zswap.max || err "cannot set memory.zswap.max=$E2E_ZSWAP_MAX"
 	fi
-	say "cgroup memory.max=$(cat $CG/memory.max) memory.zswap.max=$(cat $CG/memory.zswap.max 2>/dev/null || echo n/a) memory.swap.max=$(cat $CG/memory.swap.max)"
+	if [ -n "$E2E_ZSWAP_WRITEBACK" ] && [ -f $CG/memory.zswap.writeback ]; then
+		echo "$E2E_ZSWAP_WRITEBACK" >$CG/memory.zswap.writeback || err "cannot set memory.zswap.writeback=$E2E_ZSWAP_WRITEBACK"
+	fi
+	say "cgroup memory.max=$(cat $CG/memory.max) memory.zswap.max=$(cat $CG/memory.zswap.max 2>/dev/null || echo n/a) memory.swap.max=$(cat $CG/memory.swap.max) memory.zswap.writeback=$(cat $CG/memory.zswap.writeback 2>/dev/null || echo n/a)"
 }
 
 # kv_dir DIR: "name=value" for every single-line file in DIR.
@@ -349,6 +367,42 @@ switch_param() {
 	echo "SWITCH $1=$(cat $ZSWAP_PARAMS/$1) stored_pages=$(stored_pages) pools=$(zspp_pools) names=$(ls $ZSPP_DBG 2>/dev/null | tr '\n' ',')"
 }
 
+# E2E_FOLD=1: once the workload has parked after its fill (PAUSE.paused), fold
+# every zspp pool with its pages in zswap and nothing else moving, sample
+# before and after, then let it go on (PAUSE.go). Once per run.
+fold_step() {
+	[ "$E2E_FOLD" = 1 ] && [ -z "$fold_done" ] && [ -e "$E2E_FOLD_PAUSE.paused" ] || return 0
+	fold_done=1
+	echo "FOLD-PAUSE t=$(uptime_s)"
+	sample -PREFOLD
+	nfold=0
+	for d in $ZSPP_DBG/*; do
+		[ -d "$d" ] || continue
+		if [ ! -f "$d/fold" ]; then
+			err "no $d/fold (not a CONFIG_ZSPP_FOLD build?)"
+			continue
+		fi
+		t0=$(uptime_s)
+		echo 1 >"$d/fold"
+		# shellcheck disable=SC2320 # the status of that write
+		rc=$?
+		echo "FOLD ${d##*/} rc=$rc secs=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.2f", b - a }')"
+		[ $rc -eq 0 ] || err "fold of ${d##*/} failed"
+		nfold=$((nfold + 1))
+	done
+	[ $nfold -gt 0 ] || err "no zspp pool to fold"
+	sample -FOLDED
+	if [ -n "$E2E_FOLD_INTERVAL_MS" ]; then
+		echo "$E2E_FOLD_INTERVAL_MS" >/sys/module/zspp/parameters/fold_interval_ms
+		# shellcheck disable=SC2320 # the status of that write
+		rc=$?
+		echo "FOLD-WORKER interval_ms=$(cat /sys/module/zspp/parameters/fold_interval_ms) rc=$rc"
+		[ $rc -eq 0 ] || err "cannot set fold_interval_ms=$E2E_FOLD_INTERVAL_MS"
+	fi
+	echo "FOLD-RESUME t=$(uptime_s)"
+	touch "$E2E_FOLD_PAUSE.go"
+}
+
 run_workload() {
 	say "workload: $E2E_PAGES pages in cgroup memory.max=$E2E_MEM_MAX"
 	vmstat_line
@@ -365,6 +419,7 @@ run_workload() {
 		sample "" $n
 		fault_sample
 		switch_step $n
+		fold_step
 		n=$((n + 1))
 		sleep "$E2E_SAMPLE_INTERVAL"
 	done
@@ -372,6 +427,7 @@ run_workload() {
 	rc=$?
 	echo "WORKLOAD-EXIT rc=$rc"
 	[ $rc -eq 0 ] || err "workload exited with $rc"
+	[ "$E2E_FOLD" != 1 ] || [ -n "$fold_done" ] || err "the workload never paused for the fold (-P $E2E_FOLD_PAUSE?)"
 	finish_faults
 	vmstat_line
 }

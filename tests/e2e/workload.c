@@ -4,7 +4,8 @@
  * zswap and the zpool allocator under test) and verify every byte coming back.
  *
  * Build: gcc -static -O2 -o workload workload.c
- * Usage: workload [-s SEED] [-g ROUNDS] [-r PERCENT] [-q] [-o DUMP] [-C] [-L] PAGES
+ * Usage: workload [-s SEED] [-g ROUNDS] [-r PERCENT] [-q] [-o DUMP] [-C] [-L]
+ *                 [-D PATTERNS] [-P PATH] PAGES
  *   -s SEED     content seed (default 1)
  *   -g ROUNDS   rewrite rounds after the first fill (default 2, at most 250)
  *   -r PERCENT  share of the pages rewritten in each round (default 30)
@@ -18,6 +19,15 @@
  *               only the verified test area goes to swap: a kernel that loses
  *               swapped pages then shows up as counted mismatches instead of
  *               killing the workload (e.g. SIGFPE after a global read back as 0)
+ *   -D PATTERNS duplicates (for folding): page i holds pattern i % PATTERNS, so
+ *               every pattern repeats PAGES / PATTERNS times and identical pages
+ *               compress to identical objects. Patterns are text (3/4),
+ *               mostly-zero sparse (1/8) or record arrays (1/8), never zero,
+ *               same-filled or random; patterns 2k and 2k+1 differ in their last
+ *               byte only, so a fold that merged unequal objects reads back wrong
+ *   -P PATH     pause after the fill: create PATH.paused, wait (up to 300 s)
+ *               until PATH.go exists, then go on with the verify passes (the
+ *               guest folds the pool in between)
  *
  * Every page's content is a pure function of (seed, page index, generation), so
  * it can be regenerated for checking instead of being kept in memory. The page
@@ -82,6 +92,7 @@ struct record {
 static size_t page_size;
 static uint64_t seed = 1;
 static int quiet;
+static uint32_t dup_patterns; /* -D: 0 = every page its own content */
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -102,6 +113,13 @@ static uint64_t mix3(uint64_t a, uint64_t b, uint64_t c)
 
 static enum kind page_kind(uint32_t idx)
 {
+	if (dup_patterns) {
+		/* Both members of a pair 2k, 2k+1 are of the same kind. */
+		unsigned int d = (unsigned int)(mix3(seed, idx % dup_patterns / 2, 0xd00d) % 8);
+
+		return d == 0 ? K_SPARSE : d == 1 ? K_STRUCT : K_TEXT;
+	}
+
 	unsigned int r = (unsigned int)(mix3(seed, idx, 0xfeed) % 100);
 
 	if (r < 38)
@@ -263,6 +281,14 @@ static void gen_struct(unsigned char *p, uint64_t *rng, uint32_t idx, uint32_t g
 static void gen_page(unsigned char *p, uint32_t idx, uint32_t gen)
 {
 	enum kind k = page_kind(idx);
+	uint32_t pat = 0;
+
+	if (dup_patterns) {
+		/* The content of pattern pair idx % D / 2; the odd one of the pair flips its last byte. */
+		pat = idx % dup_patterns;
+		idx = pat / 2;
+	}
+
 	uint64_t rng = mix3(seed, idx, gen);
 
 	if (k == K_ZERO) {
@@ -286,6 +312,8 @@ static void gen_page(unsigned char *p, uint32_t idx, uint32_t gen)
 	default:
 		break;
 	}
+	if (pat & 1)
+		p[page_size - 1] ^= 0x5a;
 }
 
 static double now(void)
@@ -294,6 +322,29 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* -P: park after the fill until the guest says go (it folds meanwhile). */
+static void pause_point(const char *path)
+{
+	char name[256];
+	FILE *f;
+	double t0 = now();
+
+	snprintf(name, sizeof(name), "%s.paused", path);
+	f = fopen(name, "w");
+	if (!f) {
+		fprintf(stderr, "workload: cannot create %s: %s\n", name, strerror(errno));
+		return;
+	}
+	fclose(f);
+	printf("WORKLOAD-PAUSE waiting for %s.go\n", path);
+	fflush(stdout);
+	snprintf(name, sizeof(name), "%s.go", path);
+	while (access(name, F_OK) && now() - t0 < 300)
+		usleep(50000);
+	printf("WORKLOAD-RESUME after %.1fs%s\n", now() - t0, access(name, F_OK) ? " (timed out)" : "");
+	fflush(stdout);
 }
 
 static unsigned char *area;
@@ -336,6 +387,12 @@ static enum bad_kind describe(const unsigned char *got, uint32_t idx, uint32_t g
 	}
 	memcpy(&h, got, sizeof(h));
 	if (h.magic == HDR_MAGIC && h.check == (h.index ^ h.gen ^ h.kind ^ 0x5a5a5a5au)) {
+		if (dup_patterns) {
+			/* -D: the header names a pattern pair, the last byte which of the two. */
+			snprintf(buf, len, "pattern-pair(pair=%u,gen=%u,kind=%s)", h.index, h.gen,
+				 h.kind < K_NR ? kind_name[h.kind] : "?");
+			return B_OTHER;
+		}
 		if (h.index < npages && h.gen >= 1) {
 			gen_page(scratch, h.index, h.gen);
 			snprintf(buf, len, "other-page(index=%u,gen=%u,kind=%s,%s)", h.index, h.gen,
@@ -457,7 +514,8 @@ static void inject_corruption(void)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-s SEED] [-g ROUNDS] [-r PERCENT] [-q] [-o DUMP] [-C] [-L] PAGES\n", argv0);
+	fprintf(stderr, "usage: %s [-s SEED] [-g ROUNDS] [-r PERCENT] [-q] [-o DUMP] [-C] [-L] [-D PATTERNS] [-P PATH] PAGES\n",
+		argv0);
 	exit(2);
 }
 
@@ -467,10 +525,10 @@ int main(int argc, char **argv)
 	uint64_t kinds[K_NR] = { 0 }, verified = 0;
 	uint32_t *order;
 	double t_start = now();
-	const char *dump = NULL;
+	const char *dump = NULL, *pause_path = NULL;
 	int opt, corrupt = 0, lock = 0;
 
-	while ((opt = getopt(argc, argv, "s:g:r:qo:CLh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:g:r:qo:CLD:P:h")) != -1) {
 		switch (opt) {
 		case 'g':
 			rounds = (unsigned int)strtoul(optarg, NULL, 0);
@@ -485,6 +543,14 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			lock = 1;
+			break;
+		case 'D':
+			dup_patterns = (uint32_t)strtoul(optarg, NULL, 0);
+			if (dup_patterns < 2)
+				usage(argv[0]);
+			break;
+		case 'P':
+			pause_path = optarg;
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
@@ -530,6 +596,9 @@ int main(int argc, char **argv)
 		page_gen[i] = 1;
 		kinds[page_kind((uint32_t)i)]++;
 	}
+	if (dup_patterns)
+		printf("workload: %u patterns, each on about %llu pages\n", dup_patterns,
+		       (unsigned long long)(npages / dup_patterns));
 	printf("workload: pages=%llu (%llu MiB) seed=%llu%s text=%llu sparse=%llu zero=%llu random=%llu struct=%llu\n",
 	       (unsigned long long)npages, (unsigned long long)(npages * page_size >> 20),
 	       (unsigned long long)seed, lock ? " locked" : "", (unsigned long long)kinds[K_TEXT],
@@ -546,6 +615,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (pause_path)
+		pause_point(pause_path);
 	run_pass("verify-seq", NULL, 0);
 	for (uint64_t n = 0; n < npages; n++)
 		order[n] = (uint32_t)(npages - 1 - n);

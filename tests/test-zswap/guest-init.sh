@@ -24,6 +24,7 @@ MODDIR=/lib/e2e-modules
 P=/sys/module/zswap/parameters
 TZ_ZPOOL=zsmalloc
 TZ_INSMOD=""
+TZ_ZSPP_PARAMS=""  # insmod parameters of zspp.ko
 TZ_COMPRESSOR=lzo
 TZ_TIMEOUT=900
 # shellcheck disable=SC1091 # written by scripts/test-zswap-peer.sh
@@ -58,9 +59,12 @@ setup() {
 	mount -t cgroup2 cgroup2 /sys/fs/cgroup || { err "cannot mount cgroup2"; return 1; }
 	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk $TZ_INSMOD; do
 		[ -f "$MODDIR/$m.ko" ] || continue
-		insmod "$MODDIR/$m.ko"
+		params=""
+		[ "$m" = zspp ] && params=$TZ_ZSPP_PARAMS
+		# shellcheck disable=SC2086 # one word per parameter
+		insmod "$MODDIR/$m.ko" $params
 		rc=$?
-		echo "INSMOD $m rc=$rc"
+		echo "INSMOD $m rc=$rc${params:+ params=$params}"
 		[ $rc -eq 0 ] || { err "insmod $m failed"; return 1; }
 	done
 	n=0
