@@ -54,7 +54,7 @@ stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --switch
 # 6.1 zswap prefixes each object with its swap offset: the fold worker runs
 # through the whole test and folds nothing (Documentation/testing-e2e.md).
 stage e2e-stock-6.1-fold scripts/e2e.sh --zpool zspp --module "${ko61fold:-no-6.1-fold-build/zspp.ko}" \
-	--switch-pools --bad-input --fold-worker 200 --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-fold-6.1/zspp" \
+	--fold-worker 200 --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-fold-6.1/zspp" \
 	--name e2e-stock-6.1-fold
 stage e2e-writeback-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --max-pool-percent 2 \
 	--expect-writeback --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-writeback/zspp" --name e2e-writeback-6.1

@@ -224,8 +224,9 @@ void *zspp_debug_handle_page(struct zspp_pool *pool, unsigned long handle);
  */
 unsigned long zspp_fold(struct zspp_pool *pool);
 /*
- * Test hook: keep only the low @bits bits of each object's hash (0: all),
- * so that different objects collide; folding must still never merge them.
+ * Test hook: keep only the low @bits bits (0..64; 64, the default, keeps
+ * all) of each object's hash, so that different objects collide; folding
+ * must still never merge them.
  */
 void zspp_debug_fold_hash_bits(struct zspp_pool *pool, unsigned int bits);
 #endif
