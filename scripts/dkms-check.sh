@@ -68,8 +68,9 @@ rm -rf "$tree" "$srct" "$inst" "$base/ko"
 mkdir -p "$tree" "$srct/zspp-$ver" "$inst"
 # What a source package of zspp ships: the build files and the sources.
 cp -a "$ZSPP_ROOT"/{Kbuild,Makefile,VERSION,dkms.conf,include,src} "$srct/zspp-$ver/"
-# A build option that must reach make (harmless: a preprocessor define).
-export ZSPP_BUILD_OPTS="KCFLAGS=-DZSPP_DKMS_CHECK=1"
+# A build option that must reach make: folding (Documentation/folding.rst), so
+# the dkms-built modules are the CONFIG_ZSPP_FOLD=y build (checked below).
+export ZSPP_BUILD_OPTS="CONFIG_ZSPP_FOLD=y"
 
 if dkms add -m zspp -v "$ver" "${D[@]}" >"$base/add.log" 2>&1; then
 	pass "dkms add zspp/$ver"
@@ -117,6 +118,11 @@ for k in $kernels; do
 		pass "dkms build options reach make ($KREL)"
 	else
 		fail "dkms build options reach make ($KREL)" "'$ZSPP_BUILD_OPTS' not on the make command in $base/build-$KREL.log"
+	fi
+	if nm "$plain" | grep -q ' __ksymtab_zspp_fold$'; then
+		pass "dkms module built with CONFIG_ZSPP_FOLD=y ($KREL)"
+	else
+		fail "dkms module built with CONFIG_ZSPP_FOLD=y ($KREL)" "no zspp_fold export in $plain"
 	fi
 done
 status=$(dkms status -m zspp -v "$ver" "${D[@]}" 2>&1 || true)
