@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <numeric>
 #include <random>
 #include <set>
@@ -429,12 +430,17 @@ TEST_P(Fold, ConcurrentChurn)
 	std::thread t1(churn, GetParam()), t2(churn, GetParam() + 100);
 	std::mt19937 rng(GetParam());
 	unsigned long most_folded = 0;
-	for (int i = 0; i < 60; i++) {
+	// At least 60 passes, and on until the churn's objects were folded and
+	// one was rewritten while shared (bounded: 20 s).
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+	for (int i = 0; i < 60 || ((!most_folded || !pool_stats(pool_).fold_cow) &&
+				   std::chrono::steady_clock::now() < deadline); i++) {
 		zspp_fold(pool_);
 		most_folded = std::max(most_folded, folded());
 		if (i % 3 == 0)
 			zspp_compact(pool_);
 		fake::migrate_random_page(rng());
+		std::this_thread::yield();
 	}
 	stop = true;
 	t1.join();
