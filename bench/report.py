@@ -4,13 +4,20 @@
 
 Run by scripts/bench.sh with Debian's /usr/bin/python3 (python3-matplotlib).
 
-  --micro-log FILE   console log of the micro benchmark boot (BENCH-RUN lines)
+  --micro-log FILE   console log of the micro benchmark boot: BENCH-RUN and
+                     BENCH-FOLD lines of the plain build (build=nofold: the
+                     folding runs' baseline), then, after its BENCH-BEGIN
+                     build=fold, those of the CONFIG_ZSPP_FOLD=y build (its
+                     BENCH-RUN lines: the option's cost on the hot paths, its
+                     BENCH-FOLD lines: what zspp_fold saves and costs)
   --e2e-dir DIR      directory holding e2e-<variant>-<zpool>/console.clean.log
-  --out DIR          micro-runs.csv, micro-summary.csv, e2e.csv, ratios.png
+  --out DIR          micro-runs.csv, micro-summary.csv, e2e.csv, ratios.png,
+                     fold.csv, fold-hotpath.csv, fold-micro-runs.csv
   --doc FILE         Documentation/benchmarks.md: the part between the
                      "bench:begin" and "bench:end" markers is replaced
   --smoke            assert sanity only (the bench ran, every run parsed, every
-                     object verified, the pools drained): PASS:/FAIL: lines
+                     object verified, the pools drained), for each build of
+                     --expect-builds (bench-* and bench-fold-*): PASS:/FAIL: lines
 Ratios are zspp/zsmalloc within a pair (every zspp run has a zsmalloc run
 right before or after it in the same boot, same thread count), summarised as
 median and min..max over the repeats. Nothing is judged on
@@ -27,7 +34,11 @@ import sys
 RUN_KEYS = ("rep pair alloc api chain threads n fail stored_fill pages_fill stored_half pages_half "
             "meta_fill malloc_ns read_ns reads free_ns frees compact_ns compact_pages verified "
             "expected mismatches pages_end tail_pages_half classes_half").split()
-TEXT_KEYS = {"alloc", "api"}
+FOLD_KEYS = ("rep build dup_pct chain n dups fail stored stored_distinct pages_fill compact_pages pages_before "
+             "fold_ns fold_freed refold_ns refold_freed pages_after objs_folded pages_folded bytes_folded "
+             "fold_collisions fold_cow fold_passes validate read_ns reads corrupted verified expected mismatches "
+             "pages_half pages_end").split()
+TEXT_KEYS = {"alloc", "api", "build"}
 BAD_RE = re.compile(r"WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection|Call Trace|Kernel panic|"
                     r"sleeping function called from invalid context|scheduling while atomic|"
                     r"blocked for more than|list_(add|del) corruption")
@@ -39,10 +50,19 @@ def kv(line):
 
 
 def parse_micro(path):
-    runs, errors, info = [], [], {}
+    """Lines of each build (BENCH-BEGIN build=..., "nofold" in older logs):
+    {build: (runs, folds, errors, info)}, and the splats of the whole boot."""
+    builds = {}
+
+    def start(build):
+        return builds.setdefault(build, ([], [], [], {}))
+
+    runs, folds, errors, info = start("nofold")
     text = open(path, errors="replace").read()
     for raw in text.splitlines():
         line = re.sub(r"^<\d+>\[\s*[\d.]+\]\s*", "", raw)
+        if line.startswith("BENCH-BEGIN"):
+            runs, folds, errors, info = start(kv(line).get("build", "nofold"))
         if line.startswith("BENCH-RUN "):
             d = kv(line)
             missing = [k for k in RUN_KEYS if k not in d]
@@ -62,13 +82,34 @@ def parse_micro(path):
             r["density_fill"] = r["stored_fill"] / (r["pages_fill"] * PAGE) if r["pages_fill"] else 0.0
             r["density_half"] = r["stored_half"] / (r["pages_half"] * PAGE) if r["pages_half"] else 0.0
             runs.append(r)
+        elif line.startswith("BENCH-FOLD "):
+            d = kv(line)
+            missing = [k for k in FOLD_KEYS if k not in d]
+            if missing:
+                errors.append("BENCH-FOLD without %s: %s" % (",".join(missing), line[:120]))
+                continue
+            try:
+                r = {k: (d[k] if k in TEXT_KEYS else int(d[k])) for k in FOLD_KEYS}
+            except ValueError:
+                errors.append("non-numeric field: " + line[:120])
+                continue
+            n = r["n"] - r["fail"]
+            r["saved_pages"] = r["pages_before"] - r["pages_after"]
+            r["saved_pct"] = 100.0 * r["saved_pages"] / r["pages_before"] if r["pages_before"] else 0.0
+            r["dup_bytes_pct"] = 100.0 * (r["stored"] - r["stored_distinct"]) / r["stored"] if r["stored"] else 0.0
+            r["fold_ns_obj"] = r["fold_ns"] / n if n else float("nan")
+            r["refold_ns_obj"] = r["refold_ns"] / n if n else float("nan")
+            r["read_ns_op"] = r["read_ns"] / r["reads"] if r["reads"] else float("nan")
+            r["density_before"] = r["stored"] / (r["pages_before"] * PAGE) if r["pages_before"] else 0.0
+            r["density_after"] = r["stored"] / (r["pages_after"] * PAGE) if r["pages_after"] else 0.0
+            folds.append(r)
         elif line.startswith(("BENCH-BEGIN", "BENCH-END", "BENCH-GUEST ", "BENCH-INSMOD", "BENCH-RMMOD")):
             info.setdefault(line.split()[0], []).append(kv(line))
         elif line.startswith("BENCH-ERROR"):
             errors.append(line)
     dmesg = text.split("DMESG-BEGIN", 1)[-1].split("DMESG-END", 1)[0] if "DMESG-BEGIN" in text else text
     splats = [l for l in dmesg.splitlines() if BAD_RE.search(l)]
-    return runs, errors, info, splats
+    return {b: v for b, v in builds.items() if any(v)}, splats
 
 
 def config_name(r):
@@ -104,6 +145,53 @@ def summarize_micro(runs):
         row["tail_pages_half"] = statistics.median(r["tail_pages_half"] for r in rs)
         row["classes_half"] = statistics.median(r["classes_half"] for r in rs)
         row["pages_half"] = statistics.median(r["pages_half"] for r in rs)
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------- folding
+
+def summarize_fold(folds):
+    """Per (dup_pct, build): medians (and min..max of the fold times) over the repeats."""
+    groups = {}
+    for r in folds:
+        groups.setdefault((r["dup_pct"], r["build"] != "nofold"), []).append(r)
+    rows = []
+    for (pct, _), rs in sorted(groups.items()):
+        row = {"dup_pct": pct, "build": rs[0]["build"], "reps": len(rs), "n": rs[0]["n"], "chain": rs[0]["chain"]}
+        for m in ("dups", "stored", "stored_distinct", "dup_bytes_pct", "pages_fill", "pages_before", "pages_after",
+                  "saved_pages", "saved_pct", "objs_folded", "pages_folded", "bytes_folded", "fold_collisions",
+                  "fold_cow", "density_before", "density_after", "pages_half"):
+            row[m] = statistics.median(r[m] for r in rs)
+        for m in ("fold_ns", "fold_ns_obj", "refold_ns", "refold_ns_obj", "read_ns_op"):
+            row[m], row[m + "_min"], row[m + "_max"] = spread([r[m] for r in rs])
+        row["verified"] = sum(r["verified"] for r in rs)
+        row["expected"] = sum(r["expected"] for r in rs)
+        row["mismatches"] = sum(r["mismatches"] for r in rs)
+        row["validate_errors"] = sum(1 for r in rs if r["validate"])
+        rows.append(row)
+    return rows
+
+
+def summarize_hotpath(off, on):
+    """Same configuration, plain build (off) vs CONFIG_ZSPP_FOLD=y build (on), one after the other.
+
+    raw = on/off of the medians; norm = on/off of the medians of the paired
+    zspp/zsmalloc ratios, which takes out what drifts between the two halves of the boot
+    (zsmalloc is the same in both)."""
+    on_by = {(r["config"], r["threads"]): r for r in on}
+    rows = []
+    for r in off:
+        o = on_by.get((r["config"], r["threads"]))
+        if not o:
+            continue
+        row = {"config": r["config"], "threads": r["threads"], "reps_off": r["reps"], "reps_on": o["reps"]}
+        for m in ("malloc_ns_op", "read_ns_op", "free_ns_op"):
+            row[m + "_off"], row[m + "_on"] = r[m], o[m]
+            row[m + "_raw"] = o[m] / r[m] if r[m] else float("nan")
+            row[m + "_norm"] = (o[m + "_ratio"] / r[m + "_ratio"]
+                                if r["alloc"] == "zspp" and r[m + "_ratio"] else float("nan"))
+        row["density_fill_off"], row["density_fill_on"] = r["density_fill"], o["density_fill"]
         rows.append(row)
     return rows
 
@@ -250,7 +338,69 @@ def plot(path, summary, e2e):
     fig.savefig(path, dpi=90)
 
 
-def markdown(args, summary, e2e, info):
+def markdown_fold(fold_rows, hot, finfo):
+    out = []
+    begin = (finfo.get("BENCH-BEGIN") or [{}])[0]
+    out.append("### Folding (CONFIG_ZSPP_FOLD)")
+    out.append("")
+    out.append("The micro benchmark's boot runs everything with the plain zspp.ko (`fold off`), unloads it "
+               "and runs it all again with the `CONFIG_ZSPP_FOLD=y` build (`scripts/build-module.sh --fold`; "
+               "`fold on`), with the bench module built against each. Raw numbers: [fold.csv](benchmarks/fold.csv) (every folding run), "
+               "[fold-hotpath.csv](benchmarks/fold-hotpath.csv), "
+               "[fold-micro-runs.csv](benchmarks/fold-micro-runs.csv) (every micro run of the fold build).")
+    out.append("")
+    if fold_rows:
+        n = fold_rows[0]["n"]
+        out.append("**Memory saved.** %d objects (sizes from the same histogram) into a chain-%d pool with "
+                   "`zspp_obj_write`, of which the given share are byte-identical copies of a seeded random "
+                   "earlier object (every other object's bytes are unique); then `zspp_compact` (pages before "
+                   "fold), and with fold on `zspp_fold` (pages after fold; the pass includes its compaction), "
+                   "timed, then a second `zspp_fold` with nothing new to fold (what a periodic pass costs on a "
+                   "folded pool). Duplicate bytes = the share of the stored bytes that are copies: the most "
+                   "folding could save. Every object is then read back and compared (also after freeing half), "
+                   "and `zspp_debug_validate` checks the pool. Median of %s repeats (fold times: min-max); "
+                   "objs/pages folded are the pool's `objs_folded`/`pages_folded` statistics." %
+                   (n, fold_rows[0]["chain"], begin.get("fold_reps", "?")))
+        out.append("")
+        out.append("| duplicates | fold | duplicate bytes | pages before fold | pages after fold | saved | "
+                   "objs_folded | pages_folded | fold ms | fold ns/object | 2nd pass ms (ns/object) | read ns/op | "
+                   "verified |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in fold_rows:
+            on = r["build"] != "nofold"
+            out.append("| %d%% | %s | %.1f%% | %d | %d | %d (%.1f%%) | %s | %s | %s | %s | %s | %.0f | %d/%d%s |" % (
+                r["dup_pct"], "on" if on else "off", r["dup_bytes_pct"], r["pages_before"], r["pages_after"],
+                r["saved_pages"], r["saved_pct"], "%d" % r["objs_folded"] if on else "-",
+                "%d" % r["pages_folded"] if on else "-",
+                "%.1f (%.1f-%.1f)" % (r["fold_ns"] / 1e6, r["fold_ns_min"] / 1e6, r["fold_ns_max"] / 1e6) if on else "-",
+                "%.0f" % r["fold_ns_obj"] if on else "-",
+                "%.1f (%.0f)" % (r["refold_ns"] / 1e6, r["refold_ns_obj"]) if on else "-",
+                r["read_ns_op"], r["verified"], r["expected"],
+                "" if not (r["mismatches"] or r["validate_errors"]) else
+                " (**%d mismatches, %d validate errors**)" % (r["mismatches"], r["validate_errors"])))
+        out.append("")
+    if hot:
+        out.append("**Cost on the hot paths when nothing folds.** The micro runs above, repeated with "
+                   "the fold build (no `zspp_fold` call, so no object is ever shared): median ns/op off -> on, "
+                   "then on/off of those medians, and in brackets on/off of the paired zspp/zsmalloc ratios "
+                   "(zsmalloc is the same module in both halves, so this takes out what drifts between "
+                   "them; TCG run-to-run spread is about +-0.1).")
+        out.append("")
+        out.append("| config | threads | malloc ns off -> on | on/off | read ns off -> on | on/off | "
+                   "free ns off -> on | on/off |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        for r in hot:
+            cells = []
+            for m in ("malloc_ns_op", "read_ns_op", "free_ns_op"):
+                cells.append("%.0f -> %.0f" % (r[m + "_off"], r[m + "_on"]))
+                cells.append("%.2f%s" % (r[m + "_raw"], " (%.2f)" % r[m + "_norm"] if r[m + "_norm"] == r[m + "_norm"]
+                                         else ""))
+            out.append("| %s | %d | %s |" % (r["config"], r["threads"], " | ".join(cells)))
+        out.append("")
+    return "\n".join(out)
+
+
+def markdown(args, summary, e2e, info, fold_md=""):
     out = []
     begin = (info.get("BENCH-BEGIN") or [{}])[0]
     guest = (info.get("BENCH-GUEST") or [{}])[0]
@@ -306,6 +456,8 @@ def markdown(args, summary, e2e, info):
             cells.append("-" if r["alloc"] == "zsmalloc" else fmt_ratio(r, m))
         out.append("| %s | %d | %s |" % (r["config"], r["threads"], " | ".join(cells)))
     out.append("")
+    if fold_md:
+        out.append(fold_md)
     if e2e:
         out.append("### zswap end to end (scripts/e2e.sh, one fresh boot per zpool, same parameters)")
         out.append("")
@@ -339,44 +491,59 @@ def markdown(args, summary, e2e, info):
     return "\n".join(out)
 
 
-def smoke_checks(args, runs, errors, info, splats):
+def smoke_checks(args, text, parsed, name, build, tag):
+    """Checks of one build's runs: bench-<check> (plain build), bench-fold-<check>."""
+    runs, folds, errors, info = parsed
     npass = nfail = 0
 
-    def check(ok, name, why=""):
+    def check(ok, what, why=""):
         nonlocal npass, nfail
         if ok:
-            print("PASS: " + name)
+            print("PASS: %s-%s" % (name, what))
             npass += 1
         else:
-            print("FAIL: %s (%s)" % (name, why))
+            print("FAIL: %s-%s (%s)" % (name, what, why))
             nfail += 1
 
-    text = open(args.micro_log, errors="replace").read()
     ins = dict(re.findall(r"^BENCH-INSMOD (\S+) rc=(\d+)", text, re.M))
     rm = dict(re.findall(r"^BENCH-RMMOD (\S+) rc=(\d+)", text, re.M))
-    check(all(ins.get(m) == "0" for m in ("zsmalloc", "zspp", "zspp_bench")), "bench-modules-loaded",
+    check(all(ins.get(m) == "0" for m in ("zsmalloc", "zspp" + tag, "zspp_bench" + tag)), "modules-loaded",
           "insmod: %s" % ins)
-    check("BENCH-BEGIN" in info and "BENCH-END" in info and not errors, "bench-ran",
-          "; ".join(errors[:3]) or "no BENCH-BEGIN/BENCH-END")
+    begin = (info.get("BENCH-BEGIN") or [{}])[0]
+    check("BENCH-BEGIN" in info and "BENCH-END" in info and not errors and begin.get("build") == build, "ran",
+          "; ".join(errors[:3]) or ("build=%s, %s expected" % (begin.get("build"), build) if "BENCH-END" in info
+                                    else "no BENCH-BEGIN/BENCH-END"))
     pairs = {}
     for r in runs:
         pairs.setdefault(r["pair"], []).append(r["alloc"])
-    check(len(runs) == args.expect_runs and all(sorted(p) == ["zsmalloc", "zspp"] for p in pairs.values()),
-          "bench-runs-parsed", "%d runs parsed, %d expected" % (len(runs), args.expect_runs))
-    bad = [r for r in runs if r["fail"] or r["mismatches"] or r["n"] != args.nobj
+    check(len(runs) == args.expect_runs and all(sorted(p) == ["zsmalloc", "zspp"] for p in pairs.values())
+          and len(folds) == args.expect_fold_runs, "runs-parsed",
+          "%d runs and %d folding runs parsed, %d and %d expected" % (len(runs), len(folds), args.expect_runs,
+                                                                      args.expect_fold_runs))
+    bad = ["%s/%dT: fail=%d verified=%d/%d mismatches=%d" % (r["config"], r["threads"], r["fail"], r["verified"],
+                                                            r["expected"], r["mismatches"])
+           for r in runs if r["fail"] or r["mismatches"] or r["n"] != args.nobj
            or r["verified"] != r["expected"] or r["expected"] != r["n"] + r["n"] - r["n"] // 2]
-    check(runs and not bad, "bench-every-object-verified",
-          "; ".join("%s/%dT: fail=%d verified=%d/%d mismatches=%d" % (r["config"], r["threads"], r["fail"],
-                                                                    r["verified"], r["expected"], r["mismatches"])
-                    for r in bad[:3]))
-    bad = [r for r in runs if not (r["pages_fill"] > 0 and r["pages_end"] == 0 and r["frees"] == r["n"]
-                                   and 0 < r["density_fill"] <= 1 and 0 < r["density_half"] <= 1
-                                   and r["malloc_ns"] > 0 and r["read_ns"] > 0 and r["free_ns"] > 0)]
-    check(runs and not bad, "bench-numbers-sane",
-          "; ".join("%s/%dT: pages_fill=%d pages_end=%d density=%.3f" % (
-              r["config"], r["threads"], r["pages_fill"], r["pages_end"], r["density_fill"]) for r in bad[:3]))
-    check(rm.get("zspp") == "0" and rm.get("zsmalloc") == "0", "bench-rmmod", "rmmod: %s" % rm)
-    check(not splats, "bench-dmesg-clean", " | ".join(s[:120] for s in splats[:3]))
+    bad += ["fold %d%% %s: fail=%d verified=%d/%d mismatches=%d validate=%d" % (
+        r["dup_pct"], r["build"], r["fail"], r["verified"], r["expected"], r["mismatches"], r["validate"])
+            for r in folds if r["fail"] or r["mismatches"] or r["n"] != args.nobj or r["validate"]
+            or r["verified"] != r["expected"] or r["expected"] != r["n"] + r["n"] - r["n"] // 2]
+    check(runs and not bad, "every-object-verified", "; ".join(bad[:3]))
+    bad = ["%s/%dT: pages_fill=%d pages_end=%d density=%.3f" % (r["config"], r["threads"], r["pages_fill"],
+                                                                 r["pages_end"], r["density_fill"])
+           for r in runs if not (r["pages_fill"] > 0 and r["pages_end"] == 0 and r["frees"] == r["n"]
+                                 and 0 < r["density_fill"] <= 1 and 0 < r["density_half"] <= 1
+                                 and r["malloc_ns"] > 0 and r["read_ns"] > 0 and r["free_ns"] > 0)]
+    # Folding: the pools drained, and zspp_fold ran (two passes) exactly in the fold build.
+    bad += ["fold %d%% %s: pages_before=%d pages_after=%d pages_end=%d fold_passes=%d objs_folded=%d" % (
+        r["dup_pct"], r["build"], r["pages_before"], r["pages_after"], r["pages_end"], r["fold_passes"],
+        r["objs_folded"])
+            for r in folds if not (r["pages_before"] > 0 and r["pages_end"] == 0 and r["read_ns"] > 0
+                                   and r["pages_after"] <= r["pages_before"]
+                                   and (r["fold_passes"] == 2 and r["fold_ns"] > 0 if build == "fold" else
+                                        r["fold_passes"] == 0 and r["objs_folded"] == 0 and r["fold_ns"] == 0))]
+    check(runs and not bad, "numbers-sane", "; ".join(bad[:3]))
+    check(rm.get("zspp" + tag) == "0" and rm.get("zsmalloc") == "0", "rmmod", "rmmod: %s" % rm)
     return npass, nfail
 
 
@@ -390,22 +557,45 @@ def main():
     ap.add_argument("--data")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--expect-runs", type=int, default=0)
+    ap.add_argument("--expect-fold-runs", type=int, default=0)
+    ap.add_argument("--expect-builds", default="nofold")
     ap.add_argument("--nobj", type=int, default=0)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
-    runs, errors, info, splats = ([], [], {}, [])
+    empty = ([], [], [], {})
+    builds, splats = ({}, [])
     if args.micro_log and os.path.exists(args.micro_log):
-        runs, errors, info, splats = parse_micro(args.micro_log)
+        builds, splats = parse_micro(args.micro_log)
     elif args.smoke:
         print("FAIL: bench-ran (no console log %s)" % args.micro_log)
         return 1
+    parsed, fparsed = builds.get("nofold", empty), builds.get("fold", empty)
+    runs, folds, errors, info = parsed
     summary = summarize_micro(runs) if runs else []
+    fsummary = summarize_micro(fparsed[0]) if fparsed[0] else []
+    fold_rows = summarize_fold(folds + fparsed[1])
+    hot = summarize_hotpath(summary, fsummary)
     e2e = collect_e2e(args.e2e_dir)
 
     npass = nfail = 0
     if args.smoke:
-        npass, nfail = smoke_checks(args, runs, errors, info, splats)
+        text = open(args.micro_log, errors="replace").read()
+        for build in args.expect_builds.split(","):
+            p_, f_ = smoke_checks(args, text, builds.get(build, empty), "bench" if build == "nofold" else "bench-fold",
+                                  build, "" if build == "nofold" else "-fold")
+            npass, nfail = npass + p_, nfail + f_
+        unexpected = set(builds) - set(args.expect_builds.split(","))
+        if unexpected:
+            print("FAIL: bench-builds (runs of %s, expected only %s)" % (",".join(sorted(unexpected)),
+                                                                        args.expect_builds))
+            nfail += 1
+        if not splats:
+            print("PASS: bench-dmesg-clean")
+            npass += 1
+        else:
+            print("FAIL: bench-dmesg-clean (%s)" % " | ".join(s_[:120] for s_ in splats[:3]))
+            nfail += 1
     try:
         if runs:
             write_csv(os.path.join(args.out, "micro-runs.csv"), runs,
@@ -419,9 +609,20 @@ def main():
                        "max_reject_alloc_fail", "max_reject_reclaim_fail", "max_reject_compress_poor",
                        "swapout_fill_s", "swapin_verify_s", "rewrite_s", "workload_s", "verified", "mismatches",
                        "pswpin", "pswpout", "zswpin", "zswpout", "assertions", "failed_assertions"])
+        if fold_rows:
+            write_csv(os.path.join(args.out, "fold.csv"), folds + fparsed[1],
+                      FOLD_KEYS + ["saved_pages", "saved_pct", "dup_bytes_pct", "fold_ns_obj", "refold_ns_obj",
+                                   "read_ns_op", "density_before", "density_after"])
+        if hot:
+            write_csv(os.path.join(args.out, "fold-hotpath.csv"), hot)
+        if fparsed[0]:
+            write_csv(os.path.join(args.out, "fold-micro-runs.csv"), fparsed[0],
+                      ["config"] + RUN_KEYS + ["malloc_ns_op", "read_ns_op", "free_ns_op",
+                                               "density_fill", "density_half"])
         if summary:
             plot(os.path.join(args.out, "ratios.png"), summary, e2e)
-        md = markdown(args, summary, e2e, info) if summary else ""
+        fold_md = markdown_fold(fold_rows, hot, fparsed[3] or info) if fold_rows or hot else ""
+        md = markdown(args, summary, e2e, info, fold_md) if summary else ""
         if args.doc:
             doc = open(args.doc).read()
             b, e = "<!-- bench:begin -->", "<!-- bench:end -->"

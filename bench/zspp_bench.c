@@ -30,6 +30,22 @@
  *     compact_ns= compact_pages= verified= mismatches=
  * (times are totals in ns over the phase; the parser divides by n or frees)
  * and BENCH-BEGIN / BENCH-END lines around them. Nothing here judges timings.
+ *
+ * Folding (fold_dups=, after the runs above): for each percentage P, a
+ * stream in which P% of the objects (evenly spread) are byte-identical
+ * copies of a seeded random earlier object (same size, same bytes; every
+ * other object's bytes are unique) goes into a zspp pool (obj_write API,
+ * fold_chain, 1 thread); then zspp_compact, and in a CONFIG_ZSPP_FOLD build
+ * (this module compiled with ZSPP_FOLD=1 against that zspp.ko) zspp_fold
+ * twice (timed: the folding pass, then a pass with nothing new to fold);
+ * then the pool statistics, a timed read of every object, a verify of every
+ * object, free 50% + compact, verify the rest, free the rest:
+ *   BENCH-FOLD rep= build= dup_pct= chain= n= dups= fail= stored= stored_distinct=
+ *     pages_fill= compact_pages= pages_before= fold_ns= fold_freed= refold_ns=
+ *     refold_freed= pages_after= objs_folded= pages_folded= bytes_folded=
+ *     fold_collisions= fold_cow= fold_passes= validate= read_ns= reads= corrupted=
+ *     verified= expected= mismatches= pages_half= pages_end=
+ * Without the option the same lines come with fold_ns=0 etc.: the baseline.
  */
 #define pr_fmt(fmt) fmt
 #include <linux/completion.h>
@@ -69,6 +85,22 @@ static unsigned long seed = 1;
 module_param(seed, ulong, 0444);
 MODULE_PARM_DESC(seed, "stream seed (sizes, contents, orders)");
 
+static char *fold_dups = "";
+module_param(fold_dups, charp, 0444);
+MODULE_PARM_DESC(fold_dups, "folding runs: percentages of duplicate objects (comma-separated; empty: none)");
+static unsigned int fold_reps = 3;
+module_param(fold_reps, uint, 0444);
+MODULE_PARM_DESC(fold_reps, "repeats of every folding run");
+static unsigned int fold_chain = 8;
+module_param(fold_chain, uint, 0444);
+MODULE_PARM_DESC(fold_chain, "chain size of the folding runs' pool");
+
+#ifdef ZSPP_FOLD
+#define BENCH_BUILD "fold"
+#else
+#define BENCH_BUILD "nofold"
+#endif
+
 static unsigned int corrupt;
 module_param(corrupt, uint, 0444);
 MODULE_PARM_DESC(corrupt, "self-test: after each fill, flip a byte in this many objects (the verify must count them)");
@@ -93,10 +125,27 @@ static u32 *read_order;		/* shuffled indices for the read phase */
 static u32 *free_order;		/* shuffled indices for the free phases */
 static unsigned long *handles;	/* 0 = not allocated */
 static u8 *src;			/* SRC_BYTES + 4096 random bytes */
+/*
+ * Folding runs (ident != NULL): object i holds the bytes of object ident[i]
+ * (i itself, or the earlier object it duplicates), at an offset that differs
+ * for every identity below SRC_BYTES / 8, so only duplicates are identical.
+ */
+static u32 *ident;
+static bool fold_stream;
 
 static const u8 *content(u32 i)
 {
+	if (fold_stream) {
+		u32 u = ident[i];
+
+		return src + (size_t)((u * 0x9e3779b1u) & (SRC_BYTES / 8 - 1)) * 8;
+	}
 	return src + ((mix64(seed ^ ((u64)i << 20)) % SRC_BYTES) & ~7ULL);
+}
+
+static size_t obj_size(u32 i)
+{
+	return fold_stream ? sizes[ident[i]] : sizes[i];
 }
 
 static u16 draw_size(u64 *state)
@@ -143,7 +192,8 @@ static int make_stream(void)
 	free_order = vmalloc(array_size(nobj, sizeof(*free_order)));
 	handles = vzalloc(array_size(nobj, sizeof(*handles)));
 	src = vmalloc(SRC_BYTES + 4096);
-	if (!sizes || !read_order || !free_order || !handles || !src)
+	ident = vmalloc(array_size(nobj, sizeof(*ident)));
+	if (!sizes || !read_order || !free_order || !handles || !src || !ident)
 		return -ENOMEM;
 	for (i = 0; i < nobj; i++)
 		sizes[i] = draw_size(&st);
@@ -163,6 +213,7 @@ static void free_stream(void)
 	vfree(free_order);
 	vfree(handles);
 	vfree(src);
+	vfree(ident);
 }
 
 /* ---------------------------------------------------------------- allocators */
@@ -219,7 +270,7 @@ static unsigned long pool_compact(struct bench_pool *p)
 /* malloc + write one object: 0 or -errno. */
 static int obj_store(struct bench_pool *p, u32 i)
 {
-	size_t size = sizes[i];
+	size_t size = obj_size(i);
 	unsigned long h;
 	void *dst;
 	int err;
@@ -245,7 +296,11 @@ static int obj_store(struct bench_pool *p, u32 i)
 		err = zspp_malloc(p->zp, size, BENCH_GFP, &h);
 		if (err)
 			return err;
-		zspp_obj_write(p->zp, h, content(i), size);
+		err = zspp_obj_write(p->zp, h, content(i), size);
+		if (err) {
+			zspp_free(p->zp, h);
+			return err;
+		}
 		break;
 	}
 	handles[i] = h;
@@ -256,7 +311,7 @@ static int obj_store(struct bench_pool *p, u32 i)
 static void obj_load(struct bench_pool *p, u32 i, void *buf, void *local)
 {
 	unsigned long h = handles[i];
-	size_t size = sizes[i];
+	size_t size = obj_size(i);
 	void *s;
 
 	switch (p->api) {
@@ -334,7 +389,7 @@ static int worker_fn(void *arg)
 		case PH_VERIFY:
 			if (handles[i]) {
 				obj_load(w->pool, i, w->buf, w->local);
-				if (memcmp(w->buf, content(i), sizes[i]))
+				if (memcmp(w->buf, content(i), obj_size(i)))
 					w->mismatches++;
 				else
 					w->verified++;
@@ -441,6 +496,30 @@ static void zspp_tails(struct bench_pool *p, long *tail_pages, long *classes)
 	}
 }
 
+/* Self-test (corrupt=N): flip a byte in the first N objects through a RW map. */
+static u32 corrupt_objects(struct bench_pool *p)
+{
+	u32 i, done = 0;
+
+	for (i = 0; i < nobj && i < corrupt; i++) {
+		u8 *obj;
+
+		if (!handles[i])
+			continue;
+		obj = p->zs ? zs_map_object(p->zs, handles[i], ZS_MM_RW) :
+			      zspp_map_object(p->zp, handles[i], ZSPP_MM_RW);
+		if (!obj) /* fold build: a shared object got no private copy */
+			continue;
+		obj[obj_size(i) / 2] ^= 0x5a;
+		if (p->zs)
+			zs_unmap_object(p->zs, handles[i]);
+		else
+			zspp_unmap_object(p->zp, handles[i]);
+		done++;
+	}
+	return done;
+}
+
 static int one_run(unsigned int rep, int pair, enum bench_api api, unsigned int chain, int nt,
 		   struct worker *ws)
 {
@@ -459,19 +538,7 @@ static int one_run(unsigned int rep, int pair, enum bench_api api, unsigned int 
 	}
 	memset(handles, 0, array_size(nobj, sizeof(*handles)));
 	run_phase(&pool, PH_STORE, NULL, 0, nobj, nt, ws, &store);
-	for (i = 0; i < nobj && i < corrupt; i++) {
-		u8 *obj;
-
-		if (!handles[i])
-			continue;
-		obj = pool.zs ? zs_map_object(pool.zs, handles[i], ZS_MM_RW) :
-				zspp_map_object(pool.zp, handles[i], ZSPP_MM_RW);
-		obj[sizes[i] / 2] ^= 0x5a;
-		if (pool.zs)
-			zs_unmap_object(pool.zs, handles[i]);
-		else
-			zspp_unmap_object(pool.zp, handles[i]);
-	}
+	corrupt_objects(&pool);
 	for (i = 0; i < nobj; i++)
 		if (handles[i])
 			stored_fill += sizes[i];
@@ -496,6 +563,99 @@ static int one_run(unsigned int rep, int pair, enum bench_api api, unsigned int 
 		f1.ns + f2.ns, f1.ops + f2.ops, compact_ns, compact_pages, v1.verified + v2.verified,
 		store.ops + (store.ops - f1.ops), v1.mismatches + v2.mismatches, pool_pages(&pool), tail_half, classes_half);
 	pool_destroy(&pool);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- folding */
+
+/*
+ * The folding stream for @pct% duplicates: object i is a duplicate when
+ * floor((i + 1) * pct / 100) steps (so exactly nobj * pct / 100 of them,
+ * evenly spread), of a seeded random earlier object (of what that one holds).
+ */
+static u32 make_fold_stream(unsigned int pct)
+{
+	u32 i, dups = 0;
+
+	for (i = 0; i < nobj; i++) {
+		ident[i] = i;
+		if (i && (u64)(i + 1) * pct / 100 > (u64)i * pct / 100) {
+			u64 r = mix64(seed ^ 0xf01df01dULL ^ ((u64)pct << 40) ^ i);
+
+			ident[i] = ident[r % i];
+			dups++;
+		}
+	}
+	fold_stream = true;
+	return dups;
+}
+
+static int one_fold_run(unsigned int rep, unsigned int pct, struct worker *ws)
+{
+	struct phase_result store, rd, v1, v2, f1, f2;
+	struct zspp_pool_stats st;
+	struct bench_pool pool;
+	u64 stored = 0, distinct = 0, fold_ns = 0, refold_ns = 0;
+	unsigned long pages_fill, compact_pages, pages_before, pages_after, pages_half;
+	unsigned long fold_freed = 0, refold_freed = 0;
+	u32 i, dups, corrupted, half = nobj / 2;
+	int err, validate;
+
+	dups = make_fold_stream(pct);
+	err = pool_create(&pool, API_ZSPP_RW, fold_chain);
+	if (err) {
+		pr_err("BENCH-ERROR create fold pool chain %u: %d\n", fold_chain, err);
+		return err;
+	}
+	memset(handles, 0, array_size(nobj, sizeof(*handles)));
+	run_phase(&pool, PH_STORE, NULL, 0, nobj, 1, ws, &store);
+	for (i = 0; i < nobj; i++) {
+		if (!handles[i])
+			continue;
+		stored += obj_size(i);
+		if (ident[i] == i)
+			distinct += obj_size(i);
+	}
+	pages_fill = pool_pages(&pool);
+	compact_pages = zspp_compact(pool.zp);
+	pages_before = pool_pages(&pool);
+#ifdef ZSPP_FOLD
+	{
+		u64 t0 = ktime_get_ns();
+
+		fold_freed = zspp_fold(pool.zp);
+		fold_ns = ktime_get_ns() - t0;
+		/* Nothing new to fold: what a periodic pass costs on a folded pool. */
+		t0 = ktime_get_ns();
+		refold_freed = zspp_fold(pool.zp);
+		refold_ns = ktime_get_ns() - t0;
+	}
+#endif
+	pages_after = pool_pages(&pool);
+	zspp_pool_stats(pool.zp, &st);
+	validate = zspp_debug_validate(pool.zp);
+	corrupted = corrupt_objects(&pool);
+	if (corrupted) { /* count the copies on write of the self-test too */
+		struct zspp_pool_stats st2;
+
+		zspp_pool_stats(pool.zp, &st2);
+		st.fold_cow = st2.fold_cow;
+	}
+	run_phase(&pool, PH_READ, read_order, 0, nobj, 1, ws, &rd);
+	run_phase(&pool, PH_VERIFY, NULL, 0, nobj, 1, ws, &v1);
+	run_phase(&pool, PH_FREE, free_order, 0, half, 1, ws, &f1);
+	zspp_compact(pool.zp);
+	pages_half = pool_pages(&pool);
+	run_phase(&pool, PH_VERIFY, NULL, 0, nobj, 1, ws, &v2);
+	run_phase(&pool, PH_FREE, free_order, half, nobj, 1, ws, &f2);
+	pr_info("BENCH-FOLD rep=%u build=%s dup_pct=%u chain=%u n=%u dups=%u fail=%u stored=%llu stored_distinct=%llu pages_fill=%lu compact_pages=%lu pages_before=%lu fold_ns=%llu fold_freed=%lu refold_ns=%llu refold_freed=%lu pages_after=%lu objs_folded=%lu pages_folded=%lu bytes_folded=%lu fold_collisions=%lu fold_cow=%lu fold_passes=%lu validate=%d read_ns=%llu reads=%u corrupted=%u verified=%u expected=%u mismatches=%u pages_half=%lu pages_end=%lu\n",
+		rep, BENCH_BUILD, pct, fold_chain, nobj, dups, store.fail, stored, distinct, pages_fill,
+		compact_pages, pages_before, fold_ns, fold_freed, refold_ns, refold_freed, pages_after,
+		st.objs_folded, st.pages_folded, st.bytes_folded, st.fold_collisions, st.fold_cow, st.fold_passes,
+		validate, rd.ns, rd.ops, corrupted, v1.verified + v2.verified, store.ops + (store.ops - f1.ops),
+		v1.mismatches + v2.mismatches, pages_half, pool_pages(&pool));
+	pool_destroy(&pool);
+	fold_stream = false;
 	return 0;
 }
 
@@ -525,15 +685,19 @@ struct config {
 
 static int __init zspp_bench_init(void)
 {
-	unsigned int ch[8], th[4], rep;
+	unsigned int ch[8], th[4], fd[8], rep;
 	struct config cfg[32];
 	struct worker *ws;
-	int nch, nth, ncfg = 0, a, c, t, k, err, have_zs = 0;
+	int nch, nth, nfd, ncfg = 0, a, c, t, k, err = 0, have_zs = 0;
 	unsigned int runs = 0;
 	u64 start = ktime_get_ns();
 
 	nch = parse_list(chains, ch, ARRAY_SIZE(ch));
 	nth = parse_list(threads, th, ARRAY_SIZE(th));
+	nfd = *fold_dups ? parse_list(fold_dups, fd, ARRAY_SIZE(fd)) : 0;
+	for (k = 0; k < nfd; k++)
+		if (fd[k] > 100)
+			return -EINVAL;
 	for (a = 0; a < NR_APIS; a++) {
 		if (!strstr(allocs, api_param[a]))
 			continue;
@@ -551,7 +715,7 @@ static int __init zspp_bench_init(void)
 	for (t = 0; t < nth; t++)
 		if (th[t] < 1 || th[t] > MAX_THREADS)
 			return -EINVAL;
-	if (!nobj || (!ncfg && !have_zs) || !nth)
+	if (!nobj || (!ncfg && !have_zs && !nfd) || !nth)
 		return -EINVAL;
 	ws = kcalloc(MAX_THREADS, sizeof(*ws), GFP_KERNEL);
 	if (!ws)
@@ -573,9 +737,9 @@ static int __init zspp_bench_init(void)
 
 		for (i = 0; i < nobj; i++)
 			sum += sizes[i];
-		pr_info("BENCH-BEGIN nobj=%u reps=%u configs=%d threads=%s chains=%s seed=%lu cpus=%u hist_sizes=%u hist_pages=%u stream_bytes=%llu\n",
-			nobj, reps, ncfg, threads, chains, seed, num_online_cpus(), BENCH_HIST_N,
-			BENCH_HIST_TOTAL, sum);
+		pr_info("BENCH-BEGIN build=%s nobj=%u reps=%u configs=%d threads=%s chains=%s seed=%lu cpus=%u hist_sizes=%u hist_pages=%u stream_bytes=%llu fold_dups=%s fold_reps=%u fold_chain=%u\n",
+			BENCH_BUILD, nobj, reps, ncfg, threads, chains, seed, num_online_cpus(), BENCH_HIST_N,
+			BENCH_HIST_TOTAL, sum, *fold_dups ? fold_dups : "none", nfd ? fold_reps : 0, fold_chain);
 	}
 	/*
 	 * Interleaved: every repeat runs every zspp configuration once (starting
@@ -600,14 +764,21 @@ static int __init zspp_bench_init(void)
 					goto out;
 				runs += 1 + have_zs;
 			}
-	if (!runs) /* zsmalloc alone */
+	if (!runs && have_zs) /* zsmalloc alone */
 		for (rep = 0; rep < reps; rep++)
 			for (t = 0; t < nth; t++, runs++) {
 				err = one_run(rep, -1, API_ZSMALLOC, 4, th[t], ws);
 				if (err)
 					goto out;
 			}
-	pr_info("BENCH-END runs=%u seconds=%llu\n", runs,
+	/* Folding runs: the percentages in turn, starting one later each repeat. */
+	for (rep = 0; rep < (nfd ? fold_reps : 0); rep++)
+		for (k = 0; k < nfd; k++) {
+			err = one_fold_run(rep, fd[(k + rep) % nfd], ws);
+			if (err)
+				goto out;
+		}
+	pr_info("BENCH-END runs=%u fold_runs=%u seconds=%llu\n", runs, nfd ? fold_reps * nfd : 0,
 		(ktime_get_ns() - start) / NSEC_PER_SEC);
 out:
 	free_stream();

@@ -7,6 +7,12 @@
 # verified memory-cgroup swap workload of scripts/e2e.sh under zswap with each
 # of zbud, z3fold, zsmalloc and zspp as zpool, one fresh boot each, same
 # parameters (and again with a small zswap pool limit, for writeback).
+# Folding (CONFIG_ZSPP_FOLD): in the same boot, after unloading them, the
+# guest loads the CONFIG_ZSPP_FOLD=y zspp.ko (scripts/build-module.sh --fold)
+# and the bench module built against it and runs the same runs again (what
+# the option costs the hot paths when nothing folds); both builds also run
+# the folding runs (streams with 0/25/50% duplicate objects: the fold build
+# calls zspp_fold, the plain build gives the baseline).
 # bench/report.py turns the logs into CSV, a table and a plot. Nothing here
 # asserts a timing: benchmarks measure.
 #
@@ -17,6 +23,10 @@
 #   --reps N          repeats of every micro configuration (default 11; smoke 1)
 #   --no-e2e          skip the end-to-end runs (the report keeps the last ones)
 #   --no-micro        skip the micro benchmark (the report keeps the last one)
+#   --no-fold         leave the CONFIG_ZSPP_FOLD=y build out of the boot (and its
+#                     rows out of the report)
+#   --fold-dups LIST  duplicate percentages of the folding runs (default 0,25,50)
+#   --fold-reps N     repeats of every folding run (default 5; smoke 1)
 #   --e2e-zpools LIST comma-separated (default zbud,z3fold,zsmalloc,zspp)
 #   --corrupt N       self-test of the smoke checks: the module flips a byte in N
 #                     objects after each fill, so bench-every-object-verified must FAIL
@@ -28,7 +38,7 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-corrupt=0 smoke=0 nobj="" reps="" e2e=1 micro=1 zpools=zbud,z3fold,zsmalloc,zspp workdir="" out=""
+corrupt=0 smoke=0 nobj="" reps="" e2e=1 micro=1 fold=1 fold_dups=0,25,50 fold_reps="" zpools=zbud,z3fold,zsmalloc,zspp workdir="" out=""
 while (($#)); do
 	case $1 in
 	--smoke) smoke=1 ;;
@@ -37,6 +47,9 @@ while (($#)); do
 	--no-e2e) e2e=0 ;;
 	--corrupt) corrupt=$2; shift ;;
 	--no-micro) micro=0 ;;
+	--no-fold) fold=0 ;;
+	--fold-dups) fold_dups=$2; shift ;;
+	--fold-reps) fold_reps=$2; shift ;;
 	--e2e-zpools) zpools=$2; shift ;;
 	--workdir) workdir=$2; shift ;;
 	--out) out=$2; shift ;;
@@ -46,10 +59,10 @@ while (($#)); do
 	shift
 done
 if ((smoke)); then
-	nobj=${nobj:-2000} reps=${reps:-1} e2e=0
+	nobj=${nobj:-2000} reps=${reps:-1} fold_reps=${fold_reps:-1} e2e=0
 	workdir=${workdir:-$ZSPP_CACHE/bench/smoke}
 else
-	nobj=${nobj:-50000} reps=${reps:-11}
+	nobj=${nobj:-50000} reps=${reps:-11} fold_reps=${fold_reps:-5}
 	workdir=${workdir:-$ZSPP_CACHE/bench}
 fi
 out=${out:-$ZSPP_ROOT/Documentation/benchmarks}
@@ -73,19 +86,58 @@ build_modules() {
 	[[ -f $ZSPP_ROOT/bench/zspp_bench.ko ]] || die "no bench/zspp_bench.ko after the build"
 }
 
+# The CONFIG_ZSPP_FOLD=y zspp.ko (in $workdir/fold-build, not the shared
+# build directory) and zspp_bench.ko built against it from a copy of bench/
+# (ZSPP_FOLD=1, that build's Module.symvers), so the two bench builds never
+# share objects. Skipped (kbuild alone takes ~20 s here) when none of their
+# sources changed since the last build in $workdir.
+fold_build=$workdir/fold-build fold_bench=$workdir/fold-bench
+build_fold_modules() {
+	local stamp
+	stamp=$({ echo "$KREL"; cd "$ZSPP_ROOT" && find Kbuild VERSION include src scripts/build-module.sh bench/Kbuild bench/zspp_bench.c \
+		bench/gen-hist.awk bench/data/lzo-sizes.csv -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; } |
+		sha256sum)
+	if [[ -f $fold_build/zspp.ko && -f $fold_bench/zspp_bench.ko && $(cat "$workdir/fold.stamp" 2>/dev/null) == "$stamp" ]]; then
+		log "CONFIG_ZSPP_FOLD=y zspp.ko and zspp_bench.ko up to date in $fold_build, $fold_bench"
+		return
+	fi
+	rm -f "$workdir/fold.stamp"
+	log "building the CONFIG_ZSPP_FOLD=y zspp.ko and zspp_bench.ko in $fold_build, $fold_bench"
+	if ! "$ZSPP_SCRIPTS/build-module.sh" stock-6.1 --fold --out "$fold_build" >"$workdir/build-fold.log" 2>&1; then
+		tail -n 30 "$workdir/build-fold.log" >&2
+		die "fold module build failed (log: $workdir/build-fold.log)"
+	fi
+	mkdir -p "$fold_bench/data"
+	rsync -a --checksum "$ZSPP_ROOT/bench/Kbuild" "$ZSPP_ROOT/bench/zspp_bench.c" "$ZSPP_ROOT/bench/gen-hist.awk" "$fold_bench/"
+	rsync -a --checksum "$ZSPP_ROOT/bench/data/lzo-sizes.csv" "$fold_bench/data/"
+	if ! make -s -C "$KBUILD" M="$fold_bench" ZSPP_FOLD=1 ZSPP_INCLUDE="$ZSPP_ROOT/include" \
+		KBUILD_EXTRA_SYMBOLS="$fold_build/Module.symvers" modules >>"$workdir/build-fold.log" 2>&1; then
+		tail -n 30 "$workdir/build-fold.log" >&2
+		die "fold bench module build failed (log: $workdir/build-fold.log)"
+	fi
+	[[ -f $fold_build/zspp.ko && -f $fold_bench/zspp_bench.ko ]] || die "no fold zspp.ko / zspp_bench.ko after the build"
+	echo "$stamp" >"$workdir/fold.stamp"
+}
+
 run_micro() {
-	local w="$workdir/micro" args
+	local w="$workdir/micro" args foldko=() what=
 	mkdir -p "$w"
-	args="nobj=$nobj reps=$reps chains=4,8,16 threads=1,2 allocs=zsmalloc,zspp-map,zspp-rw,zspp-lru seed=1 corrupt=$corrupt"
+	if ((fold)); then
+		foldko=(-f "$fold_build/zspp.ko:lib/e2e-modules/fold/zspp.ko"
+			-f "$fold_bench/zspp_bench.ko:lib/e2e-modules/fold/zspp_bench.ko")
+		what=", then the same with the CONFIG_ZSPP_FOLD=y build"
+	fi
+	args="nobj=$nobj reps=$reps chains=4,8,16 threads=1,2 allocs=zsmalloc,zspp-map,zspp-rw,zspp-lru seed=1"
+	args+=" fold_dups=$fold_dups fold_reps=$fold_reps fold_chain=8 corrupt=$corrupt"
 	echo "BENCH_ARGS=\"$args\"" >"$w/bench.conf"
 	"$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$w/initramfs.cpio.gz" -m "$MODDIR" -i "$ZSPP_ROOT/bench/guest-init.sh" \
-		-c "$w/bench.conf" -f "$w/bench.conf:etc/zspp-bench.conf" \
+		-c "$w/bench.conf" -f "$w/bench.conf:etc/zspp-bench.conf" "${foldko[@]}" \
 		"$ZSPP_ROOT/zspp.ko" "$ZSPP_ROOT/bench/zspp_bench.ko" >/dev/null
-	log "micro: $args"
+	log "micro: $args$what"
 	local rc=0 t0
 	t0=$(now_s)
 	"$ZSPP_SCRIPTS/qemu-run.sh" -k "$VMLINUZ" -r "$w/initramfs.cpio.gz" -l "$w/console.log" -w "$w" \
-		-m 1024M -s 2 -t $((smoke ? 300 : 3000)) -a "loglevel=4 log_buf_len=4M" || rc=$?
+		-m 1024M -s 2 -t $((smoke ? 300 : 6000)) -a "loglevel=4 log_buf_len=4M" || rc=$?
 	echo "$rc" >"$w/qemu.rc"
 	log "micro: guest done in $(($(now_s) - t0))s (qemu rc=$rc)"
 	tr -d '\r' <"$w/console.log" >"$w/console.clean.log"
@@ -114,12 +166,17 @@ run_e2e() {
 }
 
 build_modules
+((fold && micro)) && build_fold_modules
 ((micro)) && run_micro
 ((e2e)) && run_e2e
 
 if ((smoke)); then
+	ndups=$(tr ',' '\n' <<<"$fold_dups" | grep -c . || true)
+	builds=nofold
+	((fold)) && builds+=,fold
 	"$PY" "$ZSPP_ROOT/bench/report.py" --smoke --micro-log "$workdir/micro/console.clean.log" \
-		--expect-runs $((reps * 2 * 14)) --nobj "$nobj" --out "$workdir/report"
+		--expect-runs $((reps * 2 * 14)) --expect-fold-runs $((fold_reps * ndups)) \
+		--expect-builds "$builds" --nobj "$nobj" --out "$workdir/report"
 	rc=$?
 	log "bench smoke: $(($(now_s) - start))s"
 	exit $rc

@@ -58,7 +58,8 @@ stage e2e-stock-6.1-fold scripts/e2e.sh --zpool zspp --module "${ko61fold:-no-6.
 	--name e2e-stock-6.1-fold
 stage e2e-writeback-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --max-pool-percent 2 \
 	--expect-writeback --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-writeback/zspp" --name e2e-writeback-6.1
-# A tiny zspp vs zsmalloc micro benchmark (Documentation/benchmarks.md): sanity only.
+# A tiny zspp vs zsmalloc micro benchmark, plain and CONFIG_ZSPP_FOLD=y builds
+# (Documentation/benchmarks.md): sanity only.
 stage bench-smoke scripts/bench.sh --smoke
 # Debian's 6.12: the same sources built against its headers (in a separate
 # build directory), the verified workload, the kernel's own test_zswap with
