@@ -81,6 +81,11 @@ struct Pool::FoldPass {
 bool Pool::bury(ZsPage *zs)
 {
 	SizeClass *cls = classes_[zs->class_index];
+	// @zs was doomed under the class lock after any pass that could have
+	// indexed it set fold_active (under that lock): reading 0 here means
+	// no such pass is running, without taking the lock on every release.
+	if (!read_once(cls->fold_active))
+		return false;
 	SpinGuard guard(cls->lock);
 	if (!cls->fold_active)
 		return false;
@@ -100,7 +105,7 @@ Share *Pool::drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle)
 		return nullptr;
 	// One owner left: the slot word holds its handle again (with kDeferred
 	// if its free is waiting for a reclaim).
-	*slot = sh->members[0];
+	write_once(*slot, sh->members[0]); // a pinned sharer's unmap may read it
 	sh->magic = 0;
 	bytes_share_.sub(Share::bytes(sh->cap));
 	return sh;
@@ -188,19 +193,16 @@ u32 Pool::finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *byte
 
 // ---- the fold pass ----------------------------------------------------------------
 
-// Class lock held. A zspage of @cls this pass has not visited, fullest
-// first: objects seen first become the kept copies, so the slots folding
-// frees fall in the emptier zspages, which compaction then empties.
+// Class lock held. A zspage of @cls this pass has not visited, in O(1):
+// new zspages enter fold_list at the head and a visited one moves to the
+// tail, so the list is always [unvisited..., visited...].
 ZsPage *Pool::next_unvisited(SizeClass *cls)
 {
-	for (u32 g = kFullnessFull; g > kFullnessEmpty; g--) {
-		for (ListNode *n = cls->fullness[g].next; n != &cls->fullness[g]; n = n->next) {
-			ZsPage *zs = ZsPage::from_node(n);
-			if (zs->fold_seq != cls->fold_pass)
-				return zs;
-		}
-	}
-	return nullptr;
+	ListNode *n = cls->fold_list.next;
+	if (n == &cls->fold_list)
+		return nullptr;
+	ZsPage *zs = ZsPage::from_fold_link(n, cls->pages, cls->objs);
+	return zs->fold_seq != cls->fold_pass ? zs : nullptr;
 }
 
 // Class lock held; both slots hold written objects of equal bytes, the
@@ -339,13 +341,21 @@ bool Pool::fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp)
 	if (done) {
 		zs->fold_seq = cls->fold_pass;
 		fp->resume = nullptr;
+		if (!zs->doomed) { // visited: to the tail
+			zs->fold_link()->unlink();
+			cls->fold_list.prev->push_front(zs->fold_link());
+		}
 	}
 	return done;
 }
 
 unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 {
-	unsigned long used = read_once(cls->obj_used);
+	unsigned long used;
+	{
+		SpinGuard guard(cls->lock);
+		used = cls->obj_used;
+	}
 	if (used < 2)
 		return 0;
 	u32 cap = kMinTable;
@@ -365,7 +375,7 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 	{
 		SpinGuard guard(cls->lock);
 		cls->fold_pass = u16(cls->fold_pass + 1) ? u16(cls->fold_pass + 1) : 1; // 0: never visited
-		cls->fold_active = 1;
+		write_once(cls->fold_active, u8(1));
 	}
 	while (!destroying_.load()) {
 		fp->need = 0;
@@ -386,9 +396,11 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 	}
 	ListNode dead;
 	dead.init();
+	bool folded;
 	{
 		SpinGuard guard(cls->lock);
-		cls->fold_active = 0;
+		folded = cls->folded != 0;
+		write_once(cls->fold_active, u8(0));
 		while (!cls->graveyard.empty()) {
 			ListNode *n = cls->graveyard.next;
 			n->unlink();
@@ -403,7 +415,7 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 	unsigned long freed = fp->freed;
 	// Folding leaves holes across the class; compaction turns them into
 	// free zspages. Skipped if a compaction is running (it will).
-	if (cls->folded && compacting_.try_exchange(0, 1)) {
+	if (folded && compacting_.try_exchange(0, 1)) {
 		freed += compact_class(cls);
 		compacting_.store(0);
 	}

@@ -77,6 +77,7 @@ int Pool::init_classes()
 			head.init();
 		cls->lru.init();
 		cls->graveyard.init();
+		cls->fold_list.init();
 	}
 	return 0;
 }
@@ -161,6 +162,8 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	}
 	zs->node.init();
 	zs->lru.init();
+	if constexpr (kFold)
+		zs->fold_link()->init();
 	zs->magic = ZsPage::kMagic;
 	zs->class_index = u16(cls->index);
 	zs->slot_size = u16(cls->size);
@@ -245,6 +248,8 @@ void Pool::insert_zspage(SizeClass *cls, ZsPage *zs)
 	cls->fullness[kFullnessEmpty].push_front(&zs->node);
 	cls->zspages_in[kFullnessEmpty]++;
 	cls->zspages++;
+	if constexpr (kFold)
+		cls->fold_list.push_front(zs->fold_link()); // unvisited: at the head
 }
 
 // Lock held. Move @zs to the list its inuse count belongs in.
@@ -367,7 +372,7 @@ void Pool::free(unsigned long handle)
 			Share *sh = Share::of(*slot);
 			sh->members[sh->find(handle, false)] |= ZsPage::kDeferred;
 		} else {
-			*slot = handle | ZsPage::kDeferred;
+			write_once(*slot, handle | ZsPage::kDeferred); // its unmap reads it unlocked
 		}
 		zspp_spin_unlock(cls->lock);
 		reclaim_deferred_.add(1);
@@ -748,6 +753,16 @@ int Pool::validate()
 		}
 		if (evict_ && validate_lru(cls, &zspages, &used, &shared))
 			return -ZSPP_EINVAL;
+		if constexpr (kFold) {
+			unsigned long listed = 0;
+			for (ListNode *n = cls->fold_list.next; n != &cls->fold_list; n = n->next)
+				listed++;
+			if (listed != cls->zspages) {
+				zspp_log_err("zspp: validate: class %u fold list holds %lu of %lu zspages\n", i,
+					     listed, cls->zspages);
+				return -ZSPP_EINVAL;
+			}
+		}
 		if (zspages != cls->zspages || used != cls->obj_used || shared != cls->folded ||
 		    cls->zspages_in[kFullnessEmpty] != 0) {
 			zspp_log_err("zspp: validate: class %u totals off\n", i);

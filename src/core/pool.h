@@ -37,6 +37,7 @@ struct SizeClass {
 	u16 fold_pass;            // number of the running (or last) fold pass, never 0
 	u8 fold_active;           // a fold pass holds pointers to this class's zspages
 	ListNode graveyard;       // zspages emptied while fold_active, freed when it ends
+	ListNode fold_list;       // every zspage: not yet visited by this pass first
 };
 
 // A resolved handle: the object's zspage and slot, valid while the class
@@ -109,7 +110,12 @@ private:
 
 	[[nodiscard]] Result<ZsPage *> alloc_zspage(SizeClass *cls, zspp_gfp_t gfp);
 	// Class lock held: the zspage (off every list, no objects) will be freed.
-	static void doom(ZsPage *zs) { zs->doomed = 1; }
+	static void doom(ZsPage *zs)
+	{
+		zs->doomed = 1;
+		if constexpr (kFold)
+			zs->fold_link()->unlink();
+	}
 	// Class lock held, after a slot was released: regroup @zs, or, if it is
 	// now empty, take it off the class and doom it. Returns @zs when the
 	// caller must release_zspage() it (after dropping the lock).

@@ -9,7 +9,8 @@
 //
 // Descriptor layout (one allocation):
 //   ZsPage | zspp_page *pages[nr_pages] | char *addrs[nr_pages] |
-//   u64 slot[objs] | u16 size[objs] | u8 flags[objs] (CONFIG_ZSPP_FOLD only)
+//   u64 slot[objs] | u16 size[objs] |
+//   CONFIG_ZSPP_FOLD only: u8 flags[objs] | (pad to 8) ListNode fold_link
 // addrs[] caches each page's kernel address (64-bit: no highmem, fixed for
 // the page's life), so the map/read/write paths make no shim call for it;
 // migration updates it with pages[] under the class lock.
@@ -82,10 +83,16 @@ struct ZsPage {
 	ListNode lru;
 	u64 lru_seq;
 
+	static constexpr usize fold_link_offset(u32 nr_pages, u32 objs)
+	{
+		return (sizeof(ZsPage) + nr_pages * (sizeof(zspp_page *) + sizeof(char *)) +
+			objs * (sizeof(u64) + sizeof(u16) + sizeof(u8)) + 7) & ~usize(7);
+	}
 	static constexpr usize descriptor_size(u32 nr_pages, u32 objs)
 	{
-		return sizeof(ZsPage) + nr_pages * (sizeof(zspp_page *) + sizeof(char *)) +
-		       objs * (sizeof(u64) + sizeof(u16) + (kFold ? sizeof(u8) : 0));
+		return kFold ? fold_link_offset(nr_pages, objs) + sizeof(ListNode)
+			     : sizeof(ZsPage) + nr_pages * (sizeof(zspp_page *) + sizeof(char *)) +
+				       objs * (sizeof(u64) + sizeof(u16));
 	}
 	static ZsPage *from_node(ListNode *n)
 	{
@@ -107,6 +114,13 @@ struct ZsPage {
 	// through a write map or obj_write; only written objects may fold).
 	u8 *flags() { return reinterpret_cast<u8 *>(sizes() + objs); }
 	static constexpr u8 kWritten = 1;
+	// CONFIG_ZSPP_FOLD: in its class's fold_list (class lock), the zspages
+	// a fold pass has yet to visit first: the pass takes the head, O(1).
+	ListNode *fold_link() { return byte_offset<ListNode>(this, fold_link_offset(nr_pages, objs)); }
+	static ZsPage *from_fold_link(ListNode *n, u32 nr_pages, u32 objs)
+	{
+		return reinterpret_cast<ZsPage *>(reinterpret_cast<char *>(n) - fold_link_offset(nr_pages, objs));
+	}
 
 	// Slot words: an allocated slot holds its handle (8-aligned, so the low
 	// three bits are clear); a free one holds (next free index << 1) | 1.
