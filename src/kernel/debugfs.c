@@ -27,7 +27,9 @@ static int classes_show(struct seq_file *s, void *v)
 	struct zspp_class_stats cs;
 	unsigned long tot_full[ZSPP_NR_FULLNESS] = { 0 };
 	unsigned long tot_alloc = 0, tot_used = 0, tot_pages = 0, tot_free = 0;
+#ifdef ZSPP_FOLD
 	unsigned long tot_folded = 0;
+#endif
 	unsigned int i, g;
 
 	seq_printf(s, " %5s %5s", "class", "size");
@@ -125,42 +127,28 @@ static ssize_t trigger_write(const char __user *ubuf, size_t len)
 	return val == 1 ? 0 : -EINVAL;
 }
 
-static ssize_t compact_write(struct file *file, const char __user *ubuf,
-			     size_t len, loff_t *ppos)
-{
-	ssize_t ret = trigger_write(ubuf, len);
-
-	if (ret)
-		return ret;
-	zspp_compact(file->private_data);
-	return len;
+/* A write-only trigger file running @fn(pool). */
+#define ZSPP_TRIGGER_FILE(name, fn)						\
+static ssize_t name##_write(struct file *file, const char __user *ubuf,	\
+			    size_t len, loff_t *ppos)				\
+{										\
+	ssize_t ret = trigger_write(ubuf, len);					\
+										\
+	if (ret)								\
+		return ret;							\
+	fn(file->private_data);							\
+	return len;								\
+}										\
+static const struct file_operations name##_fops = {			\
+	.owner = THIS_MODULE,							\
+	.open = simple_open,							\
+	.write = name##_write,							\
+	.llseek = noop_llseek,							\
 }
 
-static const struct file_operations compact_fops = {
-	.owner = THIS_MODULE,
-	.open = simple_open,
-	.write = compact_write,
-	.llseek = noop_llseek,
-};
-
+ZSPP_TRIGGER_FILE(compact, zspp_compact);
 #ifdef ZSPP_FOLD
-static ssize_t fold_write(struct file *file, const char __user *ubuf,
-			  size_t len, loff_t *ppos)
-{
-	ssize_t ret = trigger_write(ubuf, len);
-
-	if (ret)
-		return ret;
-	zspp_fold(file->private_data);
-	return len;
-}
-
-static const struct file_operations fold_fops = {
-	.owner = THIS_MODULE,
-	.open = simple_open,
-	.write = fold_write,
-	.llseek = noop_llseek,
-};
+ZSPP_TRIGGER_FILE(fold, zspp_fold);
 #endif
 
 void zspp_debugfs_init(void)

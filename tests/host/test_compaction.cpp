@@ -40,14 +40,7 @@ protected:
 
 	unsigned long sum_freeable()
 	{
-		unsigned long n = 0;
-		for (unsigned i = 0; i < zspp_nr_classes(pool_); i++) {
-			int ret;
-			ClassStats cs = class_stats(pool_, i, &ret);
-			if (ret == 0)
-				n += cs.freeable;
-		}
-		return n;
+		return sum_over_classes(pool_, [](const ClassStats &cs) { return cs.freeable; });
 	}
 };
 

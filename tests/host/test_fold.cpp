@@ -114,14 +114,8 @@ TEST_P(Fold, DuplicatesAndNearDuplicatesInEveryClass)
 	EXPECT_EQ(after.objs_folded, expect);
 	EXPECT_EQ(after.objects, before.objects) << "folding frees slots, never handles";
 	EXPECT_EQ(after.fold_passes, before.fold_passes + 1);
-	unsigned long per_class = 0;
-	for (unsigned i = 0; i < zspp_nr_classes(pool_); i++) {
-		int ret;
-		ClassStats cs = class_stats(pool_, i, &ret);
-		if (ret == 0)
-			per_class += cs.folded;
-	}
-	EXPECT_EQ(per_class, after.objs_folded) << "classes' folded column adds up";
+	EXPECT_EQ(sum_over_classes(pool_, [](const ClassStats &cs) { return cs.folded; }), after.objs_folded)
+		<< "classes' folded column adds up";
 	ASSERT_NO_FATAL_FAILURE(verify_all());
 	// A second pass finds nothing new.
 	zspp_fold(pool_);

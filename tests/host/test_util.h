@@ -147,6 +147,20 @@ inline ClassStats class_stats(zspp_pool *pool, unsigned idx, int *ret = nullptr)
 	return s;
 }
 
+// The sum of @field over the classes that are not merged.
+template <typename Field>
+inline unsigned long sum_over_classes(zspp_pool *pool, Field field)
+{
+	unsigned long n = 0;
+	for (unsigned i = 0; i < zspp_nr_classes(pool); i++) {
+		int ret;
+		ClassStats cs = class_stats(pool, i, &ret);
+		if (ret == 0)
+			n += field(cs);
+	}
+	return n;
+}
+
 // The index serving @size (after merging), as the pool reports it.
 inline unsigned serving_index_of(unsigned chain, size_t size)
 {
