@@ -137,6 +137,43 @@ bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **f
 	return true;
 }
 
+bool Pool::pin_for_write(unsigned long handle, ObjRef *ref, const char *what, zspp_gfp_t gfp, int *err)
+{
+	ZsPage *fresh = nullptr;
+	for (;;) {
+		SizeClass *cls = lock_class_of(handle);
+		bool ok = cls && lookup(handle, cls, ref);
+		if (ok && ZsPage::is_shared(ref->zs->slots()[ref->idx]) && !unshare(cls, handle, ref, &fresh)) {
+			// No free slot for the copy: get a zspage unlocked, retry.
+			zspp_spin_unlock(cls->lock);
+			Result<ZsPage *> r = alloc_zspage(cls, gfp);
+			if (!r.ok()) {
+				if (err)
+					*err = r.error();
+				return false;
+			}
+			fresh = r.value();
+			continue;
+		}
+		if (ok) {
+			ref->zs->flags()[ref->idx] |= ZsPage::kWritten;
+			ref->zs->mapped.add(1);
+		}
+		if (fresh) // not needed after all
+			doom(fresh);
+		if (cls)
+			zspp_spin_unlock(cls->lock);
+		if (fresh)
+			release_zspage(fresh);
+		if (!ok) {
+			bad_handle(what, handle);
+			if (err)
+				*err = -ZSPP_EINVAL;
+		}
+		return ok;
+	}
+}
+
 // ---- writeback of shared slots (reclaim.cpp) -------------------------------------
 
 bool Pool::evict_shared(SizeClass *cls, ZsPage *zs, u32 idx)

@@ -448,42 +448,22 @@ bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferr
 
 bool Pool::pin(unsigned long handle, ObjRef *ref, const char *what, Access access, zspp_gfp_t gfp, int *err)
 {
-	ZsPage *fresh = nullptr;
-	for (;;) {
-		SizeClass *cls = lock_class_of(handle);
-		bool ok = cls && lookup(handle, cls, ref);
-		if constexpr (kFold) {
-			if (ok && access == Access::kWrite) {
-				if (!unshare(cls, handle, ref, &fresh)) {
-					// No free slot for the copy: get a zspage unlocked, retry.
-					zspp_spin_unlock(cls->lock);
-					Result<ZsPage *> r = alloc_zspage(cls, gfp);
-					if (!r.ok()) {
-						if (err)
-							*err = r.error();
-						return false;
-					}
-					fresh = r.value();
-					continue;
-				}
-				ref->zs->flags()[ref->idx] |= ZsPage::kWritten;
-			}
-		}
-		if (ok)
-			ref->zs->mapped.add(1);
-		if (kFold && fresh) // not needed after all
-			doom(fresh);
-		if (cls)
-			zspp_spin_unlock(cls->lock);
-		if (kFold && fresh)
-			release_zspage(fresh);
-		if (!ok) {
-			bad_handle(what, handle);
-			if (err)
-				*err = -ZSPP_EINVAL;
-		}
-		return ok;
+	if constexpr (kFold) {
+		if (access == Access::kWrite)
+			return pin_for_write(handle, ref, what, gfp, err);
 	}
+	SizeClass *cls = lock_class_of(handle);
+	bool ok = cls && lookup(handle, cls, ref);
+	if (ok)
+		ref->zs->mapped.add(1);
+	if (cls)
+		zspp_spin_unlock(cls->lock);
+	if (!ok) {
+		bad_handle(what, handle);
+		if (err)
+			*err = -ZSPP_EINVAL;
+	}
+	return ok;
 }
 
 bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)

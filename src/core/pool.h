@@ -157,7 +157,11 @@ private:
 	void copy_out(const ObjRef &ref, void *dst);
 	void copy_in(const ObjRef &ref, const void *src, usize len);
 
-	// fold.cpp. Class lock held, @ref resolved: give a shared object its own
+	// fold.cpp. pin() for a write: mark the object written, unsharing it
+	// first (allocating a zspage with @gfp, no lock held, if need be).
+	[[nodiscard]] bool pin_for_write(unsigned long handle, ObjRef *ref, const char *what, zspp_gfp_t gfp,
+					 int *err);
+	// Class lock held, @ref resolved: give a shared object its own
 	// slot, from @fresh if the class has none free (then *fresh is used up).
 	// False: no free slot and no @fresh.
 	[[nodiscard]] bool unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh);
