@@ -1489,20 +1489,22 @@ static void fold_forced_collision(struct kunit *test)
 {
 	struct zspp_pool *pool = fixture_pool(test);
 	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
-	unsigned long h[200];
+	const unsigned int n = 200;
+	unsigned long *h = kunit_kcalloc(test, n, sizeof(*h), GFP_KERNEL);
 	struct zspp_pool_stats st;
 	unsigned int k;
 
 	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	KUNIT_ASSERT_NOT_NULL(test, h);
 	zspp_debug_fold_hash_bits(pool, 0);
-	for (k = 0; k < ARRAY_SIZE(h); k++)	/* 150 distinct, 50 near-copies of #0 */
+	for (k = 0; k < n; k++)	/* 150 distinct, 50 near-copies of #0 */
 		h[k] = fold_obj(test, pool, 700, k < 150 ? 300 + k : 300, k < 150 ? -1 : (long)k, W_OBJ_WRITE,
 				scratch);
 	zspp_fold(pool);
 	zspp_pool_stats(pool, &st);
 	KUNIT_EXPECT_EQ(test, st.objs_folded, 0UL);
 	KUNIT_EXPECT_GT(test, st.fold_collisions, 0UL);
-	for (k = 0; k < ARRAY_SIZE(h); k++) {
+	for (k = 0; k < n; k++) {
 		KUNIT_EXPECT_TRUE(test, fold_same(pool, h[k], 700, k < 150 ? 300 + k : 300, k < 150 ? -1 : (long)k,
 						  scratch));
 		zspp_free(pool, h[k]);

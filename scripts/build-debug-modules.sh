@@ -65,10 +65,10 @@ list_sources() {
 key=$( {
 	list_sources | (cd "$ZSPP_ROOT" && xargs -0 sha256sum)
 	cat "$KDIR/.zspp-debug-kernel.stamp" 2>/dev/null || sha256sum "$KDIR/Module.symvers"
-	((fold)) && echo CONFIG_ZSPP_FOLD=y
+	if ((fold)); then echo CONFIG_ZSPP_FOLD=y; fi
 } | sha256sum | cut -c1-12)
 opts=()
-((fold)) && opts=(CONFIG_ZSPP_FOLD=y)
+if ((fold)); then opts=(CONFIG_ZSPP_FOLD=y); fi
 
 base=$(cache_dir debug-modules "$(basename "$KDIR")")
 out="$base/$key"

@@ -15,7 +15,7 @@ if [[ ${1:-} == --fold ]]; then
 fi
 # Suites that must appear (a missing suite is a failure).
 SUITES=(zspp_size_classes zspp_data zspp_handles zspp_errors zspp_compaction zspp_concurrency zspp_writeback)
-((fold)) && SUITES+=(zspp_fold)
+if ((fold)); then SUITES+=(zspp_fold); fi
 
 # The debug kernel (cached) and zspp.ko + zspp_kunit.ko built against it in a
 # private copy under the cache (building in the repo would mix two kernels' objects).
