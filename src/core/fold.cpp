@@ -52,18 +52,8 @@ u32 spare_kind(u32 members)
 // Do slots (a, ai) and (b, bi) hold the same @len bytes? Either may span.
 bool slots_equal(ZsPage *a, u32 ai, ZsPage *b, u32 bi, usize len)
 {
-	usize apos = usize(ai) * a->slot_size, bpos = usize(bi) * b->slot_size;
-	while (len) {
-		usize aoff = apos & (kPageSize - 1), boff = bpos & (kPageSize - 1);
-		usize chunk = min(len, min(kPageSize - aoff, kPageSize - boff));
-		if (__builtin_memcmp(a->addrs()[apos >> kPageShift] + aoff, b->addrs()[bpos >> kPageShift] + boff,
-				     chunk))
-			return false;
-		apos += chunk;
-		bpos += chunk;
-		len -= chunk;
-	}
-	return true;
+	return walk_slots(a, ai, b, bi, len,
+			  [](char *x, char *y, usize n) { return __builtin_memcmp(x, y, n) == 0; });
 }
 } // namespace
 
@@ -106,9 +96,14 @@ Share *Pool::drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle)
 	// One owner left: the slot word holds its handle again (with kDeferred
 	// if its free is waiting for a reclaim).
 	write_once(*slot, sh->members[0]); // a pinned sharer's unmap may read it
+	retire_share(sh);
+	return sh;
+}
+
+void Pool::retire_share(Share *sh)
+{
 	sh->magic = 0;
 	bytes_share_.sub(Share::bytes(sh->cap));
-	return sh;
 }
 
 bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh)
@@ -264,8 +259,7 @@ void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 di
 			Share *old = Share::of(kw);
 			for (u32 i = 0; i < old->refs; i++)
 				sh->members[sh->refs++] = old->members[i];
-			old->magic = 0;
-			bytes_share_.sub(Share::bytes(old->cap));
+			retire_share(old);
 			zspp_kfree(old);
 		} else {
 			sh->members[sh->refs++] = kw;
@@ -279,8 +273,7 @@ void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 di
 	});
 	if (ZsPage::is_shared(dw)) {
 		Share *old = Share::of(dw);
-		old->magic = 0;
-		bytes_share_.sub(Share::bytes(old->cap));
+		retire_share(old);
 		zspp_kfree(old);
 	}
 	dzs->release_slot(didx);

@@ -168,6 +168,8 @@ private:
 	// Class lock held: drop @handle from the Share of slot @ref; returns the
 	// record to kfree (after unlock) if the slot went back to one owner.
 	Share *drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle);
+	// A record leaves use (its memory is the caller's to kfree).
+	void retire_share(Share *sh);
 	// No lock held, @zs doomed: true if a fold pass of its class still
 	// holds pointers to it (then the pass frees it when it ends).
 	bool bury(ZsPage *zs);

@@ -166,19 +166,33 @@ struct ZsPage {
 
 static_assert(sizeof(ZsPage) % 8 == 0, "pages[] and slots[] stay 8-aligned");
 
-// Copy @len bytes between two slots, either or both of which may span pages
-// (compaction's moves, folding's copy on write).
-inline void copy_slot(ZsPage *from, u32 fidx, ZsPage *to, u32 tidx, usize len)
+// Walk @len bytes of slot (a, ai) and slot (b, bi) side by side, either or
+// both of which may span pages, calling @fn(a_bytes, b_bytes, n) per run
+// contiguous in both; stops early (returning false) when @fn does.
+template <typename Fn>
+inline bool walk_slots(ZsPage *a, u32 ai, ZsPage *b, u32 bi, usize len, Fn fn)
 {
-	usize fpos = usize(fidx) * from->slot_size, tpos = usize(tidx) * to->slot_size;
+	usize apos = usize(ai) * a->slot_size, bpos = usize(bi) * b->slot_size;
 	while (len) {
-		usize foff = fpos & (kPageSize - 1), toff = tpos & (kPageSize - 1);
-		usize chunk = min(len, min(kPageSize - foff, kPageSize - toff));
-		copy_bytes(to->addrs()[tpos >> kPageShift] + toff, from->addrs()[fpos >> kPageShift] + foff, chunk);
-		fpos += chunk;
-		tpos += chunk;
+		usize aoff = apos & (kPageSize - 1), boff = bpos & (kPageSize - 1);
+		usize chunk = min(len, min(kPageSize - aoff, kPageSize - boff));
+		if (!fn(a->addrs()[apos >> kPageShift] + aoff, b->addrs()[bpos >> kPageShift] + boff, chunk))
+			return false;
+		apos += chunk;
+		bpos += chunk;
 		len -= chunk;
 	}
+	return true;
+}
+
+// Copy @len bytes between two slots (compaction's moves, folding's copy on
+// write).
+inline void copy_slot(ZsPage *from, u32 fidx, ZsPage *to, u32 tidx, usize len)
+{
+	walk_slots(from, fidx, to, tidx, len, [](char *f, char *t, usize n) {
+		copy_bytes(t, f, n);
+		return true;
+	});
 }
 
 } // namespace zspp
