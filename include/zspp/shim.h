@@ -130,6 +130,8 @@ void zspp_kvfree(void *ptr);
 
 /* ---- misc */
 void zspp_cond_resched(void);				/* sleeps */
+/* An identity of the calling task (`current`), only compared; never sleeps. */
+const void *zspp_current_task(void);
 /* WARN once (with a backtrace) about a bad handle; never sleeps. */
 void zspp_warn_bad_handle(const char *what, unsigned long handle);
 void zspp_log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -132,13 +132,17 @@ bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **f
 	return true;
 }
 
-bool Pool::pin_for_write(unsigned long handle, ObjRef *ref, const char *what, zspp_gfp_t gfp, int *err)
+bool Pool::pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Freed freed, zspp_gfp_t gfp,
+			 int *err)
 {
 	ZsPage *fresh = nullptr;
 	for (;;) {
 		SizeClass *cls = lock_class_of(handle);
-		bool ok = cls && lookup(handle, cls, ref);
-		if (ok && ZsPage::is_shared(ref->zs->slots()[ref->idx]) && !unshare(cls, handle, ref, &fresh)) {
+		bool ok = cls && lookup(handle, cls, ref, freed);
+		// A freed handle is pinned as it is (map gives it a copy): no
+		// unsharing, nothing written.
+		if (ok && !ref->freed && ZsPage::is_shared(ref->zs->slots()[ref->idx]) &&
+		    !unshare(cls, handle, ref, &fresh)) {
 			// No free slot for the copy: get a zspage unlocked, retry.
 			zspp_spin_unlock(cls->lock);
 			Result<ZsPage *> r = alloc_zspage(cls, gfp);
@@ -151,7 +155,8 @@ bool Pool::pin_for_write(unsigned long handle, ObjRef *ref, const char *what, zs
 			continue;
 		}
 		if (ok) {
-			ref->zs->flags()[ref->idx] |= ZsPage::kWritten;
+			if (!ref->freed)
+				ref->zs->flags()[ref->idx] |= ZsPage::kWritten;
 			ref->zs->mapped.add(1);
 		}
 		if (fresh) // not needed after all
@@ -195,9 +200,8 @@ bool Pool::evict_shared(SizeClass *cls, ZsPage *zs, u32 idx)
 				handle = sh->members[pos];
 			}
 		}
-		if (evict_(evict_ctx_, handle))
+		if (!evict_one(cls, zs, idx, handle))
 			return false;
-		objs_written_back_.add(1);
 		if (pos >= Share::kMaxMembers)
 			return true;
 	}

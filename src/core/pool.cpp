@@ -374,6 +374,8 @@ void Pool::free(unsigned long handle)
 		} else {
 			write_once(*slot, handle | ZsPage::kDeferred); // its unmap reads it unlocked
 		}
+		if (handle == evict_handle_.load_relaxed() && zspp_current_task() != evict_task_)
+			ref.zs->reclaiming |= ZsPage::kFreedByOther;
 		zspp_spin_unlock(cls->lock);
 		reclaim_deferred_.add(1);
 		return;
@@ -422,9 +424,9 @@ SizeClass *Pool::lock_class_of(unsigned long handle)
 	return cls;
 }
 
-// Class lock held, or (!@locked) the zspage pinned by the caller: the handle
-// word is stable.
-bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferred_ok, bool locked)
+// Class lock held, or (Locked::kPinned) the zspage pinned by the caller: the
+// handle word is stable.
+bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, Freed freed, Locked locked)
 {
 	Location loc = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle)));
 	if (loc.class_index() != cls->index)
@@ -434,26 +436,35 @@ bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferr
 	    loc.idx() >= zs->objs)
 		return false;
 	u64 w = read_once(zs->slots()[loc.idx()]);
+	bool is_freed = false;
 	if (kFold && ZsPage::is_shared(w)) {
 		// Unlocked, the record may be changing (another sharer's free):
 		// only the tag is read. The caller's pin proves the handle live.
-		if (locked && Share::of(w)->find(handle, deferred_ok) < 0)
+		if (locked == Locked::kYes) {
+			const Share *sh = Share::of(w);
+			int pos = sh->find(handle, freed == Freed::kAccept);
+			if (pos < 0)
+				return false;
+			is_freed = sh->members[pos] & ZsPage::kDeferred;
+		}
+	} else if (w != handle) {
+		if (freed == Freed::kRefuse || w != (handle | ZsPage::kDeferred))
 			return false;
-	} else if (w != handle && !(deferred_ok && w == (handle | ZsPage::kDeferred))) {
-		return false;
+		is_freed = true;
 	}
-	*ref = ObjRef{cls, zs, loc.idx(), zs->sizes()[loc.idx()]};
+	*ref = ObjRef{cls, zs, loc.idx(), zs->sizes()[loc.idx()], is_freed};
 	return true;
 }
 
-bool Pool::pin(unsigned long handle, ObjRef *ref, const char *what, Access access, zspp_gfp_t gfp, int *err)
+bool Pool::pin(unsigned long handle, ObjRef *ref, const char *what, Access access, Freed freed, zspp_gfp_t gfp,
+	       int *err)
 {
 	if constexpr (kFold) {
 		if (access == Access::kWrite)
-			return pin_for_write(handle, ref, what, gfp, err);
+			return pin_for_write(handle, ref, what, freed, gfp, err);
 	}
 	SizeClass *cls = lock_class_of(handle);
-	bool ok = cls && lookup(handle, cls, ref);
+	bool ok = cls && lookup(handle, cls, ref, freed);
 	if (ok)
 		ref->zs->mapped.add(1);
 	if (cls)
@@ -473,7 +484,7 @@ bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)
 	u32 ci = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index();
 	if (ci >= kNumClassIndices || classes_[ci]->index != ci)
 		return false;
-	return lookup(handle, classes_[ci], ref, true, false) && ref->zs->mapped.load() > 0;
+	return lookup(handle, classes_[ci], ref, Freed::kAccept, Locked::kPinned) && ref->zs->mapped.load() > 0;
 }
 
 void Pool::unpin(ObjRef *ref) { ref->zs->mapped.sub_release(1); }
@@ -517,14 +528,19 @@ void *Pool::map(unsigned long handle, zspp_mapmode mode)
 {
 	ObjRef ref;
 	// A write map of a shared object may need a zspage for its copy; map
-	// may sleep, but runs in zswap's store path: no I/O.
-	if (!pin(handle, &ref, "map", mode == ZSPP_MM_RO ? Access::kRead : Access::kWrite, zspp_gfp_noio))
+	// may sleep, but runs in zswap's store path: no I/O. A handle whose free
+	// waits for a reclaim maps too: 6.1 zswap's evict maps the handle before
+	// it finds out that the entry is gone (Documentation/zswap-contract.rst).
+	if (!pin(handle, &ref, "map", mode == ZSPP_MM_RO ? Access::kRead : Access::kWrite, Freed::kAccept,
+		 zspp_gfp_noio))
 		return nullptr;
-	if (!spans(ref))
+	// A freed object's bytes belong to nobody (with folding, maybe to other
+	// sharers): a write map of it gets a copy whose writes unmap drops.
+	if (!spans(ref) && (mode == ZSPP_MM_RO || !ref.freed))
 		return slot_address(ref.zs, ref.zs->slot_page(ref.idx), ref.zs->slot_offset(ref.idx));
 	// May sleep; never waits on another task's area (see shim.h).
 	void *buf = zspp_area_get(handle, mode);
-	if (mode != ZSPP_MM_WO)
+	if (mode != ZSPP_MM_WO || ref.freed)
 		copy_out(ref, buf);
 	return buf;
 }
@@ -536,18 +552,22 @@ void Pool::unmap(unsigned long handle)
 		bad_handle("unmap", handle);
 		return;
 	}
-	if (spans(ref)) {
+	if (spans(ref) || ref.freed) {
 		int mode = ZSPP_MM_RO;
 		void *buf = zspp_area_find(handle, &mode);
-		if (!buf) {
+		if (!buf && !spans(ref)) {
+			// A freed handle mapped straight (read-only, or before its
+			// free): no area to return.
+		} else if (!buf) {
 			// Not this task's map: the mapping task still holds its pin
 			// and area, and its own unmap must find both.
 			bad_handle("unmap of a handle this task did not map", handle);
 			return;
+		} else {
+			if (mode != ZSPP_MM_RO && !ref.freed)
+				copy_in(ref, buf, ref.size);
+			zspp_area_put(buf);
 		}
-		if (mode != ZSPP_MM_RO)
-			copy_in(ref, buf, ref.size);
-		zspp_area_put(buf);
 	}
 	unpin(&ref);
 }
@@ -555,7 +575,7 @@ void Pool::unmap(unsigned long handle)
 void *Pool::read_begin(unsigned long handle, void *local_copy)
 {
 	ObjRef ref;
-	if (!pin(handle, &ref, "read_begin"))
+	if (!pin(handle, &ref, "read_begin", Access::kRead, Freed::kAccept))
 		return nullptr;
 	if (!spans(ref))
 		return slot_address(ref.zs, ref.zs->slot_page(ref.idx), ref.zs->slot_offset(ref.idx));
@@ -579,7 +599,7 @@ int Pool::write(unsigned long handle, const void *src, usize len)
 	int err = 0;
 	// obj_write never sleeps: a shared object's copy gets a zspage only if
 	// one can be had without waiting.
-	if (!pin(handle, &ref, "obj_write", Access::kWrite, zspp_gfp_nowait, &err))
+	if (!pin(handle, &ref, "obj_write", Access::kWrite, Freed::kRefuse, zspp_gfp_nowait, &err))
 		return err;
 	if (len > ref.size) {
 		bad_handle("obj_write longer than the object", handle);
@@ -621,6 +641,7 @@ void Pool::stats(struct zspp_pool_stats *out)
 	out->deferred_frees = deferred_frees_.load_relaxed();
 	out->pages_reclaimed = pages_reclaimed_.load_relaxed();
 	out->objs_written_back = objs_written_back_.load_relaxed();
+	out->evict_stale = evict_stale_.load_relaxed();
 	out->reclaim_fail = reclaim_fail_.load_relaxed();
 	out->reclaim_deferred_frees = reclaim_deferred_.load_relaxed();
 	out->bytes_metadata += bytes_share_.load_relaxed();
@@ -755,6 +776,12 @@ int Pool::validate()
 	if (kFold && folded != objs_folded_.load()) {
 		zspp_log_err("zspp: validate: folded %lu, counted %lu\n", folded, objs_folded_.load());
 		return -ZSPP_EINVAL;
+	}
+	// Doomed zspages waiting for the free worker still hold their pages.
+	{
+		SpinGuard guard(defer_lock_);
+		for (ListNode *n = deferred_.next; n != &deferred_; n = n->next)
+			pages += ZsPage::from_node(n)->nr_pages;
 	}
 	if (pages != pages_.load() || objects != objects_.load()) {
 		zspp_log_err("zspp: validate: pool totals off (pages %lu/%lu objects %lu/%lu)\n", pages,

@@ -47,7 +47,16 @@ struct ObjRef {
 	ZsPage *zs;
 	u32 idx;
 	u32 size;
+	// The handle's free arrived while its zspage is under reclaim and waits
+	// for finish_reclaim(): the bytes are intact, but they belong to nobody.
+	bool freed = false;
 };
+
+// Whether a lookup accepts a handle whose free waits for a reclaim
+// (ObjRef::freed). zswap 6.1 maps such a handle in its evict callback
+// (Documentation/zswap-contract.rst), so maps accept it; free, obj_write
+// and obj_size do not.
+enum class Freed { kRefuse, kAccept };
 
 class Pool {
 public:
@@ -136,19 +145,22 @@ private:
 	SizeClass *lock_class_of(unsigned long handle);
 	// Class lock held, or the zspage pinned: check @handle against the
 	// zspage's reverse map and fill @ref. False: not a live handle.
-	// @deferred_ok also accepts a handle whose free waits for a reclaim
-	// (its owner may still unmap it).
-	[[nodiscard]] bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, bool deferred_ok = false,
-				  bool locked = true);
+	// @freed: whether a handle whose free waits for a reclaim is accepted
+	// (then ref->freed is set).
+	enum class Locked { kYes, kPinned };
+	[[nodiscard]] bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, Freed freed = Freed::kRefuse,
+				  Locked locked = Locked::kYes);
 	// lookup() for a handle the caller has pinned (no lock taken).
 	[[nodiscard]] bool lookup_pinned(unsigned long handle, ObjRef *ref);
 	// Resolve and pin (mapped++) under the class lock; warns on a bad handle.
 	// A write pin (CONFIG_ZSPP_FOLD) marks the object written and first
 	// gives a shared object its own slot (copy on write), allocating a
 	// zspage with @gfp if the class has no free slot: then -ENOMEM in *err.
+	// A freed handle (@freed kAccept) is pinned as it is: never unshared,
+	// never marked written.
 	enum class Access { kRead, kWrite };
 	[[nodiscard]] bool pin(unsigned long handle, ObjRef *ref, const char *what, Access access = Access::kRead,
-			       zspp_gfp_t gfp = 0, int *err = nullptr);
+			       Freed freed = Freed::kRefuse, zspp_gfp_t gfp = 0, int *err = nullptr);
 	void unpin(ObjRef *ref);
 	static bool spans(const ObjRef &ref);
 	void bad_handle(const char *what, unsigned long handle);
@@ -159,8 +171,8 @@ private:
 
 	// fold.cpp. pin() for a write: mark the object written, unsharing it
 	// first (allocating a zspage with @gfp, no lock held, if need be).
-	[[nodiscard]] bool pin_for_write(unsigned long handle, ObjRef *ref, const char *what, zspp_gfp_t gfp,
-					 int *err);
+	[[nodiscard]] bool pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Freed freed,
+					 zspp_gfp_t gfp, int *err);
 	// Class lock held, @ref resolved: give a shared object its own
 	// slot, from @fresh if the class has none free (then *fresh is used up).
 	// False: no free slot and no @fresh.
@@ -196,6 +208,11 @@ private:
 	void lru_touch(SizeClass *cls, ZsPage *zs);
 	ZsPage *isolate_victim(SizeClass **cls_out);
 	void evict_objects(ZsPage *zs);
+	// One evict call for @handle of @zs (slot @idx), unless its free has
+	// already arrived; false: evict failed (keep the rest).
+	[[nodiscard]] bool evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle);
+	// Class lock held: is @handle (of slot @idx) still live, not freed?
+	bool evictable(ZsPage *zs, u32 idx, u64 handle);
 	ZsPage *finish_reclaim(SizeClass *cls, ZsPage *zs);
 	// Adds the slot's extra sharers to *@folded.
 	[[nodiscard]] int validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded);
@@ -229,9 +246,18 @@ private:
 	Atomic<unsigned long> deferred_frees_;
 	Atomic<unsigned long> pages_reclaimed_;
 	Atomic<unsigned long> objs_written_back_;
+	Atomic<unsigned long> evict_stale_;  // evicts of a handle already freed when evict mapped it
 	Atomic<unsigned long> reclaim_fail_;
 	Atomic<unsigned long> reclaim_deferred_;
 	Atomic<u64> lru_clock_;
+	// One reclaim at a time per pool (zswap 6.1 shrinks from one work
+	// item), so one handle under evict: its free by another task means the
+	// user's evict found no entry (ZsPage::kFreedByOther). The handle is
+	// written under the victim's class lock and compared under it by free;
+	// atomic because frees in other classes read it too.
+	Atomic<u32> reclaim_running_;
+	Atomic<u64> evict_handle_;
+	const void *evict_task_;
 	// CONFIG_ZSPP_FOLD
 	Atomic<unsigned long> pages_folded_;   // pages freed by fold passes
 	Atomic<unsigned long> objs_folded_;    // handles sharing another's slot now

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Writeback (seed 001): reclaim whole zspages by asking the pool's user to
+// Writeback: reclaim whole zspages by asking the pool's user to
 // evict their objects, least recently allocated-into zspage first.
 //
 // The LRU is kept per class under the class lock (no extra lock on the
@@ -60,7 +60,7 @@ ZsPage *Pool::isolate_victim(SizeClass **cls_out)
 	ZsPage *zs = lru_tail(best);
 	if (!zs)
 		return nullptr;
-	zs->reclaiming = 1;
+	zs->reclaiming = ZsPage::kReclaiming;
 	zs->node.unlink();
 	best->zspages_in[zs->fullness]--;
 	*cls_out = best;
@@ -72,8 +72,7 @@ void Pool::evict_objects(ZsPage *zs)
 	SizeClass *cls = classes_[zs->class_index];
 	for (u32 s = 0; s < zs->objs; s++) {
 		// Only this task releases slots of a reclaiming zspage; others can
-		// only set kDeferred, and a stale read of that merely means one
-		// evict call for an object whose owner is freeing it anyway.
+		// only set kDeferred, which evict_one() checks again under the lock.
 		u64 w = read_once(zs->slots()[s]);
 		if (ZsPage::is_free_word(w) || ZsPage::is_deferred(w))
 			continue;
@@ -85,11 +84,55 @@ void Pool::evict_objects(ZsPage *zs)
 				continue;
 			}
 		}
-		int err = evict_(evict_ctx_, ZsPage::handle_of(w));
-		if (err)
-			return; // keep the rest: the zspage goes back (seed 001)
-		objs_written_back_.add(1);
+		if (!evict_one(cls, zs, s, ZsPage::handle_of(w)))
+			return; // keep the rest: the zspage goes back
 	}
+}
+
+bool Pool::evictable(ZsPage *zs, u32 idx, u64 handle)
+{
+	u64 w = zs->slots()[idx];
+	if constexpr (kFold) {
+		if (ZsPage::is_shared(w))
+			return Share::of(w)->find(handle, false) >= 0;
+	}
+	return w == handle;
+}
+
+bool Pool::evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle)
+{
+	{
+		// From here on a free of @handle by another task is noted on the
+		// zspage; one that came before is seen now and needs no evict.
+		SpinGuard guard(cls->lock);
+		if (!evictable(zs, idx, handle))
+			return true;
+		zs->reclaiming = ZsPage::kReclaiming;
+		evict_task_ = zspp_current_task();
+		evict_handle_.store(handle);
+	}
+	// The user may free the handle from inside evict (zswap does, with it
+	// mapped) and another task may free it at any point (zswap invalidating
+	// the swap slot): it stays mappable, with its bytes, until
+	// finish_reclaim(), because 6.1 zswap maps it before it looks the entry
+	// up (Documentation/zswap-contract.rst).
+	int err = evict_(evict_ctx_, handle);
+	bool stale;
+	{
+		SpinGuard guard(cls->lock);
+		stale = zs->reclaiming & ZsPage::kFreedByOther;
+		zs->reclaiming = ZsPage::kReclaiming;
+		evict_handle_.store(0);
+	}
+	if (err)
+		return false;
+	// Freed by another task during an evict that succeeded: the user found
+	// its entry gone and wrote nothing back.
+	if (stale)
+		evict_stale_.add(1);
+	else
+		objs_written_back_.add(1);
+	return true;
 }
 
 ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
@@ -137,8 +180,13 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 
 int Pool::reclaim(unsigned long pages, unsigned long *reclaimed)
 {
+	if (reclaimed)
+		*reclaimed = 0;
 	if (!evict_)
 		return -ZSPP_EINVAL;
+	// One at a time (see evict_handle_): a concurrent call frees nothing.
+	if (!reclaim_running_.try_exchange(0, 1))
+		return pages == 0 ? 0 : -ZSPP_EAGAIN;
 	unsigned long freed = 0;
 	u32 failures = 0;
 	while (freed < pages && failures < kReclaimRetries && !destroying_.load()) {
@@ -158,6 +206,7 @@ int Pool::reclaim(unsigned long pages, unsigned long *reclaimed)
 		}
 		zspp_cond_resched();
 	}
+	reclaim_running_.store(0);
 	pages_reclaimed_.add(freed);
 	if (reclaimed)
 		*reclaimed = freed;

@@ -64,10 +64,15 @@ struct ZsPage {
 	// from then on nothing moves its pages (pages() is stable for the
 	// free path, which locks every page before freeing).
 	u8 doomed;
-	// Set under the class lock while writeback evicts this zspage's objects
-	// (reclaim.cpp): it is off the fullness lists, so neither malloc nor
-	// compaction touches it, and frees of its objects are deferred.
+	// Non-zero under the class lock while writeback evicts this zspage's
+	// objects (reclaim.cpp): it is off the fullness lists, so neither
+	// malloc nor compaction touches it, and frees of its objects are
+	// deferred. kFreedByOther: the handle under evict was freed by another
+	// task than the evicting one (its user invalidated it: the evict finds
+	// no entry and writes nothing back).
 	u8 reclaiming;
+	static constexpr u8 kReclaiming = 1;
+	static constexpr u8 kFreedByOther = 2;
 	// CONFIG_ZSPP_FOLD: the fold pass of its class that last visited it
 	// (class lock). In what was padding, so it costs nothing when off.
 	u16 fold_seq;

@@ -101,6 +101,7 @@ static int summary_show(struct seq_file *s, void *v)
 	seq_printf(s, "deferred_frees %lu\n", st.deferred_frees);
 	seq_printf(s, "pages_reclaimed %lu\n", st.pages_reclaimed);
 	seq_printf(s, "objs_written_back %lu\n", st.objs_written_back);
+	seq_printf(s, "evict_stale %lu\n", st.evict_stale);
 	seq_printf(s, "reclaim_fail %lu\n", st.reclaim_fail);
 	seq_printf(s, "reclaim_deferred_frees %lu\n", st.reclaim_deferred_frees);
 	seq_printf(s, "areas_allocated %ld\n", zspp_areas_allocated());

@@ -66,8 +66,13 @@ void zspp_page_make_movable(struct zspp_page *p)
 #ifdef CONFIG_MIGRATION
 	struct page *page = (struct page *)p;
 
-	/* A fresh page nobody else can see: the trylock cannot fail. */
-	WARN_ON_ONCE(!trylock_page(page));
+	/*
+	 * A fresh page nobody else can see: the trylock cannot fail. If it
+	 * did, someone else holds the lock: leave the page unmovable (it is
+	 * still a valid zspage page) and never unlock a lock we do not own.
+	 */
+	if (WARN_ON_ONCE(!trylock_page(page)))
+		return;
 	__SetPageMovable(page, &zspp_mops);
 	unlock_page(page);
 #endif

@@ -176,6 +176,11 @@ void zspp_cond_resched(void)
 	cond_resched();
 }
 
+const void *zspp_current_task(void)
+{
+	return current;
+}
+
 void zspp_warn_bad_handle(const char *what, unsigned long handle)
 {
 	WARN_ONCE(1, "zspp: bad handle %#lx (%s)\n", handle, what);

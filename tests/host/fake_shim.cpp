@@ -63,14 +63,16 @@ struct Area {
 };
 struct ThreadState {
 	int locks_held = 0;
+	int caller_locks = 0; // fake::CallerSpinlock: the user's own spinlocks (zswap's tree lock)
 	std::vector<Area> areas; // busy areas this thread got, in order
 };
 thread_local ThreadState t_state;
 
 void might_sleep(const char *what)
 {
-	if (t_state.locks_held)
-		violation("%s may sleep but is called with %d spinlock(s) held", what, t_state.locks_held);
+	if (t_state.locks_held + t_state.caller_locks)
+		violation("%s may sleep but is called with %d spinlock(s) held", what,
+			  t_state.locks_held + t_state.caller_locks);
 }
 
 // zspp allocates nothing under its spinlocks, not even with a gfp that
@@ -80,6 +82,9 @@ void might_sleep_gfp(const char *what, zspp_gfp_t gfp)
 	if (t_state.locks_held)
 		violation("%s (gfp %#x) called with %d spinlock(s) held: zspp allocates outside its locks", what,
 			  gfp, t_state.locks_held);
+	else if (t_state.caller_locks && (gfp & FAKE_GFP_DIRECT_RECLAIM))
+		violation("%s (gfp %#x) may sleep but the caller holds %d spinlock(s)", what, gfp,
+			  t_state.caller_locks);
 }
 
 // ---- failure injection ----------------------------------------------------------------
@@ -779,6 +784,11 @@ void zspp_shrinker_unregister(struct zspp_shrinker *shrinker)
 	violation("zspp_shrinker_unregister(%p): not registered", static_cast<void *>(shrinker));
 }
 
+const void *zspp_current_task(void)
+{
+	return &t_state; // one per thread: the threads are the fake's tasks
+}
+
 void zspp_cond_resched(void)
 {
 	might_sleep("zspp_cond_resched");
@@ -921,6 +931,18 @@ std::string last_violation()
 }
 
 int locks_held() { return t_state.locks_held; }
+
+void CallerSpinlock::lock()
+{
+	mu_.lock();
+	t_state.caller_locks++;
+}
+
+void CallerSpinlock::unlock()
+{
+	t_state.caller_locks--;
+	mu_.unlock();
+}
 unsigned long bad_handle_warnings() { return g_bad_handles.load(); }
 
 std::string last_bad_handle_what()
@@ -1013,8 +1035,10 @@ unsigned long run_pending_work()
 		bool run;
 		{
 			std::lock_guard<std::mutex> g(w->mu);
+			// A work item with its own thread runs there: leave its kick.
 			run = w->pending && !w->thread.joinable();
-			w->pending = false;
+			if (run)
+				w->pending = false;
 		}
 		if (run) {
 			w->fn(w->arg);

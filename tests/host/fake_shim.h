@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include <zspp/shim.h>
@@ -103,8 +104,19 @@ public:
 // ---- contract violations (see the top of this file) -------------------------
 unsigned long violations();
 std::string last_violation();
-// Spinlocks the calling thread holds right now.
+// zspp's spinlocks the calling thread holds right now.
 int locks_held();
+// A spinlock of zspp's user (zswap's tree lock, the swap cluster lock):
+// while one is held, anything in zspp that may sleep is a violation, as in
+// the kernel. zspp's "one class lock at a time" rule does not count it.
+class CallerSpinlock {
+public:
+	void lock();
+	void unlock();
+
+private:
+	std::mutex mu_;
+};
 
 // ---- bad handles and logging ------------------------------------------------
 unsigned long bad_handle_warnings();

@@ -106,10 +106,14 @@ public:
 	}
 
 private:
-	// zswap's writeback, with the input choosing the outcome: write the
-	// object back (map, compare, free while mapped, unmap), fail, "succeed"
-	// without freeing, or free some other object first (a concurrent
-	// invalidation: deferred if it is in the zspage under reclaim).
+	// zswap 6.1's writeback (zswap_writeback_entry), in its order: map the
+	// handle, then look the entry up; with the input choosing the outcome:
+	// write the object back (compare, free while mapped, unmap), fail,
+	// "succeed" without freeing, or an invalidation first: of some other
+	// object (deferred if it is in the zspage under reclaim), of this very
+	// handle before the map, or of it between the map and the lookup. An
+	// invalidated handle must still map, with its bytes; the lookup then
+	// finds no entry: unmap, return 0.
 	static int evict_thunk(void *ctx, unsigned long h) { return static_cast<Session *>(ctx)->evict(h); }
 	int evict(unsigned long h)
 	{
@@ -117,27 +121,48 @@ private:
 		CHECK(ref_.count(h), "evict of a handle that is not live (%#lx, op %lu)", h, n_ops_);
 		CHECK(fake::locks_held() == 0, "evict called with a lock held");
 		evicts_++;
-		switch (in_.ConsumeIntegral<uint8_t>() % 8) {
+		const Ref r = ref_[h];
+		bool free_after_map = false;
+		switch (in_.ConsumeIntegral<uint8_t>() % 10) {
 		case 0:
 			return -17; // -EEXIST: already in the swap cache
 		case 1:
 			return 0;   // kept: must not count as freed
 		case 2: {
 			unsigned long o = pick();
-			if (o != h) {
-				zspp_free(pool_, o);
-				ref_.erase(o);
-			}
+			zspp_free(pool_, o);
+			ref_.erase(o);
 			break;
 		}
+		case 3:
+			zspp_free(pool_, h); // invalidated before evict maps it
+			ref_.erase(h);
+			break;
+		case 4:
+			free_after_map = true;
+			break;
 		default:
 			break;
 		}
-		const Ref &r = ref_[h];
 		auto *p = static_cast<uint8_t *>(zspp_map_object(pool_, h, ZSPP_MM_RO));
-		CHECK(p, "evict: map of the evicted handle failed");
+		CHECK(p, "evict: map of the evicted handle failed (6.1 zswap dereferences it)");
 		if (r.known)
 			CHECK(memcmp(p, r.data.data(), r.size) == 0, "evict: content mismatch (op %lu)", n_ops_);
+		if (free_after_map) {
+			zspp_free(pool_, h);
+			ref_.erase(h);
+		}
+		if (!ref_.count(h)) {
+			// "entry was invalidated": a second free is caught, not done.
+			unsigned long warns = fake::bad_handle_warnings();
+			if (in_.ConsumeBool()) {
+				zspp_free(pool_, h);
+				CHECK(fake::bad_handle_warnings() == warns + 1, "double free of a deferred handle not caught");
+				bad_++;
+			}
+			zspp_unmap_object(pool_, h);
+			return 0;
+		}
 		zspp_free(pool_, h);
 		ref_.erase(h);
 		zspp_unmap_object(pool_, h);

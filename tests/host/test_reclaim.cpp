@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Writeback (zspp_reclaim, seed 001): the LRU order, evict called exactly
+// Writeback (zspp_reclaim): the LRU order, evict called exactly
 // once per live object of the victim, frees during reclaim deferred and
 // completed, failures putting the zspage back, and compaction, malloc and
 // migration running from inside evict never touching the victim.
@@ -185,6 +185,7 @@ TEST_P(Reclaim, FreesDuringReclaimAreDeferredAndCompleted)
 	fill_zspage(1500);
 	ASSERT_GE(v.size(), 4u);
 	unsigned long victim_last = v.back(), victim_third = v[2];
+	const Obj third = objs_[victim_third];
 	bool once = false;
 	on_evict_ = [&](unsigned long h) {
 		if (!once) {
@@ -193,7 +194,13 @@ TEST_P(Reclaim, FreesDuringReclaimAreDeferredAndCompleted)
 			remove(victim_last);
 			remove(victim_third);
 			EXPECT_EQ(zspp_obj_size(pool_, victim_last), 0u) << "a deferred-freed handle is not live";
-			EXPECT_EQ(zspp_map_object(pool_, victim_third, ZSPP_MM_RO), nullptr);
+			// Still mappable with its bytes until the reclaim ends: 6.1
+			// zswap's evict maps before it finds the entry gone.
+			for (ReadApi api : {ReadApi::kMapRO, ReadApi::kReadBegin, ReadApi::kMapRW}) {
+				std::vector<uint8_t> got = read_obj(pool_, victim_third, third.size, api);
+				EXPECT_EQ(first_diff(got.data(), pattern(third.seed, third.size).data(), third.size), -1)
+					<< name(api) << " of a handle whose free waits for the reclaim";
+			}
 			zspp_free(pool_, victim_third); // double free: detected, ignored
 		}
 		return writeback(h);
@@ -204,8 +211,8 @@ TEST_P(Reclaim, FreesDuringReclaimAreDeferredAndCompleted)
 	EXPECT_EQ(evicted_.size(), v.size() - 2);
 	PoolStats s = pool_stats(pool_);
 	EXPECT_EQ(s.reclaim_deferred_frees, v.size());
-	EXPECT_EQ(s.bad_handles, 2u); // the map and the double free
-	EXPECT_EQ(fake::bad_handle_warnings(), 2u);
+	EXPECT_EQ(s.bad_handles, 1u); // the double free
+	EXPECT_EQ(fake::bad_handle_warnings(), 1u);
 	validate();
 	verify_all();
 }
