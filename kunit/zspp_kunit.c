@@ -1308,11 +1308,197 @@ static void reclaim_under_churn_and_hotplug(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zspp_debug_validate(f->pool), 0);
 }
 
+
+/*
+ * zspp driven the way 6.1 zswap drives its zpool in writeback
+ * (zswap_writeback_entry, Documentation/zswap-contract.rst): evict maps the
+ * handle first, reads the entry key from the object's header, and only then
+ * looks the entry up under the tree spinlock; other tasks invalidate entries
+ * at any time, their frees reaching zspp under that spinlock. An entry
+ * invalidated before the lookup is "found invalidated": unmap, return 0.
+ */
+struct zs61_entry {
+	unsigned long h;
+	u32 seed;
+	u16 size;
+	bool live;
+};
+
+struct zs61 {
+	struct zspp_pool *pool;
+	spinlock_t tree_lock;
+	struct zs61_entry *e;
+	unsigned int nr;
+	atomic_t stop;
+	atomic_long_t written_back, found_invalidated, invalidated, bad_bytes, null_maps, reclaim_calls;
+	struct completion done[4];
+};
+
+static int zs61_evict(void *ctx, unsigned long h)
+{
+	struct zs61 *z = ctx;
+	struct zs61_entry *e;
+	u8 *p = zspp_map_object(z->pool, h, ZSPP_MM_RO);
+	u32 key;
+
+	if (!p) {
+		/* 6.1 zswap dereferences it: an oops in its shrink worker. */
+		atomic_long_inc(&z->null_maps);
+		return -ENOMEM;
+	}
+	memcpy(&key, p, sizeof(key));
+	spin_lock(&z->tree_lock);
+	e = key < z->nr ? &z->e[key] : NULL;
+	if (!e || !e->live || e->h != h) {
+		spin_unlock(&z->tree_lock);
+		zspp_unmap_object(z->pool, h);
+		atomic_long_inc(&z->found_invalidated);
+		return 0;
+	}
+	e->live = false;	/* the writeback holds the entry now */
+	spin_unlock(&z->tree_lock);
+	if (check(p + sizeof(key), e->size - sizeof(key), e->seed) != -1)
+		atomic_long_inc(&z->bad_bytes);
+	spin_lock(&z->tree_lock);
+	zspp_free(z->pool, h);	/* zswap_entry_put under the tree lock */
+	spin_unlock(&z->tree_lock);
+	zspp_unmap_object(z->pool, h);
+	atomic_long_inc(&z->written_back);
+	return 0;
+}
+
+struct zs61_thread {
+	struct zs61 *z;
+	unsigned int idx;
+};
+
+/* zswap_frontswap_invalidate_page in a loop, on random entries. */
+static int zs61_invalidate_thread(void *data)
+{
+	struct zs61_thread *a = data;
+	struct zs61 *z = a->z;
+
+	while (!atomic_read(&z->stop)) {
+		struct zs61_entry *e = &z->e[get_random_u32() % z->nr];
+
+		spin_lock(&z->tree_lock);
+		if (e->live) {
+			e->live = false;
+			zspp_free(z->pool, e->h);
+			atomic_long_inc(&z->invalidated);
+		}
+		spin_unlock(&z->tree_lock);
+		usleep_range(50, 200);
+	}
+	complete(&z->done[a->idx]);
+	return 0;
+}
+
+/* zswap's shrink worker: zpool_shrink(pool, 1, NULL) in a loop. */
+static int zs61_shrink_thread(void *data)
+{
+	struct zs61 *z = data;
+
+	while (!atomic_read(&z->stop)) {
+		(void)zspp_reclaim(z->pool, 1, NULL);
+		atomic_long_inc(&z->reclaim_calls);
+		if (atomic_long_read(&z->reclaim_calls) % 16 == 0)
+			zspp_compact(z->pool);
+		cond_resched();
+	}
+	complete(&z->done[3]);
+	return 0;
+}
+
+static void writeback_the_zswap_way_with_invalidations(struct kunit *test)
+{
+	struct zs61 *z = kunit_kzalloc(test, sizeof(*z), GFP_KERNEL);
+	struct zs61_thread targs[3];
+	u8 *buf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct zspp_pool_stats st;
+	unsigned int i, hotplugs = 0, left = 0;
+	unsigned long deadline;
+	struct task_struct *t;
+
+	KUNIT_ASSERT_NOT_NULL(test, z);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	z->nr = 3000;
+	z->e = kunit_kcalloc(test, z->nr, sizeof(*z->e), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, z->e);
+	spin_lock_init(&z->tree_lock);
+	KUNIT_ASSERT_EQ(test, zspp_create_pool_evictable("kunit-zswap61", 8, zs61_evict, z, &z->pool), 0);
+	for (i = 0; i < z->nr; i++) {
+		struct zs61_entry *e = &z->e[i];
+		u32 key = i;
+
+		e->size = 64 + (i * 797) % 3900;
+		e->seed = 7 * i + 1;
+		KUNIT_ASSERT_EQ(test, zspp_malloc(z->pool, e->size, GFP_KERNEL, &e->h), 0);
+		memcpy(buf, &key, sizeof(key));
+		fill(buf + sizeof(key), e->size - sizeof(key), e->seed);
+		zspp_obj_write(z->pool, e->h, buf, e->size);
+		e->live = true;
+	}
+	for (i = 0; i < 4; i++)
+		init_completion(&z->done[i]);
+	for (i = 0; i < 3; i++) {
+		targs[i] = (struct zs61_thread){ .z = z, .idx = i };
+		t = kthread_run(zs61_invalidate_thread, &targs[i], "zspp-kunit-inval%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	t = kthread_run(zs61_shrink_thread, z, "zspp-kunit-shrink");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	deadline = jiffies + 8 * HZ;
+	while (time_before(jiffies, deadline) && atomic_long_read(&z->invalidated) < z->nr / 2) {
+		if (IS_ENABLED(CONFIG_HOTPLUG_CPU) && num_possible_cpus() > 1 && cpu_online(1) && !remove_cpu(1)) {
+			msleep(10);
+			KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
+			hotplugs++;
+		}
+		msleep(20);
+	}
+	atomic_set(&z->stop, 1);
+	for (i = 0; i < 4; i++)
+		wait_for_completion(&z->done[i]);
+	zspp_pool_stats(z->pool, &st);
+	kunit_info(test, "%u hotplug cycles, %ld reclaim calls, %lu pages reclaimed, %ld written back, %ld found invalidated, %ld invalidations, %lu deferred frees",
+		   hotplugs, atomic_long_read(&z->reclaim_calls), st.pages_reclaimed, atomic_long_read(&z->written_back),
+		   atomic_long_read(&z->found_invalidated), atomic_long_read(&z->invalidated), st.reclaim_deferred_frees);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&z->null_maps), 0L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&z->bad_bytes), 0L);
+	KUNIT_EXPECT_EQ(test, st.bad_handles, 0UL);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&z->written_back), 0L);
+	KUNIT_EXPECT_EQ(test, st.objs_written_back, (unsigned long)atomic_long_read(&z->written_back));
+	KUNIT_EXPECT_EQ(test, st.evict_stale, (unsigned long)atomic_long_read(&z->found_invalidated));
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(z->pool), 0);
+	for (i = 0; i < z->nr; i++) {
+		struct zs61_entry *e = &z->e[i];
+		u8 *p;
+
+		if (!e->live)
+			continue;
+		left++;
+		p = zspp_map_object(z->pool, e->h, ZSPP_MM_RO);
+		KUNIT_EXPECT_NOT_NULL(test, p);
+		if (p) {
+			KUNIT_EXPECT_EQ_MSG(test, check(p + 4, e->size - 4, e->seed), -1L, "entry %u", i);
+			zspp_unmap_object(z->pool, e->h);
+		}
+		zspp_free(z->pool, e->h);
+	}
+	KUNIT_EXPECT_EQ(test, st.objects, (unsigned long)left);
+	zspp_pool_stats(z->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.objects, 0UL);
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(z->pool), 0);
+	zspp_destroy_pool(z->pool);
+}
+
 static struct kunit_case zspp_writeback_cases[] = {
 	KUNIT_CASE(reclaim_evicts_oldest_zspage_once),
 	KUNIT_CASE(reclaim_defers_concurrent_frees),
 	KUNIT_CASE(reclaim_failure_keeps_objects),
 	KUNIT_CASE(reclaim_under_churn_and_hotplug),
+	KUNIT_CASE(writeback_the_zswap_way_with_invalidations),
 	{}
 };
 

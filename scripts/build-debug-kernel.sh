@@ -1,32 +1,44 @@
 #!/bin/bash
-# Build (once) the zspp debug test kernel: linux-source-6.1 + kunit/debug.config
-# (KUnit, KASAN, lockdep, DEBUG_VM, fault injection), cached outside the repo in
+# Build (once) a zspp debug test kernel: linux-source-6.1 + kunit/debug.config,
+# or with --kernel 6.12 linux-source-6.12 + kunit/debug-6.12.config (KUnit,
+# KASAN, lockdep, PREEMPT, DEBUG_VM, fault injection), cached outside the repo in
 #   ${ZSPP_CACHE:-/var/cache/zspp}/debug-kernel/<srcversion>-<sha256(fragment):12>/
 # That directory is the extracted source tree and the build dir (KDIR): build
 # out-of-tree modules with `make -C "$KDIR" M=/path/to/module modules`.
-# Rebuilds only when the linux-source-6.1 version or the fragment changes.
+# Rebuilds only when the linux-source-<series> version or the fragment changes.
 # Cold build ~15 min on 2 cores (measured 888 s incl. extraction): run it in the background and poll.
 # Last two stdout lines (shell-sourceable):  KDIR=...  BZIMAGE=...
-# Options: --force  rebuild even if the stamp is present.
+# Options: --kernel 6.1|6.12 (default 6.1)  --force  rebuild even if the stamp is present.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-frag=${ZSPP_DEBUG_CONFIG:-$here/../kunit/debug.config}
+series=6.1 force=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) series=$2; shift 2 ;;
+	--force) force=1; shift ;;
+	*) echo "build-debug-kernel: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+case $series in
+6.1) deffrag=$here/../kunit/debug.config ;;
+6.12) deffrag=$here/../kunit/debug-6.12.config ;;
+*) echo "build-debug-kernel: --kernel 6.1 or 6.12, not $series" >&2; exit 2 ;;
+esac
+frag=${ZSPP_DEBUG_CONFIG:-$deffrag}
 frag=$(readlink -f "$frag")
-tarball=${ZSPP_LINUX_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
-force=0
-[ "${1:-}" = "--force" ] && force=1
+tarball=${ZSPP_LINUX_SOURCE:-/usr/src/linux-source-$series.tar.xz}
 
 log() { echo "build-debug-kernel: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 [ -r "$frag" ] || die "fragment not found: $frag"
-[ -r "$tarball" ] || die "$tarball missing: apt-get install linux-source-6.1"
+[ -r "$tarball" ] || die "$tarball missing: apt-get install linux-source-$series"
 for t in flex bison bc cpio python3 gcc make xz; do
 	command -v "$t" >/dev/null || die "missing tool $t (apt-get install flex bison bc cpio libelf-dev libssl-dev)"
 done
 
-srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
+srcver=$(dpkg-query -W -f='${Version}' "linux-source-$series" 2>/dev/null || true)
 [ -n "$srcver" ] || srcver=tar-$(sha256sum "$tarball" | cut -c1-12)
 fraghash=$(sha256sum "$frag" | cut -c1-12)
 cache=${ZSPP_CACHE:-/var/cache/zspp}/debug-kernel
@@ -36,7 +48,7 @@ bzimage=$kdir/arch/x86/boot/bzImage
 jobs=$(( $(nproc) + 1 ))
 
 mkdir -p "$cache"
-exec 9>"$cache/.lock"
+exec 9>"$cache/.lock-$series"
 flock 9   # one builder at a time; a second caller waits, then finds the stamp
 
 if [ $force = 0 ] && [ -f "$stamp" ] && [ -f "$bzimage" ]; then
@@ -62,9 +74,9 @@ cd "$kdir"
 missing=()
 while IFS= read -r line; do
 	if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
-		grep -qxF -- "$line" .config || missing+=("$line  (final: $(grep -E "^(# )?${BASH_REMATCH[1]}[= ]" .config || echo absent))")
+		grep -xF -- "$line" .config >/dev/null || missing+=("$line  (final: $(grep -E "^(# )?${BASH_REMATCH[1]}[= ]" .config || echo absent))")
 	elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
-		! grep -qE "^${BASH_REMATCH[1]}=" .config ||
+		! grep -E "^${BASH_REMATCH[1]}=" .config >/dev/null ||
 			missing+=("$line  (final: $(grep -E "^${BASH_REMATCH[1]}=" .config))")
 	fi
 done < "$frag"

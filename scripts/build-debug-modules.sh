@@ -28,9 +28,10 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-force=0 kunit=1 fold=0
+force=0 kunit=1 fold=0 series=6.1
 while (($#)); do
 	case $1 in
+	--kernel) series=$2; shift ;;
 	--force) force=1 ;;
 	--no-kunit) kunit=0 ;;
 	--fold) fold=1 ;;
@@ -45,7 +46,8 @@ need_cmd g++ g++
 need_cmd flock util-linux
 
 KDIR="" BZIMAGE=""
-eval "$("$ZSPP_SCRIPTS/build-debug-kernel.sh" | grep -E '^(KDIR|BZIMAGE)=')"
+dk=$("$ZSPP_SCRIPTS/build-debug-kernel.sh" --kernel "$series") || die "debug kernel $series build failed"
+eval "$(g -E '^(KDIR|BZIMAGE)=' <<<"$dk")"
 [[ -n $KDIR && -f $BZIMAGE && -f $KDIR/Module.symvers ]] ||
 	die "scripts/build-debug-kernel.sh did not report a built KDIR/BZIMAGE"
 
@@ -94,6 +96,9 @@ if ((force)) || [[ ! -f $out/.built ]] || { ((kunit)) && [[ ! -f $out/src/kunit/
 	fi
 	grep -E 'warning:' "$out/build.log" | sed 's/^/  /' >&2 || true
 	[[ -f $out/src/zspp.ko ]] || die "no zspp.ko after the build"
+	# The README's static checks hold for a sanitizer (KASAN) kernel too.
+	"$ZSPP_SCRIPTS/check-module.sh" "$out/src/zspp.ko" >"$out/check-module.log" 2>&1 ||
+		{ cat "$out/check-module.log" >&2; die "check-module.sh failed on the debug-kernel zspp.ko"; }
 	touch "$out/.built"
 	log "built in $(($(now_s) - start))s"
 else
@@ -101,7 +106,7 @@ else
 fi
 # The debug tree's zpool modules (as a small module directory for mkinitramfs.sh).
 for m in zsmalloc z3fold; do
-	[[ -f $KDIR/mm/$m.ko ]] && cp -u "$KDIR/mm/$m.ko" "$out/kmods/"
+	if [[ -f $KDIR/mm/$m.ko ]]; then cp -u "$KDIR/mm/$m.ko" "$out/kmods/"; fi
 done
 touch "$out" # newest first below
 # Keep the 3 newest builds of this kernel.

@@ -13,11 +13,24 @@ done
 grep -q '^license: *GPL$' <<<"$info" && ok "license GPL (no proprietary taint)" || bad "license GPL"
 grep -q '^alias: *zpool-zspp$' <<<"$info" && ok "alias zpool-zspp" || bad "alias zpool-zspp"
 # Static constructors or exception tables would mean the C++ core needs
-# runtime support the kernel does not have.
-objdump -h "$ko" | grep -Eq '\.(init_array|ctors|gcc_except_table)' &&
-	bad "has no static constructors or exception tables" ||
-	ok "has no static constructors or exception tables"
-nm -u "$ko" | grep -Eq ' (_Z|__cxa_|_Unwind|__gxx_)' &&
+# runtime support the kernel does not have. A sanitizer kernel (KASAN, KCSAN)
+# gives every object its own module constructor (_sub_I_<prio>_<n>, in
+# .init_array; the kernel runs them): those are not C++ constructors.
+# (Outputs are read whole: grep -q in a pipeline under pipefail can kill the
+# writer with SIGPIPE.)
+sections=$(objdump -h "$ko")
+syms=$(nm "$ko")
+ctor_syms=$(grep -E ' _GLOBAL__sub_[ID]_' <<<"$syms" || true)
+init_array=$(grep -E '\.init_array' <<<"$sections" || true)
+sanitizer_ctors=$(grep -E ' _sub_I_[0-9]+_[0-9]+$' <<<"$syms" || true)
+if grep -Eq '\.(ctors|gcc_except_table)' <<<"$sections" || [ -n "$ctor_syms" ] ||
+	{ [ -n "$init_array" ] && [ -z "$sanitizer_ctors" ]; }; then
+	bad "has no static constructors or exception tables${ctor_syms:+ (${ctor_syms//$'\n'/, })}"
+else
+	ok "has no static constructors or exception tables${sanitizer_ctors:+ (sanitizer module constructors only)}"
+fi
+undef=$(nm -u "$ko")
+grep -Eq ' (_Z|__cxa_|_Unwind|__gxx_)' <<<"$undef" &&
 	bad "needs no libstdc++/libgcc symbols" || ok "needs no libstdc++/libgcc symbols"
 # One version: VERSION, modinfo and dkms.conf agree.
 root=$(cd "$(dirname "$0")/.." && pwd)

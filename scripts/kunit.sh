@@ -9,10 +9,19 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-fold=0 build_opts=() tag=""
-if [[ ${1:-} == --fold ]]; then
-	fold=1 build_opts=(--fold) tag=-fold
-fi
+fold=0 build_opts=() tag="" series=6.1
+while (($#)); do
+	case $1 in
+	--fold) fold=1 build_opts+=(--fold) ;;
+	--kernel) series=$2; shift ;;
+	*) die "unknown option $1" ;;
+	esac
+	shift
+done
+build_opts+=(--kernel "$series")
+# 6.1 keeps its old names (logs, cache dirs); 6.12 adds its series.
+if [[ $series != 6.1 ]]; then tag=-$series; fi
+if ((fold)); then tag+=-fold; fi
 # Suites that must appear (a missing suite is a failure).
 SUITES=(zspp_size_classes zspp_data zspp_handles zspp_errors zspp_compaction zspp_concurrency zspp_writeback)
 if ((fold)); then SUITES+=(zspp_fold); fi
@@ -20,7 +29,9 @@ if ((fold)); then SUITES+=(zspp_fold); fi
 # The debug kernel (cached) and zspp.ko + zspp_kunit.ko built against it in a
 # private copy under the cache (building in the repo would mix two kernels' objects).
 KDIR="" BZIMAGE="" ZSPP_KO="" ZSPP_KUNIT_KO=""
-eval "$("$ZSPP_SCRIPTS/build-debug-modules.sh" "${build_opts[@]}" | grep -E '^(KDIR|BZIMAGE|ZSPP_KO|ZSPP_KUNIT_KO)=')"
+mods=$("$ZSPP_SCRIPTS/build-debug-modules.sh" "${build_opts[@]}") || die "module build for the $series debug kernel failed"
+eval "$(g -E '^(KDIR|BZIMAGE|ZSPP_KO|ZSPP_KUNIT_KO)=' <<<"$mods")"
+log "debug kernel $series: $(basename "$KDIR")"
 [ -n "$KDIR" ] && [ -f "$BZIMAGE" ] || die "debug kernel build did not report KDIR/BZIMAGE"
 [ -f "$ZSPP_KO" ] && [ -f "$ZSPP_KUNIT_KO" ] || die "build-debug-modules.sh did not report ZSPP_KO/ZSPP_KUNIT_KO"
 

@@ -6,11 +6,13 @@
 # offline/online. Asserts every byte verified, real migrations and
 # compactions counted in zspp's debugfs, rmmod, and a clean log.
 #   --pages N   pages per workload (default 8192)   --rounds N (default 2)
+#   --kernel 6.1|6.12   which debug kernel (default 6.1)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-pages=8192 rounds=2
+pages=8192 rounds=2 series=6.1
 while (($#)); do
 	case $1 in
+	--kernel) series=$2; shift ;;
 	--pages) pages=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
 	*) die "unknown option $1" ;;
@@ -18,8 +20,11 @@ while (($#)); do
 	shift
 done
 
-eval "$("$ZSPP_SCRIPTS/build-debug-modules.sh" | grep -E '^(KDIR|BZIMAGE|ZSPP_KO)=')"
-work=$(cache_dir stress)
+mods=$("$ZSPP_SCRIPTS/build-debug-modules.sh" --kernel "$series") || die "module build for the $series debug kernel failed"
+eval "$(g -E '^(KDIR|BZIMAGE|ZSPP_KO)=' <<<"$mods")"
+log "debug kernel $series: $(basename "$KDIR")"
+echo "stress: kernel $(basename "$KDIR")"
+work=$(cache_dir "stress-$series")
 gcc -static -O2 -o "$work/workload" "$ZSPP_ROOT/tests/e2e/workload.c"
 cat >"$work/stress.conf" <<CONF
 STRESS_PAGES=$pages
@@ -35,7 +40,9 @@ rc=0
 	--smp 2 --mem 1024M --disk 512M --timeout 1200 >&2 || rc=$?
 
 pass=0 fail=0
-check() { if eval "$2"; then echo "PASS: stress $1"; pass=$((pass + 1)); else echo "FAIL: stress $1"; fail=$((fail + 1)); fi; }
+tag=stress
+[[ $series == 6.1 ]] || tag="stress-$series"
+check() { if eval "$2"; then echo "PASS: $tag $1"; pass=$((pass + 1)); else echo "FAIL: $tag $1"; fail=$((fail + 1)); fi; }
 last() { grep -E '^ZSPP ' "$log" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 check "guest completed" '[ "$rc" -eq 0 ] && grep -q "^STRESS-END" "$log"'
 check "2 CPUs online" 'grep -q "STRESS cpus_online=0-1" "$log"'

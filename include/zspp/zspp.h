@@ -14,8 +14,10 @@
  *   - zspp_map_object: process context, MAY SLEEP (it may allocate a bounce
  *     area with GFP_NOIO when every pre-allocated one is busy). The caller may
  *     sleep between map and unmap: nothing zspp holds across the pair
- *     disables preemption or holds a spinlock. One task must not hold two
- *     maps at once (no nested maps), and must unmap on the task that mapped.
+ *     disables preemption or holds a spinlock. A task may hold maps of
+ *     several handles at once (6.1 zswap's writeback stores, hence maps WO,
+ *     from direct reclaim while it holds the evicted handle mapped); each
+ *     is unmapped by the task that mapped it.
  *   - zspp_unmap_object: never sleeps.
  */
 #ifndef ZSPP_ZSPP_H
@@ -70,12 +72,14 @@ int zspp_create_pool(const char *name, unsigned int chain_size,
 		     struct zspp_pool **pool);
 
 /*
- * Writeback (seed 001). An evictable pool keeps its zspages on an LRU (most
+ * Writeback. An evictable pool keeps its zspages on an LRU (most
  * recently allocated-into first); zspp_reclaim() walks it from the tail and
  * calls @evict for each object of a zspage. @evict returns 0 once it has
  * written the object elsewhere and freed its handle (it may do so while the
  * handle is mapped: frees of a zspage's objects during its reclaim are
- * deferred until the reclaim ends, so the handle stays valid until then),
+ * deferred until the reclaim ends, so the handle stays valid until then;
+ * a handle freed by another task before or during its evict still maps, with
+ * its bytes, so that evict can find out that its entry is gone),
  * or a negative errno to keep the object. It runs in process context with no
  * zspp lock held and may sleep.
  */
