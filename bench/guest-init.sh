@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash  # busybox ash
 # /init of the micro-benchmark initramfs (scripts/bench.sh): load zsmalloc and
 # zspp, run zspp_bench.ko with the parameters of /etc/zspp-bench.conf (its init
 # runs every configuration and logs BENCH-* lines), unload them, then the same

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash  # busybox ash
 # /init of the KUnit guest (scripts/kunit.sh): run zspp's KUnit suites on the
 # debug kernel, print the log, unload, power off.
 PATH=/bin:/sbin:/usr/bin:/usr/sbin

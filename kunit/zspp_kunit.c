@@ -1330,7 +1330,8 @@ struct zs61 {
 	struct zs61_entry *e;
 	unsigned int nr;
 	atomic_t stop;
-	atomic_long_t written_back, found_invalidated, invalidated, bad_bytes, null_maps, reclaim_calls;
+	atomic_long_t written_back, found_invalidated, invalidated, bad_bytes, null_maps, reclaim_calls, evicts;
+	unsigned long evicting;		/* the handle evict was called with */
 	struct completion done[4];
 };
 
@@ -1338,9 +1339,17 @@ static int zs61_evict(void *ctx, unsigned long h)
 {
 	struct zs61 *z = ctx;
 	struct zs61_entry *e;
-	u8 *p = zspp_map_object(z->pool, h, ZSPP_MM_RO);
+	u8 *p;
 	u32 key;
 
+	/*
+	 * Another CPU may invalidate the entry from here on; one evict in four
+	 * waits a little first (a preemption), which the aiming thread uses.
+	 */
+	WRITE_ONCE(z->evicting, h);
+	if (atomic_long_inc_return(&z->evicts) % 4 == 0)
+		usleep_range(100, 300);
+	p = zspp_map_object(z->pool, h, ZSPP_MM_RO);
 	if (!p) {
 		/* 6.1 zswap dereferences it: an oops in its shrink worker. */
 		atomic_long_inc(&z->null_maps);
@@ -1381,6 +1390,15 @@ static int zs61_invalidate_thread(void *data)
 	while (!atomic_read(&z->stop)) {
 		struct zs61_entry *e = &z->e[get_random_u32() % z->nr];
 
+		if (a->idx == 0) {
+			/* Aim at the entry under evict (its task exiting). */
+			unsigned long h = READ_ONCE(z->evicting);
+			unsigned int k;
+
+			for (k = 0; h && k < z->nr; k++)
+				if (z->e[k].h == h)
+					e = &z->e[k];
+		}
 		spin_lock(&z->tree_lock);
 		if (e->live) {
 			e->live = false;
@@ -1468,6 +1486,7 @@ static void writeback_the_zswap_way_with_invalidations(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&z->bad_bytes), 0L);
 	KUNIT_EXPECT_EQ(test, st.bad_handles, 0UL);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&z->written_back), 0L);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&z->found_invalidated), 0L);
 	KUNIT_EXPECT_EQ(test, st.objs_written_back, (unsigned long)atomic_long_read(&z->written_back));
 	KUNIT_EXPECT_EQ(test, st.evict_stale, (unsigned long)atomic_long_read(&z->found_invalidated));
 	KUNIT_EXPECT_EQ(test, zspp_debug_validate(z->pool), 0);

@@ -4,7 +4,7 @@
 # summary line "[WORD: ]N passed, M failed"; a stage that exits non-zero
 # without reporting a failure counts as one failure. Last line: the totals.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 logdir=build/check
 mkdir -p "$logdir"
 total_pass=0
@@ -31,7 +31,7 @@ stage() {
 		f=1
 		echo "FAIL: $name exited $rc without reporting a failure" >>"$log"
 	fi
-	grep -E '^(FAIL: |.*[1-9][0-9]* failed)' "$log" | head -20
+	grep -E '^(FAIL: |.*[1-9][0-9]* failed)' "$log" | sed -n '1,20p'
 	[ "$rc" -ne 0 ] && tail -n 30 "$log"
 	echo "=== $name: $p passed, $f failed (rc=$rc, $((end - start))s, log $log)"
 	summary+=("$(printf '%-22s %5d passed %5d failed %5ds' "$name" "$p" "$f" $((end - start)))")
@@ -56,8 +56,11 @@ stage e2e-stock-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --switch
 stage e2e-stock-6.1-fold scripts/e2e.sh --zpool zspp --module "${ko61fold:-no-6.1-fold-build/zspp.ko}" \
 	--fold-worker 200 --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-fold-6.1/zspp" \
 	--name e2e-stock-6.1-fold
+# Writeback with short-lived children exiting in the workload's cgroup: their
+# entries are invalidated while zswap's shrink worker evicts
+# (Documentation/zswap-contract.rst).
 stage e2e-writeback-6.1 scripts/e2e.sh --zpool zspp --module "$PWD/zspp.ko" --max-pool-percent 2 \
-	--expect-writeback --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-writeback/zspp" --name e2e-writeback-6.1
+	--expect-writeback --exiters 12 --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-writeback/zspp" --name e2e-writeback-6.1
 # A tiny zspp vs zsmalloc micro benchmark, plain and CONFIG_ZSPP_FOLD=y builds
 # (Documentation/benchmarks.md): sanity only.
 stage bench-smoke scripts/bench.sh --smoke
@@ -83,6 +86,11 @@ stage kunit-debug scripts/kunit.sh
 stage kunit-debug-fold scripts/kunit.sh --fold
 # The heavier fault runs are sized down here (full size: run the scripts by hand).
 stage stress-debug scripts/stress.sh --pages 6144 --rounds 1
+# The same on a KASAN + lockdep + PREEMPT 6.12 kernel (kunit/debug-6.12.config,
+# linux-source-6.12; cached like the 6.1 one).
+stage kunit-debug-6.12 scripts/kunit.sh --kernel 6.12
+stage kunit-debug-6.12-fold scripts/kunit.sh --kernel 6.12 --fold
+stage stress-debug-6.12 scripts/stress.sh --kernel 6.12 --pages 6144 --rounds 1
 # The debug-kernel e2e runs with a low zswap pool limit, so KASAN and lockdep
 # watch writeback (zpool shrink -> evict) as well as store/load/free.
 stage e2e-writeback-debug scripts/e2e-debug.sh --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-debug/writeback" \

@@ -31,7 +31,7 @@ tr ' ' '\n' <<<"$zpeak" | grep '=' | sed 's/^/  /'
 echo
 echo "=== zspp size classes near the peak (/sys/kernel/debug/zspp/<pool>/classes)"
 grep -E '^ZSPPFILE [^ ]+/classes: ' "$log" | sed -E 's/^ZSPPFILE [^ ]+\/classes: //' |
-	awk '/^ *class / { n++ } { blk[n] = blk[n] $0 "\n" } END { k = int(n * 0.8); if (k < 1) k = n; printf "%s", blk[k] }' | head -n 60
+	awk '/^ *class / { n++ } { blk[n] = blk[n] $0 "\n" } END { k = int(n * 0.8); if (k < 1) k = n; printf "%s", blk[k] }' | sed -n '1,60p'
 echo
 echo "=== after the workload: zswap drained, zspp pool destroyed, rmmod"
 grep -E '^(ZSPP-AFTER|ZSWAP-AFTER|RMMOD|ZSPP-DEBUGFS)' "$log" | tail -n 6

@@ -114,7 +114,7 @@ for k in $kernels; do
 	fi
 	relay "dkms $KREL module" "$ZSPP_SCRIPTS/check-module.sh" "$plain"
 	# dkms prints the make command it runs.
-	if grep -E "^make .* M=$tree/zspp/$ver/build " "$base/build-$KREL.log" | grep -q -- " $ZSPP_BUILD_OPTS "; then
+	if grep -E "^make .* M=$tree/zspp/$ver/build " "$base/build-$KREL.log" | grep -- " $ZSPP_BUILD_OPTS " >/dev/null; then
 		pass "dkms build options reach make ($KREL)"
 	else
 		fail "dkms build options reach make ($KREL)" "'$ZSPP_BUILD_OPTS' not on the make command in $base/build-$KREL.log"

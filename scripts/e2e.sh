@@ -38,6 +38,11 @@
 #                         back through the allocator's evict (written_back_pages > 0,
 #                         and for zspp pages_reclaimed > 0); use a low
 #                         --max-pool-percent
+#   --exiters N           while the workload runs, N rounds of short-lived
+#                         children in its cgroup fill 1024 pages each and exit
+#                         (every other one killed mid-way): zswap invalidates
+#                         their entries while it writes back (process exit
+#                         racing evict); the ones not killed verify every byte
 #   --switch-pools        while the workload runs: try rmmod (must be refused), switch
 #                         zswap's compressor to lz4, its zpool to zbud and back, the
 #                         compressor back; assert several zspp pools existed at once
@@ -70,6 +75,7 @@ mem=48M pages="" zswap_max="" rounds=2 seed=1 wargs="" mpp=20 compressor=lzo
 vm_mem=1024M smp=2 tmo=480 workdir="" append="" echo_arg=() check_only=""
 no_check=0 sets=() scan_console=0 name="" expect_wb=0 switch=0 badin=0
 expect_fold=0 fold_worker=""
+exiters=0
 while (($#)); do
 	case $1 in
 	--zpool) zpool=$2; shift ;;
@@ -98,6 +104,7 @@ while (($#)); do
 	--expect-writeback) expect_wb=1 ;;
 	--bad-input) badin=1; sets+=("E2E_BAD_INPUT=1") ;;
 	--switch-pools) switch=1; sets+=("E2E_SWITCH_AT=5") ;;
+	--exiters) exiters=$2; sets+=("E2E_EXITERS=$2"); shift ;;
 	--expect-fold) expect_fold=1 ;;
 	--fold-worker) fold_worker=$2; shift ;;
 	--name) name=$2; shift ;;
@@ -340,6 +347,20 @@ check_log() {
 			fail "switch-several-zspp-pools-at-once" "switch steps=$steps, most zspp pools at once=${sp:-0}"
 		fi
 		log "pool switching: $(g '^SWITCH ' "$log" | sed 's/^SWITCH //' | paste -sd ';' -)"
+	fi
+
+	# Short-lived children (--exiters): they ran, the ones not killed read
+	# every byte back, and none died of anything but the test's SIGKILL.
+	if ((exiters > 0)); then
+		local nex nbad
+		nex=$(g -c '^EXITER ' "$log")
+		nbad=$(g -c '^EXITER .* bad=1' "$log")
+		if [[ $nex -ge $exiters && $nbad -eq 0 ]]; then
+			pass "exiters-ran-and-verified"
+		else
+			fail "exiters-ran-and-verified" "$nex of $exiters rounds, $nbad bad: $(g -m3 '^EXITER .* bad=1' "$log" | paste -sd ';' -)"
+		fi
+		log "exiters: $(g -c '^EXITER .* killed=1' "$log") killed, $(g -c '^EXITER .* killed=0' "$log") ran to the end"
 	fi
 
 	# Writeback: zswap hit its pool limit and wrote pages back through evict.

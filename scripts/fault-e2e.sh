@@ -187,7 +187,7 @@ measure() {
 	post=$(g -m1 '^ZSWAP-POST ' "$log")
 	[[ -n $post ]] || post=$(g '^ZSWAP t=' "$log" | tail -n 1)
 	rej[$z]=$(field "$post" reject_alloc_fail)
-	v0=$(g '^VMSTAT ' "$log" | head -n 1)
+	v0=$(g '^VMSTAT ' "$log" | sed -n 1p)
 	v1=$(g '^VMSTAT ' "$log" | sed -n 2p)
 	if [[ -n $v1 ]]; then
 		zin[$z]=$(($(field "$v1" zswpin) - $(field "$v0" zswpin)))

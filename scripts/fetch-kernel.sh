@@ -28,10 +28,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Only used when apt knows nothing at all (no package lists and no network).
-FALLBACK_KREL_6_1="6.1.0-56-amd64"
-FALLBACK_KREL_6_12="6.12.117+deb12-amd64"
-
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
 want="stock-6.1"
@@ -50,25 +46,24 @@ need_cmd apt-get apt
 need_cmd apt-cache apt
 need_cmd dpkg dpkg
 
-# meta_krel META: the release an amd64 meta package points at, e.g. 6.1.0-56-amd64.
+# meta_krel META: the release an amd64 meta package points at, e.g. 6.1.0-57-amd64
+# (the newest of the series: Debian moves the meta package; nothing is pinned).
 meta_krel() {
 	apt-cache depends "$1" 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | head -n 1
+		sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | sed -n 1p
 }
 
-# stock_krel META SERIES FALLBACK: resolve META, check it is a SERIES.* kernel.
+# stock_krel META SERIES: resolve META, check it is a SERIES.* kernel.
 stock_krel() {
-	local meta=$1 series=$2 fallback=$3 krel
+	local meta=$1 series=$2 krel
 	krel=$(meta_krel "$meta")
 	if [[ -z $krel ]]; then
 		log "apt-cache knows no $meta; running 'apt-get update'"
 		apt-get update -qq >&2 || warn "apt-get update failed"
 		krel=$(meta_krel "$meta")
 	fi
-	if [[ -z $krel ]]; then
-		warn "cannot resolve $meta; falling back to $fallback"
-		krel=$fallback
-	fi
+	[[ -n $krel ]] ||
+		die "apt knows no $meta (its apt source: see scripts/install-deps.sh; run 'apt-get update')"
 	[[ $krel == "$series".* ]] ||
 		die "$meta points at '$krel', not a $series kernel; pass an explicit release"
 	printf '%s\n' "$krel"
@@ -77,8 +72,8 @@ stock_krel() {
 resolve_krel() {
 	local krel
 	case $want in
-	stock-6.1) krel=$(stock_krel linux-image-amd64 6.1 "$FALLBACK_KREL_6_1") ;;
-	stock-6.12) krel=$(stock_krel linux-image-6.12-amd64 6.12 "$FALLBACK_KREL_6_12") ;;
+	stock-6.1) krel=$(stock_krel linux-image-amd64 6.1) ;;
+	stock-6.12) krel=$(stock_krel linux-image-6.12-amd64 6.12) ;;
 	linux-image-*) krel=${want#linux-image-} ;;
 	[0-9]*) krel=$want ;;
 	*) die "unknown kernel '$want' (expected stock-6.1, stock-6.12, linux-image-REL or REL)" ;;
@@ -87,6 +82,7 @@ resolve_krel() {
 }
 
 KREL=$(resolve_krel)
+log "kernel release $KREL"
 pkg="linux-image-$KREL"
 kdir=$(cache_dir kernels "$KREL")
 root="$kdir/root"

@@ -54,7 +54,9 @@ fail() { echo "FAIL: $1 ($2)"; nfail=$((nfail + 1)); }
 # g ARGS: grep that is not an error when nothing matches (set -e, pipefail).
 g() { grep "$@" || [[ $? == 1 ]]; }
 # field LINE KEY: the value of " KEY=value" in a log line (first match).
-field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
+# (sed -n 1p, not head: head exits early and, under pipefail, the writer's
+# SIGPIPE fails the pipeline at random.)
+field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1" | sed -n 1p; }
 
 # now_s: seconds since the epoch, for elapsed-time messages.
 now_s() { date +%s; }

@@ -38,6 +38,7 @@ log="$work/console.log"
 rc=0
 "$ZSPP_SCRIPTS/qemu-run.sh" --kernel "$BZIMAGE" --initrd "$work/stress.cpio.gz" --log "$log" \
 	--smp 2 --mem 1024M --disk 512M --timeout 1200 >&2 || rc=$?
+log "guest exited with qemu rc=$rc"
 
 pass=0 fail=0
 tag=stress

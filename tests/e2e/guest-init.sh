@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash  # busybox ash
 # /init of the zspp end-to-end initramfs (installed by scripts/mkinitramfs.sh).
 #
 # Reads its settings from /etc/zspp-e2e.conf (written by scripts/e2e.sh), runs the
@@ -57,6 +58,7 @@ E2E_SWITCH_AT=""             # sample number at which to start switching zswap's
 E2E_SWITCH_EVERY=4          # samples between switch steps
 E2E_BAD_INPUT=0             # 1: hostile parameter and debugfs writes (zspp only)
 E2E_ZSPP_PARAMS=""          # insmod parameters of zspp.ko (e.g. fold_interval_ms=200)
+E2E_EXITERS=0               # rounds of short-lived children in the workload's cgroup (scripts/e2e.sh --exiters)
 E2E_ZSWAP_WRITEBACK=""      # memory.zswap.writeback of the cgroup (6.8+, else ignored; empty: the default)
 # CONFIG_ZSPP_FOLD builds. E2E_FOLD=1: the workload (run with -P $E2E_FOLD_PAUSE)
 # parks after its fill; then sample (-PREFOLD), fold every zspp pool through
@@ -403,6 +405,34 @@ fold_step() {
 	touch "$E2E_FOLD_PAUSE.go"
 }
 
+# E2E_EXITERS rounds, one after the other, while the workload runs: a child in
+# the workload's cgroup fills 1024 pages and exits; every other one is killed
+# after a second, its pages still in zswap (exit -> invalidations racing the
+# shrink worker's evicts). A child that runs to the end verifies every byte.
+exiters() {
+	i=1
+	while [ $i -le "$E2E_EXITERS" ]; do
+		sh -c "echo \$\$ >$CG/cgroup.procs && exec /bin/workload -q -s $((E2E_SEED + 100 + i)) 1024" \
+			>/tmp/exiter.log 2>&1 &
+		p=$!
+		killed=0
+		if [ $((i % 2)) -eq 0 ]; then
+			sleep 1
+			kill -9 $p 2>/dev/null && killed=1
+		fi
+		wait $p
+		rc=$?
+		bad=0
+		if [ $killed = 1 ]; then
+			[ $rc -eq 137 ] || [ $rc -eq 0 ] || bad=1
+		else
+			[ $rc -eq 0 ] || bad=1
+		fi
+		echo "EXITER i=$i rc=$rc killed=$killed bad=$bad $(grep -E '^WORKLOAD' /tmp/exiter.log | sed 's/^WORKLOAD //' | tr '\n' ' ')"
+		i=$((i + 1))
+	done
+}
+
 run_workload() {
 	say "workload: $E2E_PAGES pages in cgroup memory.max=$E2E_MEM_MAX"
 	vmstat_line
@@ -414,6 +444,11 @@ run_workload() {
 	fi
 	sh -c "echo \$\$ >$CG/cgroup.procs && $mif exec /bin/workload -q -s $E2E_SEED $E2E_WORKLOAD_ARGS $E2E_PAGES" &
 	wpid=$!
+	xpid=""
+	if [ "$E2E_EXITERS" -gt 0 ]; then
+		exiters &
+		xpid=$!
+	fi
 	n=0
 	while kill -0 $wpid 2>/dev/null; do
 		sample "" $n
@@ -426,6 +461,7 @@ run_workload() {
 	wait $wpid
 	rc=$?
 	echo "WORKLOAD-EXIT rc=$rc"
+	[ -z "$xpid" ] || wait $xpid
 	[ $rc -eq 0 ] || err "workload exited with $rc"
 	[ "$E2E_FOLD" != 1 ] || [ -n "$fold_done" ] || err "the workload never paused for the fold (-P $E2E_FOLD_PAUSE?)"
 	finish_faults

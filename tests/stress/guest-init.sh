@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash  # busybox ash
 # /init of the compaction/migration stress (scripts/stress.sh), debug kernel.
 # Two verified workloads (one per CPU) swap through zswap on zspp while a
 # loop asks the kernel to compact memory (migrating zspp's movable pages),
@@ -26,11 +27,14 @@ mkdir /sys/fs/cgroup/w
 echo "$STRESS_MEM" > /sys/fs/cgroup/w/memory.max
 echo "$STRESS_ZSWAP_MAX" > /sys/fs/cgroup/w/memory.zswap.max
 
-for i in 1 2; do
-	sh -c "echo \$\$ > /sys/fs/cgroup/w/cgroup.procs && exec /bin/workload -q -s $i -g $STRESS_ROUNDS $STRESS_PAGES" \
-		> /tmp/w$i.out 2>&1 &
-	eval "pid$i=\$!"
-done
+start_workload() {
+	sh -c "echo \$\$ > /sys/fs/cgroup/w/cgroup.procs && exec /bin/workload -q -s $1 -g $STRESS_ROUNDS $STRESS_PAGES" \
+		> /tmp/w$1.out 2>&1 &
+}
+start_workload 1
+pid1=$!
+start_workload 2
+pid2=$!
 
 rounds=0
 hotplugs=0
