@@ -39,6 +39,8 @@ stage() {
 	total_fail=$((total_fail + f))
 }
 
+# Script rules no run would catch reliably (scripts/lint.sh).
+stage lint scripts/lint.sh
 stage module make module
 # CONFIG_ZSPP_FOLD=y builds (in $ZSPP_CACHE/build/<release>-fold), each run where
 # its plain counterpart runs.
