@@ -858,7 +858,8 @@ static int emulate_migration(struct page *src)
 	if (!get_page_unless_zero(src))
 		return -EAGAIN;
 	lock_page(src);
-	if (!PageMovable(src))
+	/* __PageMovable + ops, as PageMovable() (not exported on 6.12) does. */
+	if (!__PageMovable(src) || !page_movable_ops(src))
 		goto out;
 	mops = page_movable_ops(src);
 	if (!mops->isolate_page(src, 0))

@@ -39,7 +39,7 @@
 #                         and for zspp pages_reclaimed > 0); use a low
 #                         --max-pool-percent
 #   --exiters N           while the workload runs, N rounds of short-lived
-#                         children in its cgroup fill 1024 pages each and exit
+#                         children in its cgroup fill 4096 pages each and exit
 #                         (every other one killed mid-way): zswap invalidates
 #                         their entries while it writes back (process exit
 #                         racing evict); the ones not killed verify every byte
@@ -352,15 +352,16 @@ check_log() {
 	# Short-lived children (--exiters): they ran, the ones not killed read
 	# every byte back, and none died of anything but the test's SIGKILL.
 	if ((exiters > 0)); then
-		local nex nbad
+		local nex nbad nkilled
 		nex=$(g -c '^EXITER ' "$log")
 		nbad=$(g -c '^EXITER .* bad=1' "$log")
-		if [[ $nex -ge $exiters && $nbad -eq 0 ]]; then
+		nkilled=$(g -c '^EXITER .* killed=1' "$log")
+		if [[ $nex -ge $exiters && $nbad -eq 0 && $nkilled -gt 0 ]]; then
 			pass "exiters-ran-and-verified"
 		else
-			fail "exiters-ran-and-verified" "$nex of $exiters rounds, $nbad bad: $(g -m3 '^EXITER .* bad=1' "$log" | paste -sd ';' -)"
+			fail "exiters-ran-and-verified" "$nex of $exiters rounds, $nkilled killed, $nbad bad: $(g -m3 '^EXITER .* bad=1' "$log" | paste -sd ';' -)"
 		fi
-		log "exiters: $(g -c '^EXITER .* killed=1' "$log") killed, $(g -c '^EXITER .* killed=0' "$log") ran to the end"
+		log "exiters: $nkilled killed, $(g -c '^EXITER .* killed=0' "$log") ran to the end"
 	fi
 
 	# Writeback: zswap hit its pool limit and wrote pages back through evict.

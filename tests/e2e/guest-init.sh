@@ -406,13 +406,13 @@ fold_step() {
 }
 
 # E2E_EXITERS rounds, one after the other, while the workload runs: a child in
-# the workload's cgroup fills 1024 pages and exits; every other one is killed
+# the workload's cgroup fills 4096 pages and exits; every other one is killed
 # after a second, its pages still in zswap (exit -> invalidations racing the
 # shrink worker's evicts). A child that runs to the end verifies every byte.
 exiters() {
 	i=1
 	while [ $i -le "$E2E_EXITERS" ]; do
-		sh -c "echo \$\$ >$CG/cgroup.procs && exec /bin/workload -q -s $((E2E_SEED + 100 + i)) 1024" \
+		sh -c "echo \$\$ >$CG/cgroup.procs && exec /bin/workload -q -s $((E2E_SEED + 100 + i)) 4096" \
 			>/tmp/exiter.log 2>&1 &
 		p=$!
 		killed=0

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# fresh-machine.sh: the README's path from nothing, on a new Debian 12.
+# debootstrap a minimal bookworm (--variant=minbase) into a scratch
+# directory, give it this machine's apt sources, install only what the README
+# asks for (git and make), clone this checkout into it and run `make demo`
+# in a chroot with /proc, /sys, /dev and /dev/pts bound (QEMU TCG works
+# there). Fails if `make demo` fails or does not show what the README
+# promises: the workload verified, zswap on zspp, zspp's summary, rmmod.
+#
+# Cached: the debootstrap tarball of .debs ($ZSPP_CACHE/fresh/), never the
+# installed result; the chroot starts empty every run (its own empty
+# /var/cache/zspp, so every download and build happens as for a new user).
+#   --keep    leave the chroot for inspection
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+keep=0
+while (($#)); do
+	case $1 in
+	--keep) keep=1 ;;
+	*) die "unknown option $1" ;;
+	esac
+	shift
+done
+need_cmd debootstrap debootstrap
+need_cmd git git
+
+suite=bookworm
+mirror=http://deb.debian.org/debian
+cache=$(cache_dir fresh)
+tarball=$cache/$suite-minbase.tgz
+root=$(mktemp -d /var/tmp/zspp-fresh.XXXXXX)
+mounts=()
+cleanup() {
+	local m
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+		umount -l "${mounts[i]}" 2>/dev/null || true
+	done
+	if ((keep)); then
+		log "chroot kept: $root"
+	else
+		rm -rf --one-file-system "$root"
+	fi
+}
+trap cleanup EXIT
+
+start=$(now_s)
+if [[ ! -s $tarball ]]; then
+	log "debootstrap --make-tarball ($suite minbase; cached in $tarball)"
+	debootstrap --variant=minbase --make-tarball="$tarball.tmp" "$suite" "$root/tb" "$mirror" >"$cache/make-tarball.log" 2>&1 ||
+		{ tail -n 20 "$cache/make-tarball.log" >&2; die "debootstrap --make-tarball failed"; }
+	mv "$tarball.tmp" "$tarball"
+	rm -rf "$root/tb"
+fi
+log "debootstrap $suite minbase from $tarball"
+if ! debootstrap --variant=minbase --unpack-tarball="$tarball" "$suite" "$root" "$mirror" >"$cache/debootstrap.log" 2>&1; then
+	# A stale tarball (the archive moved on): fetch again once.
+	warn "debootstrap from the cached tarball failed; fetching a new one"
+	rm -rf "$root" "$tarball"
+	root=$(mktemp -d /var/tmp/zspp-fresh.XXXXXX)
+	debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "$cache/debootstrap.log" >&2; die "debootstrap failed"; }
+fi
+echo "fresh-machine: debootstrap done in $(($(now_s) - start))s"
+
+# This machine's apt sources (Debian's archive is the only network here).
+rm -f "$root/etc/apt/sources.list"
+mkdir -p "$root/etc/apt/sources.list.d"
+for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+	[[ -f $f ]] || continue
+	case $f in */sources.list) cp "$f" "$root/etc/apt/sources.list" ;; *) cp "$f" "$root/etc/apt/sources.list.d/" ;; esac
+done
+cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+
+for m in proc sys dev dev/pts; do
+	mkdir -p "$root/$m"
+	mount --bind "/$m" "$root/$m"
+	mounts+=("$root/$m")
+done
+
+in_chroot() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
+
+# The README's precondition: git and make, nothing else.
+log "apt-get install git make (the README's precondition)"
+in_chroot bash -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends git make ca-certificates' \
+	>"$cache/precondition.log" 2>&1 || { tail -n 20 "$cache/precondition.log" >&2; die "installing git and make failed"; }
+
+# `git clone` of this checkout's HEAD, as a user would clone the project.
+git clone -q "$ZSPP_ROOT" "$root/root/zspp"
+echo "fresh-machine: cloned $(git -C "$ZSPP_ROOT" rev-parse --short HEAD)"
+
+log "make demo in the fresh chroot (log: $cache/demo.log)"
+demo_start=$(now_s)
+rc=0
+in_chroot bash -c 'cd /root/zspp && make demo' >"$cache/demo.log" 2>&1 || rc=$?
+echo "fresh-machine: make demo rc=$rc in $(($(now_s) - demo_start))s"
+
+npass=0 nfail=0
+if [[ $rc -eq 0 ]]; then pass "fresh-machine make demo exits 0"; else fail "fresh-machine make demo exits 0" "rc=$rc; $(tail -n 5 "$cache/demo.log" | tr '\n' ' ')"; fi
+# What the README says `make demo` shows.
+demo=$(cat "$cache/demo.log")
+check_demo() {
+	if grep -E "$2" <<<"$demo" >/dev/null; then pass "fresh-machine demo $1"; else fail "fresh-machine demo $1" "no /$2/ in $cache/demo.log"; fi
+}
+check_demo "installed its dependencies" 'install-deps: installing '
+check_demo "verified every byte of the workload" '^WORKLOAD .* mismatches=0'
+check_demo "ran zswap on zspp" '^PASS: zswap-uses-zspp'
+check_demo "printed zspp's pool summary" '^=== zspp pool summary'
+check_demo "unloaded zspp" '^RMMOD .*rc=0'
+echo "fresh-machine: total $(($(now_s) - start))s"
+echo "fresh-machine: $npass passed, $nfail failed"
+[[ $nfail -eq 0 ]]
