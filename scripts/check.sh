@@ -98,6 +98,9 @@ stage stress-debug-6.12 scripts/stress.sh --kernel 6.12 --pages 6144 --rounds 1
 stage e2e-writeback-debug scripts/e2e-debug.sh --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-debug/writeback" \
 	-- --max-pool-percent 1 --expect-writeback --name e2e-writeback-debug
 stage fault-e2e scripts/fault-e2e.sh --mem 16M
+# The README's path from nothing: a debootstrapped minimal Debian 12 with only
+# git and make, a clone, `make demo` in a chroot (scripts/fresh-machine.sh).
+stage fresh-machine scripts/fresh-machine.sh
 
 echo
 echo "=== summary"
