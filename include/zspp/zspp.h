@@ -169,9 +169,9 @@ struct zspp_pool_stats {
 	unsigned long pages_migrated;	/* zspage pages moved by page migration */
 	unsigned long deferred_frees;	/* zspage frees left to the worker (page locked) */
 	unsigned long pages_reclaimed;	/* pages freed by zspp_reclaim (writeback) */
-	unsigned long objs_written_back; /* evicts that succeeded on a live handle */
-	unsigned long evict_stale;	/* evicts that returned 0 after mapping a handle
-					 * already freed (the entry was gone: nothing written) */
+	unsigned long objs_written_back; /* evicts that returned 0 and freed the handle */
+	unsigned long evict_stale;	/* evicts that returned 0 without freeing it themselves
+					 * (freed by another task, or later: the entry was gone) */
 	unsigned long reclaim_fail;	/* zspages reclaim gave up on (evict failed) */
 	unsigned long reclaim_deferred_frees; /* frees that waited for a reclaim */
 	/* CONFIG_ZSPP_FOLD (all 0 without it), Documentation/folding.rst */

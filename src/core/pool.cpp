@@ -374,8 +374,8 @@ void Pool::free(unsigned long handle)
 		} else {
 			write_once(*slot, handle | ZsPage::kDeferred); // its unmap reads it unlocked
 		}
-		if (handle == evict_handle_.load_relaxed() && zspp_current_task() != evict_task_)
-			ref.zs->reclaiming |= ZsPage::kFreedByOther;
+		if (handle == evict_handle_.load_relaxed() && zspp_current_task() == evict_task_)
+			ref.zs->reclaiming |= ZsPage::kFreedByEvictor;
 		zspp_spin_unlock(cls->lock);
 		reclaim_deferred_.add(1);
 		return;

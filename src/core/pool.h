@@ -251,8 +251,9 @@ private:
 	Atomic<unsigned long> reclaim_deferred_;
 	Atomic<u64> lru_clock_;
 	// One reclaim at a time per pool (zswap 6.1 shrinks from one work
-	// item), so one handle under evict: its free by another task means the
-	// user's evict found no entry (ZsPage::kFreedByOther). The handle is
+	// item), so one handle under evict: whether the evicting task freed it
+	// tells a writeback from an evict that found no entry
+	// (ZsPage::kFreedByEvictor). The handle is
 	// written under the victim's class lock and compared under it by free;
 	// atomic because frees in other classes read it too.
 	Atomic<u32> reclaim_running_;

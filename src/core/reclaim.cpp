@@ -117,21 +117,22 @@ bool Pool::evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle)
 	// finish_reclaim(), because 6.1 zswap maps it before it looks the entry
 	// up (Documentation/zswap-contract.rst).
 	int err = evict_(evict_ctx_, handle);
-	bool stale;
+	bool written;
 	{
 		SpinGuard guard(cls->lock);
-		stale = zs->reclaiming & ZsPage::kFreedByOther;
+		written = zs->reclaiming & ZsPage::kFreedByEvictor;
 		zs->reclaiming = ZsPage::kReclaiming;
 		evict_handle_.store(0);
 	}
 	if (err)
 		return false;
-	// Freed by another task during an evict that succeeded: the user found
-	// its entry gone and wrote nothing back.
-	if (stale)
-		evict_stale_.add(1);
-	else
+	// Success with the handle freed by evict itself: written back. Freed by
+	// another task, or not freed (zswap: the entry was erased but another
+	// reference still held it), the user found the entry gone.
+	if (written)
 		objs_written_back_.add(1);
+	else
+		evict_stale_.add(1);
 	return true;
 }
 

@@ -67,12 +67,14 @@ struct ZsPage {
 	// Non-zero under the class lock while writeback evicts this zspage's
 	// objects (reclaim.cpp): it is off the fullness lists, so neither
 	// malloc nor compaction touches it, and frees of its objects are
-	// deferred. kFreedByOther: the handle under evict was freed by another
-	// task than the evicting one (its user invalidated it: the evict finds
-	// no entry and writes nothing back).
+	// deferred. kFreedByEvictor: the handle under evict was freed by the
+	// evicting task itself, during the evict: the user wrote it back. Freed
+	// by another task, or not at all, the user found its entry invalidated
+	// (zswap's refcounted entries: the free may come later) and wrote
+	// nothing.
 	u8 reclaiming;
 	static constexpr u8 kReclaiming = 1;
-	static constexpr u8 kFreedByOther = 2;
+	static constexpr u8 kFreedByEvictor = 2;
 	// CONFIG_ZSPP_FOLD: the fold pass of its class that last visited it
 	// (class lock). In what was padding, so it costs nothing when off.
 	u16 fold_seq;
