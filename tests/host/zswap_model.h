@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "test_util.h"
 
@@ -122,6 +123,12 @@ public:
 	// (here: compare every byte), unmap, put.
 	bool load(uint64_t offset)
 	{
+		// swap_readpage holds the swap cache folio locked across the load:
+		// no writeback of (nor invalidation of the swap slot behind) this
+		// offset meanwhile.
+		SwapCachePage page(this, offset);
+		if (!page.locked)
+			return false;
 		tree_lock_.lock();
 		Entry *e = find_get_locked(offset);
 		tree_lock_.unlock();
@@ -146,6 +153,10 @@ public:
 	// still holds a reference).
 	bool invalidate(uint64_t offset)
 	{
+		// The swap slot cannot be freed while its swap cache folio exists
+		// (SWAP_HAS_CACHE): never during a load or a writeback of it.
+		if (swap_cache_busy(offset))
+			return false;
 		tree_lock_.lock();
 		auto it = tree_.find(offset);
 		if (it == tree_.end()) {
@@ -192,7 +203,8 @@ public:
 		int ret = 0;
 		if (swap_cache_alloc)
 			swap_cache_alloc();
-		if (swap_cache_exists && swap_cache_exists(offset)) {
+		SwapCachePage page(this, offset); // ZSWAP_SWAPCACHE_NEW: locked
+		if (!page.locked || (swap_cache_exists && swap_cache_exists(offset))) {
 			ret = -17; // ZSWAP_SWAPCACHE_EXIST: -EEXIST
 		} else {
 			tree_lock_.lock();
@@ -222,6 +234,7 @@ public:
 			}
 		}
 		tree_lock_.unlock();
+		page.release(); // written (or dropped): the swap slot may be reused
 		hook(Point::kBeforeUnmap, handle, offset);
 		zspp_unmap_object(*pool_, handle);
 		return ret;
@@ -289,6 +302,34 @@ private:
 		uint32_t seed, length;
 	};
 
+	// A locked folio in the swap cache for @offset while it lives (a load,
+	// or the page writeback allocated); none if one exists already.
+	struct SwapCachePage {
+		SwapCachePage(Zswap61 *z, uint64_t off) : z_(z), off_(off)
+		{
+			std::lock_guard<std::mutex> g(z_->cache_mu_);
+			locked = z_->swap_cache_.insert(off_).second;
+		}
+		~SwapCachePage() { release(); }
+		// The folio unlocked and gone from the swap cache.
+		void release()
+		{
+			if (!locked)
+				return;
+			std::lock_guard<std::mutex> g(z_->cache_mu_);
+			z_->swap_cache_.erase(off_);
+			locked = false;
+		}
+		Zswap61 *z_;
+		uint64_t off_;
+		bool locked;
+	};
+	bool swap_cache_busy(uint64_t off)
+	{
+		std::lock_guard<std::mutex> g(cache_mu_);
+		return swap_cache_.count(off) != 0;
+	}
+
 	void hook(Point p, unsigned long handle, uint64_t offset = ~0ull)
 	{
 		if (race) {
@@ -344,6 +385,8 @@ private:
 	std::map<uint64_t, Entry *> tree_;
 	std::mutex disk_mu_;
 	std::map<uint64_t, Disk> disk_;
+	std::mutex cache_mu_;
+	std::set<uint64_t> swap_cache_; // offsets with a (locked) swap cache folio
 };
 
 } // namespace zt
