@@ -552,21 +552,20 @@ void Pool::unmap(unsigned long handle)
 		bad_handle("unmap", handle);
 		return;
 	}
+	// A freed handle may have an area (a write map of it) or not (mapped
+	// straight, read-only or before its free).
 	if (spans(ref) || ref.freed) {
 		int mode = ZSPP_MM_RO;
 		void *buf = zspp_area_find(handle, &mode);
-		if (!buf && !spans(ref)) {
-			// A freed handle mapped straight (read-only, or before its
-			// free): no area to return.
-		} else if (!buf) {
+		if (buf) {
+			if (mode != ZSPP_MM_RO && !ref.freed)
+				copy_in(ref, buf, ref.size);
+			zspp_area_put(buf);
+		} else if (spans(ref)) {
 			// Not this task's map: the mapping task still holds its pin
 			// and area, and its own unmap must find both.
 			bad_handle("unmap of a handle this task did not map", handle);
 			return;
-		} else {
-			if (mode != ZSPP_MM_RO && !ref.freed)
-				copy_in(ref, buf, ref.size);
-			zspp_area_put(buf);
 		}
 	}
 	unpin(&ref);
