@@ -41,6 +41,9 @@ extern const zspp_gfp_t zspp_gfp_nowait;
 /* ---- memory (may sleep iff gfp allows; __GFP_HIGHMEM/MOVABLE are stripped) */
 void *zspp_kmalloc(size_t size, zspp_gfp_t gfp);
 void zspp_kfree(const void *ptr);			/* never sleeps; NULL ok */
+/* What a zspp_kmalloc(@size) really takes (its kmalloc bucket): the bytes
+ * metadata costs, as bytes_metadata counts them. Never sleeps. */
+size_t zspp_kmalloc_size(size_t size);
 
 struct zspp_cache;					/* a kmem_cache */
 struct zspp_cache *zspp_cache_create(const char *name, unsigned int size); /* sleeps */
@@ -55,6 +58,8 @@ void zspp_page_free(struct zspp_page *page);		/* never sleeps */
 /* Kernel address of the page's memory (no highmem on x86-64): never sleeps. */
 void *zspp_page_address(struct zspp_page *page);
 unsigned long zspp_page_pfn(struct zspp_page *page);
+/* The page whose memory @addr (from zspp_page_address) lies in: never sleeps. */
+struct zspp_page *zspp_virt_to_page(const void *addr);
 /* Record which zspage owns a page (page->private); marks the page as zspp's. */
 void zspp_page_set_owner(struct zspp_page *page, void *owner);
 void zspp_page_clear_owner(struct zspp_page *page);

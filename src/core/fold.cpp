@@ -103,7 +103,7 @@ Share *Pool::drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle)
 void Pool::retire_share(Share *sh)
 {
 	sh->magic = 0;
-	bytes_share_.sub(Share::bytes(sh->cap));
+	bytes_share_.sub(zspp_kmalloc_size(Share::bytes(sh->cap)));
 }
 
 bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh)
@@ -258,7 +258,7 @@ void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 di
 		sh->magic = Share::kMagic;
 		sh->cap = u16(4u << k);
 		sh->refs = 0;
-		bytes_share_.add(Share::bytes(sh->cap));
+		bytes_share_.add(zspp_kmalloc_size(Share::bytes(sh->cap)));
 		if (ZsPage::is_shared(kw)) {
 			Share *old = Share::of(kw);
 			for (u32 i = 0; i < old->refs; i++)

@@ -16,7 +16,7 @@ bool Pool::can_isolate(ZsPage *zs)
 }
 
 // @src and @dst locked. Copy the page, swap it into the zspage and, when it
-// is the first page, re-point every handle (Locations name pages()[0]),
+// is the first page, re-point every handle (Locations name page 0's pfn),
 // every sharer of a folded slot included.
 int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 {
@@ -24,14 +24,14 @@ int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 	SpinGuard guard(cls->lock);
 	if (zs->doomed || zs->mapped.load() != 0)
 		return -ZSPP_EAGAIN;
+	char *from = static_cast<char *>(zspp_page_address(src));
 	u32 i = 0;
-	while (i < zs->nr_pages && zs->pages()[i] != src)
+	while (i < zs->nr_pages && zs->addrs()[i] != from)
 		i++;
 	if (i == zs->nr_pages)
 		return -ZSPP_EAGAIN;
-	copy_bytes(zspp_page_address(dst), zspp_page_address(src), kPageSize);
+	copy_bytes(zspp_page_address(dst), from, kPageSize);
 	zspp_page_set_owner(dst, zs);
-	zs->pages()[i] = dst;
 	zs->addrs()[i] = static_cast<char *>(zspp_page_address(dst));
 	if (i == 0) {
 		zs->pfn0 = zspp_page_pfn(dst);
@@ -53,7 +53,7 @@ void *Pool::handle_page(unsigned long handle)
 	SizeClass *cls = lock_class_of(handle);
 	if (!cls)
 		return nullptr;
-	void *page = lookup(handle, cls, &ref) ? ref.zs->pages()[ref.zs->slot_page(ref.idx)] : nullptr;
+	void *page = lookup(handle, cls, &ref) ? ref.zs->page(ref.zs->slot_page(ref.idx)) : nullptr;
 	zspp_spin_unlock(cls->lock);
 	return page;
 }

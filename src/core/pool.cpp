@@ -72,7 +72,8 @@ int Pool::init_classes()
 		cls->size = index_slot_size(i);
 		cls->pages = g.pages;
 		cls->objs = g.objs;
-		cls->desc_size = ZsPage::descriptor_size(g.pages, g.objs);
+		cls->desc_size = ZsPage::descriptor_size(g.pages, g.objs, evictable());
+		cls->desc_bytes = zspp_kmalloc_size(cls->desc_size);
 		for (auto &head : cls->fullness)
 			head.init();
 		cls->lru.init();
@@ -146,40 +147,40 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	if (!mem)
 		return Error{-ZSPP_ENOMEM};
 	zero_bytes(mem, cls->desc_size);
-	auto *zs = new (mem) ZsPage;
+	auto *zs = new (static_cast<char *>(mem) + ZsPage::prefix_size(evictable())) ZsPage;
 	zs->nr_pages = u8(cls->pages);
 	zs->objs = u16(cls->objs);
 	for (u32 i = 0; i < cls->pages; i++) {
 		zspp_page *page = zspp_page_alloc(gfp);
 		if (!page) {
 			while (i-- > 0)
-				zspp_page_free(zs->pages()[i]);
+				zspp_page_free(zs->page(i));
 			zspp_kfree(mem);
 			return Error{-ZSPP_ENOMEM};
 		}
-		zs->pages()[i] = page;
 		zs->addrs()[i] = static_cast<char *>(zspp_page_address(page));
 	}
 	zs->node.init();
-	zs->lru.init();
+	if (evictable())
+		zs->lru()->link.init();
 	if constexpr (kFold)
 		zs->fold_link()->init();
 	zs->magic = ZsPage::kMagic;
 	zs->class_index = u16(cls->index);
 	zs->slot_size = u16(cls->size);
 	zs->pool = this;
-	zs->pfn0 = zspp_page_pfn(zs->pages()[0]);
+	zs->pfn0 = zspp_page_pfn(zs->page(0));
 	for (u32 s = 0; s < cls->objs; s++)
 		zs->slots()[s] = ZsPage::free_word(s + 1 < cls->objs ? u16(s + 1) : ZsPage::kNoFree);
 	zs->free_head = 0;
 	for (u32 i = 0; i < cls->pages; i++)
-		zspp_page_set_owner(zs->pages()[i], zs);
+		zspp_page_set_owner(zs->page(i), zs);
 	// Last: from here on migration may move these pages (migrate.cpp).
 	for (u32 i = 0; i < cls->pages; i++)
-		zspp_page_make_movable(zs->pages()[i]);
+		zspp_page_make_movable(zs->page(i));
 	pages_.add(cls->pages);
 	zspages_.add(1);
-	bytes_desc_.add(cls->desc_size);
+	bytes_desc_.add(cls->desc_bytes);
 	return zs;
 }
 
@@ -190,7 +191,7 @@ void Pool::release_zspage(ZsPage *zs)
 			return;
 	}
 	u32 locked = 0;
-	while (locked < zs->nr_pages && zspp_page_trylock(zs->pages()[locked]))
+	while (locked < zs->nr_pages && zspp_page_trylock(zs->page(locked)))
 		locked++;
 	if (locked == zs->nr_pages) {
 		destroy_zspage(zs);
@@ -198,7 +199,7 @@ void Pool::release_zspage(ZsPage *zs)
 	}
 	// Migration holds a page lock: free from process context instead.
 	while (locked-- > 0)
-		zspp_page_unlock(zs->pages()[locked]);
+		zspp_page_unlock(zs->page(locked));
 	{
 		SpinGuard guard(defer_lock_);
 		deferred_.push_front(&zs->node);
@@ -211,12 +212,12 @@ void Pool::destroy_zspage(ZsPage *zs)
 {
 	SizeClass *cls = classes_[zs->class_index];
 	for (u32 i = 0; i < zs->nr_pages; i++)
-		zspp_page_free_locked(zs->pages()[i]);
+		zspp_page_free_locked(zs->page(i));
 	pages_.sub(zs->nr_pages);
 	zspages_.sub(1);
-	bytes_desc_.sub(cls->desc_size);
+	bytes_desc_.sub(cls->desc_bytes);
 	zs->magic = 0;
-	zspp_kfree(zs);
+	zspp_kfree(zs->allocation(evictable()));
 }
 
 void Pool::deferred_free_work(void *pool) { static_cast<Pool *>(pool)->deferred_free(); }
@@ -236,7 +237,7 @@ void Pool::deferred_free()
 		if (!zs)
 			return;
 		for (u32 i = 0; i < zs->nr_pages; i++)
-			zspp_page_lock(zs->pages()[i]);
+			zspp_page_lock(zs->page(i));
 		destroy_zspage(zs);
 	}
 }
@@ -272,7 +273,8 @@ ZsPage *Pool::settle(SizeClass *cls, ZsPage *zs)
 		return nullptr;
 	}
 	zs->node.unlink();
-	zs->lru.unlink();
+	if (evictable())
+		zs->lru()->link.unlink();
 	cls->zspages_in[zs->fullness]--;
 	cls->zspages--;
 	doom(zs);
@@ -281,10 +283,11 @@ ZsPage *Pool::settle(SizeClass *cls, ZsPage *zs)
 
 void Pool::lru_touch(SizeClass *cls, ZsPage *zs)
 {
-	zs->lru_seq = lru_clock_.add(1);
-	if (cls->lru.next != &zs->lru) {
-		zs->lru.unlink();
-		cls->lru.push_front(&zs->lru);
+	ZsLru *lru = zs->lru();
+	lru->seq = lru_clock_.add(1);
+	if (cls->lru.next != &lru->link) {
+		lru->link.unlink();
+		cls->lru.push_front(&lru->link);
 	}
 }
 
@@ -630,6 +633,8 @@ void Pool::stats(struct zspp_pool_stats *out)
 	out->objects = objects_.load_relaxed();
 	out->bytes_stored = bytes_stored_.load_relaxed();
 	out->bytes_slots = bytes_slots_.load_relaxed();
+	// What the allocations really take: descriptors and records at their
+	// kmalloc bucket, handles at their cache's object size.
 	out->bytes_metadata = bytes_desc_.load_relaxed() + out->objects * sizeof(u64);
 	out->malloc_fail = malloc_fail_.load_relaxed();
 	out->bad_handles = bad_handles_.load_relaxed();
@@ -687,8 +692,9 @@ int Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 		return -ZSPP_EINVAL;
 	}
 	for (u32 p = 0; p < zs->nr_pages; p++) {
-		if (zs->addrs()[p] != zspp_page_address(zs->pages()[p])) {
-			zspp_log_err("zspp: validate: class %u page %u address cache stale\n", i, p);
+		zspp_page *page = zs->page(p);
+		if (zspp_pfn_owner(zspp_page_pfn(page)) != zs) {
+			zspp_log_err("zspp: validate: class %u page %u not owned by its zspage\n", i, p);
 			return -ZSPP_EINVAL;
 		}
 	}

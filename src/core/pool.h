@@ -24,6 +24,7 @@ struct SizeClass {
 	u32 pages;        // pages per zspage
 	u32 objs;         // slots per zspage
 	usize desc_size;  // descriptor bytes per zspage
+	usize desc_bytes; // what kmalloc takes for them (its bucket)
 
 	// Guarded by lock.
 	ListNode fullness[kNumFullness];
@@ -111,6 +112,8 @@ public:
 
 	const char *name() const { return name_; }
 	u32 chain() const { return chain_; }
+	// Its zspages carry a ZsLru (zspage.h) and writeback may evict them.
+	bool evictable() const { return evict_ != nullptr; }
 
 private:
 	Pool() = default;

@@ -48,9 +48,9 @@ ZsPage *Pool::isolate_victim(SizeClass **cls_out)
 			continue;
 		SpinGuard guard(cls->lock);
 		ZsPage *zs = lru_tail(cls);
-		if (zs && zs->lru_seq < best_seq) {
+		if (zs && zs->lru()->seq < best_seq) {
 			best = cls;
-			best_seq = zs->lru_seq;
+			best_seq = zs->lru()->seq;
 		}
 	}
 	if (!best)
@@ -165,7 +165,7 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 	bytes_slots_.sub(freed * cls->size);
 	zs->reclaiming = 0;
 	if (zs->inuse == 0) {
-		zs->lru.unlink();
+		zs->lru()->link.unlink();
 		cls->zspages--;
 		doom(zs);
 		return zs;
@@ -221,11 +221,11 @@ int Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *us
 	u64 newer = ~u64(0);
 	for (ListNode *n = cls->lru.next; n != &cls->lru; n = n->next) {
 		ZsPage *zs = ZsPage::from_lru(n);
-		if (zs->lru_seq > newer) {
+		if (zs->lru()->seq > newer) {
 			zspp_log_err("zspp: validate: class %u LRU out of order\n", cls->index);
 			return -ZSPP_EINVAL;
 		}
-		newer = zs->lru_seq;
+		newer = zs->lru()->seq;
 		if (!zs->reclaiming) {
 			listed++;
 			continue;

@@ -7,13 +7,16 @@
 // or a free-list link, and the object's exact size. So every byte of a slot
 // belongs to the object, and malloc/free never touch page memory.
 //
-// Descriptor layout (one allocation):
-//   ZsPage | zspp_page *pages[nr_pages] | char *addrs[nr_pages] |
-//   u64 slot[objs] | u16 size[objs] |
+// Descriptor layout (one kmalloc; every byte of it is metadata the user pays
+// for, so nothing in it is there for convenience):
+//   evictable pools only: ZsLru |
+//   ZsPage | char *addrs[nr_pages] | u64 slot[objs] | u16 size[objs] |
 //   CONFIG_ZSPP_FOLD only: u8 flags[objs] | (pad to 8) ListNode fold_link
-// addrs[] caches each page's kernel address (64-bit: no highmem, fixed for
+// addrs[] holds each page's kernel address (64-bit: no highmem, fixed for
 // the page's life), so the map/read/write paths make no shim call for it;
-// migration updates it with pages[] under the class lock.
+// the struct page comes from the address (zspp_virt_to_page) on the slow
+// paths that need it (free, page locks, migration). Migration updates
+// addrs[] under the class lock.
 #pragma once
 
 #include "base.h"
@@ -29,6 +32,15 @@ constexpr bool kFold = false;
 #endif
 
 class Pool;
+
+// The LRU links of a zspage of an evictable pool, in front of its ZsPage in
+// the same allocation: pools that never evict (zswap from 6.5 on keeps its
+// own LRU) do not carry them. Guarded by the class lock.
+struct ZsLru {
+	ListNode link;    // in class->lru, most recently allocated-into first
+	u64 seq;          // pool-wide clock at the last allocation into it
+};
+static_assert(sizeof(ZsLru) % 8 == 0 && __builtin_offsetof(ZsLru, link) == 0);
 
 // Fullness groups of seed 004: empty, <10%, 10-19%, ..., 90-99%, full.
 constexpr u32 kFullnessEmpty = 0;
@@ -83,39 +95,36 @@ struct ZsPage {
 	// or pages.
 	Atomic<u32> mapped;
 	Pool *pool;
-	u64 pfn0;         // pfn of pages()[0]: what Locations name
-	// Evictable pools only, guarded by the class lock: the class's LRU
-	// (most recently allocated-into first) and when that last happened on
-	// the pool-wide clock, so reclaim can merge the classes' LRUs.
-	ListNode lru;
-	u64 lru_seq;
+	u64 pfn0;         // pfn of page 0: what Locations name
 
+	// Bytes in front of the ZsPage in its allocation (the ZsLru or nothing).
+	static constexpr usize prefix_size(bool evictable) { return evictable ? sizeof(ZsLru) : 0; }
 	static constexpr usize fold_link_offset(u32 nr_pages, u32 objs)
 	{
-		return (sizeof(ZsPage) + nr_pages * (sizeof(zspp_page *) + sizeof(char *)) +
-			objs * (sizeof(u64) + sizeof(u16) + sizeof(u8)) + 7) & ~usize(7);
+		return (sizeof(ZsPage) + nr_pages * sizeof(char *) + objs * (sizeof(u64) + sizeof(u16) + sizeof(u8)) +
+			7) & ~usize(7);
 	}
-	static constexpr usize descriptor_size(u32 nr_pages, u32 objs)
+	// The whole allocation, prefix included.
+	static constexpr usize descriptor_size(u32 nr_pages, u32 objs, bool evictable)
 	{
-		return kFold ? fold_link_offset(nr_pages, objs) + sizeof(ListNode)
-			     : sizeof(ZsPage) + nr_pages * (sizeof(zspp_page *) + sizeof(char *)) +
-				       objs * (sizeof(u64) + sizeof(u16));
+		return prefix_size(evictable) +
+		       (kFold ? fold_link_offset(nr_pages, objs) + sizeof(ListNode)
+			      : sizeof(ZsPage) + nr_pages * sizeof(char *) + objs * (sizeof(u64) + sizeof(u16)));
 	}
 	static ZsPage *from_node(ListNode *n)
 	{
 		return reinterpret_cast<ZsPage *>(reinterpret_cast<char *>(n) - __builtin_offsetof(ZsPage, node));
 	}
-	static ZsPage *from_lru(ListNode *n)
-	{
-		return reinterpret_cast<ZsPage *>(reinterpret_cast<char *>(n) - __builtin_offsetof(ZsPage, lru));
-	}
+	// Evictable pools only (the prefix exists only there).
+	ZsLru *lru() { return reinterpret_cast<ZsLru *>(this) - 1; }
+	static ZsPage *from_lru(ListNode *n) { return reinterpret_cast<ZsPage *>(reinterpret_cast<ZsLru *>(n) + 1); }
+	// Where the allocation starts (what kfree takes).
+	void *allocation(bool evictable) { return reinterpret_cast<char *>(this) - prefix_size(evictable); }
 
-	zspp_page **pages() { return byte_offset<zspp_page *>(this, sizeof(ZsPage)); }
-	char **addrs() { return byte_offset<char *>(this, sizeof(ZsPage) + nr_pages * sizeof(zspp_page *)); }
-	u64 *slots()
-	{
-		return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * (sizeof(zspp_page *) + sizeof(char *)));
-	}
+	char **addrs() { return byte_offset<char *>(this, sizeof(ZsPage)); }
+	// The struct page of page @i (slow paths: one shim call).
+	zspp_page *page(u32 i) { return zspp_virt_to_page(addrs()[i]); }
+	u64 *slots() { return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * sizeof(char *)); }
 	u16 *sizes() { return reinterpret_cast<u16 *>(slots() + objs); }
 	// CONFIG_ZSPP_FOLD: per-slot kWritten (the object's owner has written it
 	// through a write map or obj_write; only written objects may fold).

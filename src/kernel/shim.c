@@ -73,6 +73,11 @@ void zspp_kfree(const void *ptr)
 	kfree(ptr);
 }
 
+size_t zspp_kmalloc_size(size_t size)
+{
+	return kmalloc_size_roundup(size);
+}
+
 struct zspp_cache *zspp_cache_create(const char *name, unsigned int size)
 {
 	return (struct zspp_cache *)kmem_cache_create(name, size, 0, 0, NULL);
@@ -121,6 +126,11 @@ void *zspp_page_address(struct zspp_page *page)
 unsigned long zspp_page_pfn(struct zspp_page *page)
 {
 	return page_to_pfn(to_page(page));
+}
+
+struct zspp_page *zspp_virt_to_page(const void *addr)
+{
+	return (struct zspp_page *)virt_to_page(addr);
 }
 
 void zspp_page_set_owner(struct zspp_page *page, void *owner)

@@ -34,7 +34,10 @@ unsigned loc_pfn_bits() { return zspp::Location::kPfnBits; }
 
 unsigned fullness_group(unsigned inuse, unsigned objs) { return zspp::fullness_group(inuse, objs); }
 unsigned zspage_no_free() { return zspp::ZsPage::kNoFree; }
-size_t descriptor_size(unsigned pages, unsigned objs) { return zspp::ZsPage::descriptor_size(pages, objs); }
+size_t descriptor_size(unsigned pages, unsigned objs, bool evictable)
+{
+	return zspp::ZsPage::descriptor_size(pages, objs, evictable);
+}
 
 ZsInfo zspage_info(const void *p)
 {

@@ -33,7 +33,8 @@ unsigned loc_pfn_bits();
 // zspage.h
 unsigned fullness_group(unsigned inuse, unsigned objs);
 unsigned zspage_no_free();
-size_t descriptor_size(unsigned pages, unsigned objs);
+// Bytes a zspage descriptor asks kmalloc for (its bucket: zspp_kmalloc_size).
+size_t descriptor_size(unsigned pages, unsigned objs, bool evictable);
 struct ZsInfo {
 	unsigned magic_ok, class_index, fullness, nr_pages, objs, inuse, slot_size, mapped;
 	uint64_t pfn0;

@@ -277,6 +277,22 @@ unsigned long long zspp_xxh64(const void *a, size_t alen, const void *b, size_t 
 	return h;
 }
 
+// SLUB's kmalloc buckets on x86-64 (kmalloc_size_roundup): 8..8192 with 96
+// and 192, then whole pages.
+size_t zspp_kmalloc_size(size_t size)
+{
+	static const size_t buckets[] = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192};
+	if (size == 0)
+		return 0;
+	for (size_t b : buckets)
+		if (size <= b)
+			return b;
+	size_t bytes = ZSPP_PAGE_SIZE;
+	while (bytes < size)
+		bytes <<= 1;
+	return bytes;
+}
+
 void *zspp_kmalloc(size_t size, zspp_gfp_t gfp)
 {
 	might_sleep_gfp("zspp_kmalloc", gfp);
@@ -291,7 +307,7 @@ void *zspp_kmalloc(size_t size, zspp_gfp_t gfp)
 		g_kmalloc_live[p] = size;
 	}
 	g_kmallocs++;
-	g_kmalloc_bytes += long(size);
+	g_kmalloc_bytes += long(zspp_kmalloc_size(size));
 	return p;
 }
 
@@ -312,7 +328,7 @@ void zspp_kfree(const void *ptr)
 	}
 	memset(const_cast<void *>(ptr), 0x6b, size);
 	g_kmallocs--;
-	g_kmalloc_bytes -= long(size);
+	g_kmalloc_bytes -= long(zspp_kmalloc_size(size));
 	free(const_cast<void *>(ptr));
 }
 
@@ -464,6 +480,17 @@ void *zspp_page_address(struct zspp_page *page)
 	if (!page_ok(page, "zspp_page_address"))
 		return nullptr;
 	return page->mem;
+}
+
+struct zspp_page *zspp_virt_to_page(const void *addr)
+{
+	std::lock_guard<std::mutex> g(g_page_mu);
+	auto it = g_pages_by_pfn.find(uintptr_t(addr) >> ZSPP_PAGE_SHIFT);
+	if (it == g_pages_by_pfn.end()) {
+		violation("zspp_virt_to_page(%p): not a live page's memory", addr);
+		return nullptr;
+	}
+	return it->second;
 }
 
 unsigned long zspp_page_pfn(struct zspp_page *page)
