@@ -674,6 +674,63 @@ static void sleep_while_mapped(struct kunit *test)
 }
 
 /*
+ * Bounce areas found from another CPU: map spanning objects for writing on
+ * CPU 0, write through the map, move to CPU 1 (unmap must find the area of
+ * CPU 0 without it being the local one), unmap, read back. Then the same
+ * with the mapping CPU taken offline while its area is held (the area is
+ * orphaned: unmap still finds it, copies back and frees it).
+ */
+static void map_then_move_cpus(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	const size_t size = 3000;	/* most slots of this class span pages */
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	unsigned long h[8];
+	unsigned int k, spanning = 0, orphaned = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	if (num_online_cpus() < 2 || !cpu_online(0) || !cpu_online(1))
+		kunit_skip(test, "needs CPUs 0 and 1 online");
+	for (k = 0; k < ARRAY_SIZE(h); k++) {
+		KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size, GFP_KERNEL, &h[k]), 0);
+		write_obj(pool, h[k], size, 700 + k, W_OBJ_WRITE, scratch);
+	}
+	for (k = 0; k < ARRAY_SIZE(h); k++) {
+		unsigned int from = k & 1, to = !from;
+		bool hotplug = IS_ENABLED(CONFIG_HOTPLUG_CPU) && from == 1 && k >= 4;
+		u8 *p;
+
+		KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(from)), 0);
+		p = zspp_map_object(pool, h[k], ZSPP_MM_RW);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		/* Mapped straight (the object does not span) or through an area. */
+		if (virt_to_page(p) != zspp_debug_handle_page(pool, h[k]))
+			spanning++;
+		KUNIT_EXPECT_EQ(test, check(p, size, 700 + k), -1L);
+		fill(p, size, 800 + k);
+		KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(to)), 0);
+		KUNIT_EXPECT_EQ(test, raw_smp_processor_id(), to);
+		if (hotplug && !remove_cpu(from)) {
+			orphaned++;
+			zspp_unmap_object(pool, h[k]);
+			KUNIT_EXPECT_EQ(test, add_cpu(from), 0);
+		} else {
+			zspp_unmap_object(pool, h[k]);
+		}
+		p = zspp_obj_read_begin(pool, h[k], scratch);
+		KUNIT_EXPECT_EQ_MSG(test, check(p, size, 800 + k), -1L, "object %u after unmap on CPU %u", k, to);
+		zspp_obj_read_end(pool, h[k], p);
+	}
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
+	kunit_info(test, "%u of %zu maps used a bounce area, %u with its CPU offline at unmap\n", spanning,
+		   ARRAY_SIZE(h), orphaned);
+	KUNIT_EXPECT_GT(test, spanning, 0u);
+	for (k = 0; k < ARRAY_SIZE(h); k++)
+		zspp_free(pool, h[k]);
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+}
+
+/*
  * One thread per online CPU (at least two) doing random malloc/write/
  * verify/free on a shared pool for a fixed number of operations, while CPU 1
  * is taken offline and back online.
@@ -995,6 +1052,7 @@ static struct kunit_case zspp_error_cases[] = {
 
 static struct kunit_case zspp_concurrency_cases[] = {
 	KUNIT_CASE(sleep_while_mapped),
+	KUNIT_CASE(map_then_move_cpus),
 	KUNIT_CASE(concurrent_churn_with_hotplug),
 	KUNIT_CASE(churn_under_faults),
 	{}

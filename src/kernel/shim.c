@@ -13,6 +13,7 @@
 #include <linux/cpuhotplug.h>
 #include <linux/sched.h>
 #include <linux/list.h>
+#include <linux/rcupdate.h>
 #include <linux/atomic.h>
 #include <linux/bug.h>
 #ifdef ZSPP_FOLD
@@ -231,8 +232,19 @@ void zspp_log_info(const char *fmt, ...)
  * caller's own locks (6.1 zswap maps under its acomp mutex on store and
  * takes that mutex while mapped on load).
  *
+ * The per-CPU area is the fast path of every spanning map, so it takes no
+ * lock: get() claims it with a cmpxchg of its state, find() looks at the
+ * local CPU's area first (then, for a task that moved CPUs while mapped, at
+ * every CPU's, under RCU), and put() finds the area from its buffer (the
+ * buffer page's private field) and releases it with one atomic. Only spares,
+ * and per-CPU areas whose CPU died while they were held (orphans), are on
+ * area_busy, under area_lock.
+ *
  * A per-CPU area's state word: AREA_BUSY while owned, AREA_ORPHAN once its
- * CPU went offline. Whoever sees the other bit frees it.
+ * CPU went offline. Whoever sees the other bit frees it (after an RCU grace
+ * period: find() may be reading it). @owner is written only by the task that
+ * holds the area, and cleared before the area is released, so a task that
+ * reads @owner == current owns the area.
  */
 #define AREA_BUSY	1
 #define AREA_ORPHAN	2
@@ -240,11 +252,12 @@ void zspp_log_info(const char *fmt, ...)
 struct zspp_area {
 	struct list_head node;		/* area_busy or area_spare, under area_lock */
 	unsigned long tag;		/* the handle mapped */
-	struct task_struct *owner;
+	struct task_struct *owner;	/* NULL while idle */
 	int mode;
 	bool percpu;
 	atomic_t state;			/* per-CPU areas only */
-	void *buf;			/* PAGE_SIZE */
+	void *buf;			/* PAGE_SIZE; its page's private -> this */
+	struct rcu_head rcu;
 };
 
 static DEFINE_PER_CPU(struct zspp_area *, zspp_cpu_area);
@@ -266,15 +279,38 @@ static struct zspp_area *area_alloc(gfp_t gfp)
 		kfree(a);
 		return NULL;
 	}
+	set_page_private(virt_to_page(a->buf), (unsigned long)a);
 	INIT_LIST_HEAD(&a->node);
 	atomic_long_inc(&area_allocs);
 	return a;
 }
 
-static void area_free(struct zspp_area *a)
+static void area_free_now(struct zspp_area *a)
 {
+	set_page_private(virt_to_page(a->buf), 0);
 	free_page((unsigned long)a->buf);
 	kfree(a);
+}
+
+static void area_free_rcu(struct rcu_head *head)
+{
+	area_free_now(container_of(head, struct zspp_area, rcu));
+}
+
+/* Per-CPU areas may be under find()'s eyes until a grace period passes. */
+static void area_free(struct zspp_area *a)
+{
+	if (a->percpu)
+		call_rcu(&a->rcu, area_free_rcu);
+	else
+		area_free_now(a);
+}
+
+static void area_claim(struct zspp_area *a, unsigned long tag, int mode)
+{
+	a->tag = tag;
+	a->mode = mode;
+	WRITE_ONCE(a->owner, current);
 }
 
 void *zspp_area_get(unsigned long tag, int mode)
@@ -287,36 +323,63 @@ void *zspp_area_get(unsigned long tag, int mode)
 	if (a && atomic_cmpxchg(&a->state, 0, AREA_BUSY) != 0)
 		a = NULL;
 	preempt_enable();
-
-	if (!a) {
-		spin_lock(&area_lock);
-		a = list_first_entry_or_null(&area_spare, struct zspp_area, node);
-		if (a) {
-			list_del_init(&a->node);
-			area_nr_spare--;
-		}
-		spin_unlock(&area_lock);
+	if (a) {
+		area_claim(a, tag, mode);
+		return a->buf;
 	}
+
+	spin_lock(&area_lock);
+	a = list_first_entry_or_null(&area_spare, struct zspp_area, node);
+	if (a) {
+		list_del_init(&a->node);
+		area_nr_spare--;
+	}
+	spin_unlock(&area_lock);
 	if (!a)
 		a = area_alloc(GFP_NOWAIT | __GFP_NOWARN);
 	if (!a) {
 		/* NOIO: reclaim cannot recurse into swap (and so into zswap). */
 		a = area_alloc(GFP_NOIO | __GFP_NOFAIL);
 	}
-	a->tag = tag;
-	a->owner = current;
-	a->mode = mode;
+	area_claim(a, tag, mode);
 	spin_lock(&area_lock);
 	list_add(&a->node, &area_busy);
 	spin_unlock(&area_lock);
 	return a->buf;
 }
 
+/* RCU read side: @a is a per-CPU area (or NULL); ours for @tag? */
+static bool area_mine(struct zspp_area *a, unsigned long tag)
+{
+	return a && READ_ONCE(a->owner) == current && a->tag == tag;
+}
+
 void *zspp_area_find(unsigned long tag, int *mode)
 {
 	struct zspp_area *a;
 	void *buf = NULL;
+	int cpu;
 
+	rcu_read_lock();
+	a = raw_cpu_read(zspp_cpu_area);
+	if (!area_mine(a, tag)) {
+		/* Moved to another CPU while mapped: rare, and still no lock. */
+		for_each_possible_cpu(cpu) {
+			a = READ_ONCE(per_cpu(zspp_cpu_area, cpu));
+			if (area_mine(a, tag))
+				break;
+			a = NULL;
+		}
+	}
+	if (a) {
+		*mode = a->mode;
+		buf = a->buf;
+	}
+	rcu_read_unlock();
+	if (buf)
+		return buf;
+
+	/* A spare, or a per-CPU area whose CPU died while it was held. */
 	spin_lock(&area_lock);
 	list_for_each_entry(a, &area_busy, node) {
 		if (a->tag == tag && a->owner == current) {
@@ -331,36 +394,33 @@ void *zspp_area_find(unsigned long tag, int *mode)
 
 void zspp_area_put(void *buf)
 {
-	struct zspp_area *a, *found = NULL;
+	struct zspp_area *a = (struct zspp_area *)page_private(virt_to_page(buf));
 	bool free_it = false;
 
-	spin_lock(&area_lock);
-	list_for_each_entry(a, &area_busy, node) {
-		if (a->buf == buf) {
-			found = a;
-			break;
-		}
-	}
-	if (WARN_ON_ONCE(!found)) {
+	if (WARN_ON_ONCE(!a || a->buf != buf || a->owner != current))
+		return;
+	WRITE_ONCE(a->owner, NULL);
+	if (a->percpu) {
+		/* Full barrier: owner is clear before anyone can claim it. */
+		if (!(atomic_fetch_andnot(AREA_BUSY, &a->state) & AREA_ORPHAN))
+			return;
+		spin_lock(&area_lock);
+		list_del_init(&a->node);	/* zspp_cpu_dead listed it */
 		spin_unlock(&area_lock);
+		area_free(a);
 		return;
 	}
-	list_del_init(&found->node);
-	found->owner = NULL;
-	if (!found->percpu) {
-		if (area_nr_spare < num_possible_cpus()) {
-			list_add(&found->node, &area_spare);
-			area_nr_spare++;
-		} else {
-			free_it = true;
-		}
+	spin_lock(&area_lock);
+	list_del_init(&a->node);
+	if (area_nr_spare < num_possible_cpus()) {
+		list_add(&a->node, &area_spare);
+		area_nr_spare++;
+	} else {
+		free_it = true;
 	}
 	spin_unlock(&area_lock);
-
-	if (found->percpu)
-		free_it = atomic_fetch_andnot(AREA_BUSY, &found->state) & AREA_ORPHAN;
 	if (free_it)
-		area_free(found);
+		area_free(a);
 }
 
 static int zspp_cpu_prepare(unsigned int cpu)
@@ -382,9 +442,22 @@ static int zspp_cpu_dead(unsigned int cpu)
 {
 	struct zspp_area *a = xchg(per_cpu_ptr(&zspp_cpu_area, cpu), NULL);
 
-	/* A task that mapped on @cpu may still hold its area: it frees it. */
-	if (a && !(atomic_fetch_or(AREA_ORPHAN, &a->state) & AREA_BUSY))
+	if (!a)
+		return 0;
+	/*
+	 * A task that mapped on @cpu may still hold the area: list it first,
+	 * so that the holder's find() still sees it and its put(), seeing
+	 * ORPHAN, can unlist and free it.
+	 */
+	spin_lock(&area_lock);
+	list_add(&a->node, &area_busy);
+	spin_unlock(&area_lock);
+	if (!(atomic_fetch_or(AREA_ORPHAN, &a->state) & AREA_BUSY)) {
+		spin_lock(&area_lock);
+		list_del_init(&a->node);
+		spin_unlock(&area_lock);
 		area_free(a);
+	}
 	return 0;
 }
 
@@ -409,6 +482,8 @@ void zspp_areas_exit(void)
 		area_free(a);
 	INIT_LIST_HEAD(&area_spare);
 	area_nr_spare = 0;
+	/* The per-CPU areas go after a grace period: before the module text. */
+	rcu_barrier();
 }
 
 long zspp_areas_allocated(void)
