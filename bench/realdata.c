@@ -81,7 +81,11 @@ static unsigned long memstat(const char *key)
 	return res;
 }
 
-/* Push the cgroup's anonymous memory out with memory.reclaim until under 1 MiB. */
+/*
+ * Push the cgroup's anonymous memory out with memory.reclaim until under 1 MiB
+ * (always at least one round: the extra page must go out even when the rest
+ * is already under that).
+ */
 static void reclaim(const char *what)
 {
 	char path[256], req[32];
@@ -89,7 +93,7 @@ static void reclaim(const char *what)
 	int i, fd;
 
 	snprintf(path, sizeof(path), "%s/memory.reclaim", cg);
-	for (i = 0; i < 50 && memstat("anon") > (1UL << 20); i++) {
+	for (i = 0; i < 50 && (i == 0 || memstat("anon") > (1UL << 20)); i++) {
 		fd = open(path, O_WRONLY);
 		if (fd < 0)
 			die("open memory.reclaim");

@@ -314,6 +314,7 @@ def realdata_rows(d, kernels, zpools=("zsmalloc", "zspp")):
                        "reject_alloc_fail": num(zw.get("reject_alloc_fail")),
                        "pool_limit_hit": num(zw.get("pool_limit_hit")),
                        "verified": r.get("verified", 0), "checked": r.get("checked", 0),
+                       "pages_a": r.get("pages_a", 0), "pages_b": r.get("pages_b", 0),
                        "mismatches": r.get("mismatches", -1), "exit": r.get("exit", -1),
                        "workload_s": r.get("workload_s", float("nan")), "boot_s": boot_s}
                 zspp = s.get("RD-ZSPP")
