@@ -211,6 +211,24 @@ def determinism(icount_runs_list):
     return worst
 
 
+def boot_to_boot(icount_runs_list):
+    """Largest relative difference of instructions per op between the same run (rep, pair,
+    config) of two icount boots, per metric."""
+    if len([x for x in icount_runs_list if x]) < 2:
+        return {}
+    a = {(r["rep"], r["pair"], r["config"]): r for r in icount_runs_list[0]}
+    worst = {}
+    for r in icount_runs_list[1]:
+        o = a.get((r["rep"], r["pair"], r["config"]))
+        if not o:
+            continue
+        for m in ("malloc_ns_op", "read_ns_op", "free_ns_op"):
+            d = abs(r[m] - o[m]) / o[m] if o[m] else 0.0
+            if d >= worst.get(m, (-1, ""))[0]:
+                worst[m] = (d, r["config"])
+    return worst
+
+
 def markdown_speed(kernel, tcg_runs, icount_runs_list):
     out = []
     t = summarize_speed(tcg_runs) if tcg_runs else {}
@@ -243,7 +261,14 @@ def markdown_speed(kernel, tcg_runs, icount_runs_list):
     out.append("")
     w = determinism(icount_runs_list)
     if w:
-        out.append("Determinism of the instruction counts (%d icount boot(s), every repeat): largest "
+        b2b = boot_to_boot(icount_runs_list)
+        if b2b:
+            out.append("Determinism, boot to boot: the same run (repeat, pair, configuration) in two -icount "
+                       "boots differs by at most %s (instructions per op)." % "; ".join(
+                           "%s %.3f%% (%s)" % (m.split("_")[0], 100 * v[0], v[1]) for m, v in sorted(b2b.items())))
+            out.append("")
+        out.append("Spread over repeats (%d icount boot(s), every repeat; the first zsmalloc run of a boot "
+                   "starts on cold caches and pages): largest "
                    "(max-min)/median per op: %s." % (len([x for x in icount_runs_list if x]), "; ".join(
                        "%s %.4f%% (%s, %d values)" % (m.split("_")[0], 100 * v[0], v[1], v[2])
                        for m, v in sorted(w.items()))))
