@@ -31,6 +31,9 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_acct  # noqa: E402
+
 RUN_KEYS = ("rep pair alloc api chain threads n fail stored_fill pages_fill stored_half pages_half "
             "meta_fill malloc_ns read_ns reads free_ns frees compact_ns compact_pages verified "
             "expected mismatches pages_end tail_pages_half classes_half").split()
@@ -547,6 +550,46 @@ def smoke_checks(args, text, parsed, name, build, tag):
     return npass, nfail
 
 
+def accounting_sections(args):
+    """Per kernel: measured memory per object (pages and metadata), TCG ns beside -icount
+    instructions; then the real-data end to end. CSVs into args.out."""
+    if not args.bench_dir or args.smoke:
+        return ""
+    out = ["### Honest accounting: pages + metadata, 6.1 and 6.12 (issue 18)", ""]
+    kernels = args.kernels.split(",")
+    allmem, allicount = [], []
+    for k in kernels:
+        d = args.bench_dir
+        tlog = os.path.join(d, "micro-%s" % k, "console.clean.log")
+        tcg = parse_micro(tlog)[0].get("nofold", ([],))[0] if os.path.exists(tlog) else []
+        ic = []
+        for mode in ("icount", "icount2"):
+            ilog = os.path.join(d, "micro-%s-%s" % (mode, k), "console.clean.log")
+            ic.append(parse_micro(ilog)[0].get("nofold", ([],))[0] if os.path.exists(ilog) else [])
+        mem = report_acct.parse_mem(tlog) if os.path.exists(tlog) else []
+        for r in mem:
+            r["kernel"] = k
+        for j, runs in enumerate(ic):
+            for r in runs:
+                allicount.append(dict(r, kernel=k, boot=j + 1))
+        allmem += mem
+        if mem:
+            out.append(report_acct.markdown_mem(k, mem))
+        sp = report_acct.markdown_speed(k, tcg, [x for x in ic if x])
+        if sp:
+            out.append(sp)
+    rd = report_acct.realdata_rows(args.bench_dir, kernels)
+    if rd:
+        out.append(report_acct.markdown_realdata(rd))
+        write_csv(os.path.join(args.out, "realdata.csv"), rd)
+    if allmem:
+        write_csv(os.path.join(args.out, "micro-mem.csv"), allmem)
+    if allicount:
+        write_csv(os.path.join(args.out, "micro-icount-runs.csv"), allicount,
+                  ["kernel", "boot", "config"] + RUN_KEYS + ["malloc_ns_op", "read_ns_op", "free_ns_op"])
+    return "\n".join(out) if len(out) > 2 else ""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--micro-log")
@@ -560,6 +603,9 @@ def main():
     ap.add_argument("--expect-fold-runs", type=int, default=0)
     ap.add_argument("--expect-builds", default="nofold")
     ap.add_argument("--nobj", type=int, default=0)
+    ap.add_argument("--bench-dir", help="$workdir of scripts/bench.sh: micro-K, micro-icount[2]-K, realdata-K-Z")
+    ap.add_argument("--kernels", default="6.1", help="kernels of the per-kernel sections (comma-separated)")
+    ap.add_argument("--expect-mem", type=int, default=0, help="smoke: assert the memory accounting parsed")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
@@ -590,6 +636,16 @@ def main():
             print("FAIL: bench-builds (runs of %s, expected only %s)" % (",".join(sorted(unexpected)),
                                                                         args.expect_builds))
             nfail += 1
+        if args.expect_mem:
+            def mcheck(ok, what, why=""):
+                nonlocal npass, nfail
+                if ok:
+                    print("PASS: bench-%s" % what)
+                    npass += 1
+                else:
+                    print("FAIL: bench-%s (%s)" % (what, why))
+                    nfail += 1
+            report_acct.mem_smoke(report_acct.parse_mem(args.micro_log), args.nobj, mcheck)
         if not splats:
             print("PASS: bench-dmesg-clean")
             npass += 1
@@ -623,6 +679,9 @@ def main():
             plot(os.path.join(args.out, "ratios.png"), summary, e2e)
         fold_md = markdown_fold(fold_rows, hot, fparsed[3] or info) if fold_rows or hot else ""
         md = markdown(args, summary, e2e, info, fold_md) if summary else ""
+        acct = accounting_sections(args)
+        if acct:
+            md = (md + "\n" if md else "") + acct
         if args.doc:
             doc = open(args.doc).read()
             b, e = "<!-- bench:begin -->", "<!-- bench:end -->"

@@ -101,6 +101,26 @@ MODULE_PARM_DESC(fold_chain, "chain size of the folding runs' pool");
 #define BENCH_BUILD "nofold"
 #endif
 
+/*
+ * Memory accounting (hold=1): the module's init only makes the stream; the
+ * guest then writes commands to /sys/module/zspp_bench/parameters/action and
+ * reads /proc/slabinfo and /proc/meminfo between them (boot with
+ * slab_nomerge, so every allocator cache has its own line):
+ *   "fill CONFIG CHAIN"  create a pool (CONFIG as in allocs=, e.g. zspp-rw)
+ *                        and malloc + write every object, in the writer's
+ *                        context (no kthread), then BENCH-MEM phase=fill
+ *   "churn"              free a shuffled 50%, compact, BENCH-MEM phase=churn
+ *   "release"            verify every object left, free them, destroy the
+ *                        pool, BENCH-MEM phase=release
+ * BENCH-MEM cfg= alloc= api= chain= phase= n= fail= objs= stored= pages=
+ *   meta= compact_pages= verified= mismatches=
+ * (pages: the allocator's own page count; meta: zspp's bytes_metadata stat,
+ * 0 for zsmalloc; the slab deltas are the guest's, measured around it).
+ */
+static unsigned int hold;
+module_param(hold, uint, 0444);
+MODULE_PARM_DESC(hold, "1: run nothing at load; take fill/churn/release commands on the action parameter");
+
 static unsigned int corrupt;
 module_param(corrupt, uint, 0444);
 MODULE_PARM_DESC(corrupt, "self-test: after each fill, flip a byte in this many objects (the verify must count them)");
@@ -108,6 +128,12 @@ MODULE_PARM_DESC(corrupt, "self-test: after each fill, flip a byte in this many 
 /* 6.1 zswap's gfp for zpool_malloc on a zpool that supports movable pages. */
 #define BENCH_GFP (__GFP_NORETRY | __GFP_NOWARN | __GFP_KSWAPD_RECLAIM | __GFP_HIGHMEM | __GFP_MOVABLE)
 #define SRC_BYTES (1u << 20)
+/* zsmalloc's most pages per zspage: 4 on 6.1 (ZS_MAX_ZSPAGE_ORDER 2), CONFIG_ZSMALLOC_CHAIN_SIZE from 6.3. */
+#ifdef CONFIG_ZSMALLOC_CHAIN_SIZE
+#define ZS_CHAIN CONFIG_ZSMALLOC_CHAIN_SIZE
+#else
+#define ZS_CHAIN 4
+#endif
 #define MAX_THREADS 8
 
 /* ---------------------------------------------------------------- stream */
@@ -558,7 +584,7 @@ static int one_run(unsigned int rep, int pair, enum bench_api api, unsigned int 
 	run_phase(&pool, PH_VERIFY, NULL, 0, nobj, nt, ws, &v2);
 	run_phase(&pool, PH_FREE, free_order, half, nobj, nt, ws, &f2);
 	pr_info("BENCH-RUN rep=%u pair=%d alloc=%s api=%s chain=%u threads=%d n=%u fail=%u stored_fill=%llu pages_fill=%lu stored_half=%llu pages_half=%lu meta_fill=%lu malloc_ns=%llu read_ns=%llu reads=%u free_ns=%llu frees=%u compact_ns=%llu compact_pages=%lu verified=%u expected=%u mismatches=%u pages_end=%lu tail_pages_half=%ld classes_half=%ld\n",
-		rep, pair, api_alloc[api], api_name[api], api == API_ZSMALLOC ? 4 : chain, nt, nobj, store.fail,
+		rep, pair, api_alloc[api], api_name[api], api == API_ZSMALLOC ? ZS_CHAIN : chain, nt, nobj, store.fail,
 		stored_fill, pages_fill, stored_half, pages_half, meta, store.ns, rd.ns, rd.ops,
 		f1.ns + f2.ns, f1.ops + f2.ops, compact_ns, compact_pages, v1.verified + v2.verified,
 		store.ops + (store.ops - f1.ops), v1.mismatches + v2.mismatches, pool_pages(&pool), tail_half, classes_half);
@@ -659,6 +685,125 @@ static int one_fold_run(unsigned int rep, unsigned int pct, struct worker *ws)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- memory accounting (hold=1) */
+
+static DEFINE_MUTEX(hold_lock);
+static struct bench_pool hold_pool;
+static bool hold_live;
+static enum bench_api hold_api;
+static unsigned int hold_chain;
+static bool stream_ready;
+static u8 *hold_buf;
+
+static void hold_report(const char *phase, u32 fail, unsigned long compact_pages, u32 verified, u32 mismatches)
+{
+	u64 stored = 0;
+	u32 i, objs = 0;
+
+	for (i = 0; i < nobj; i++)
+		if (handles[i]) {
+			stored += sizes[i];
+			objs++;
+		}
+	pr_info("BENCH-MEM cfg=%s alloc=%s api=%s chain=%u phase=%s n=%u fail=%u objs=%u stored=%llu pages=%lu meta=%lu compact_pages=%lu verified=%u mismatches=%u\n",
+		api_param[hold_api], api_alloc[hold_api], api_name[hold_api], hold_chain, phase, nobj, fail, objs, stored,
+		hold_live ? pool_pages(&hold_pool) : 0, hold_live ? zspp_meta(&hold_pool) : 0, compact_pages, verified,
+		mismatches);
+}
+
+static int hold_command(const char *cmd)
+{
+	char cfgname[16];
+	unsigned int chain = 0;
+	u32 i, fail = 0, verified = 0, mismatches = 0, half = nobj / 2;
+	int a, err;
+
+	if (!stream_ready)
+		return -EINVAL;
+	if (sscanf(cmd, "fill %15s %u", cfgname, &chain) >= 1) {
+		if (hold_live)
+			return -EBUSY;
+		for (a = 0; a < NR_APIS; a++)
+			if (!strcmp(cfgname, api_param[a]))
+				break;
+		if (a == NR_APIS)
+			return -EINVAL;
+		if (a == API_ZSMALLOC)
+			chain = ZS_CHAIN;
+		else if (chain < 1 || chain > 16)
+			return -EINVAL;
+		err = pool_create(&hold_pool, a, chain);
+		if (err) {
+			pool_destroy(&hold_pool);
+			return err;
+		}
+		hold_live = true;
+		hold_api = a;
+		hold_chain = chain;
+		memset(handles, 0, array_size(nobj, sizeof(*handles)));
+		for (i = 0; i < nobj; i++) {
+			if (obj_store(&hold_pool, i))
+				fail++;
+			if ((i & 255) == 255)
+				cond_resched();
+		}
+		hold_report("fill", fail, 0, 0, 0);
+		return 0;
+	}
+	if (!hold_live)
+		return -EINVAL;
+	if (!strncmp(cmd, "churn", 5)) {
+		for (i = 0; i < half; i++) {
+			u32 k = free_order[i];
+
+			if (handles[k])
+				obj_free(&hold_pool, k);
+			if ((i & 255) == 255)
+				cond_resched();
+		}
+		hold_report("churn", 0, pool_compact(&hold_pool), 0, 0);
+		return 0;
+	}
+	if (!strncmp(cmd, "release", 7)) {
+		for (i = 0; i < nobj; i++) {
+			if (!handles[i])
+				continue;
+			obj_load(&hold_pool, i, hold_buf, hold_buf + 4096);
+			if (memcmp(hold_buf, content(i), obj_size(i)))
+				mismatches++;
+			else
+				verified++;
+			obj_free(&hold_pool, i);
+			if ((i & 255) == 255)
+				cond_resched();
+		}
+		pool_destroy(&hold_pool);
+		hold_live = false;
+		hold_report("release", 0, 0, verified, mismatches);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int action_set(const char *val, const struct kernel_param *kp)
+{
+	int err;
+
+	mutex_lock(&hold_lock);
+	err = hold_command(val);
+	mutex_unlock(&hold_lock);
+	if (err)
+		pr_err("BENCH-ERROR action '%s': %d\n", val, err);
+	return err;
+}
+
+static const struct kernel_param_ops action_ops = {
+	.set = action_set,
+	.get = NULL,
+};
+module_param_cb(action, &action_ops, NULL, 0200);
+MODULE_PARM_DESC(action, "hold=1 only: fill CONFIG CHAIN | churn | release");
+
 /* ---------------------------------------------------------------- driver */
 
 static int parse_list(const char *s, unsigned int *out, int max)
@@ -692,6 +837,18 @@ static int __init zspp_bench_init(void)
 	unsigned int runs = 0;
 	u64 start = ktime_get_ns();
 
+	if (hold) {
+		hold_buf = kmalloc(2 * 4096, GFP_KERNEL);
+		err = hold_buf ? make_stream() : -ENOMEM;
+		if (err) {
+			free_stream();
+			kfree(hold_buf);
+			return err;
+		}
+		stream_ready = true;
+		pr_info("BENCH-HOLD nobj=%u seed=%lu zs_chain=%u\n", nobj, seed, ZS_CHAIN);
+		return 0;
+	}
 	nch = parse_list(chains, ch, ARRAY_SIZE(ch));
 	nth = parse_list(threads, th, ARRAY_SIZE(th));
 	nfd = *fold_dups ? parse_list(fold_dups, fd, ARRAY_SIZE(fd)) : 0;
@@ -755,11 +912,11 @@ static int __init zspp_bench_init(void)
 				if (cf->api == API_ZSMALLOC)
 					continue;
 				if (have_zs && zs_first)
-					err = one_run(rep, pair, API_ZSMALLOC, 4, th[t], ws);
+					err = one_run(rep, pair, API_ZSMALLOC, ZS_CHAIN, th[t], ws);
 				if (!err)
 					err = one_run(rep, pair, cf->api, cf->chain, th[t], ws);
 				if (!err && have_zs && !zs_first)
-					err = one_run(rep, pair, API_ZSMALLOC, 4, th[t], ws);
+					err = one_run(rep, pair, API_ZSMALLOC, ZS_CHAIN, th[t], ws);
 				if (err)
 					goto out;
 				runs += 1 + have_zs;
@@ -767,7 +924,7 @@ static int __init zspp_bench_init(void)
 	if (!runs && have_zs) /* zsmalloc alone */
 		for (rep = 0; rep < reps; rep++)
 			for (t = 0; t < nth; t++, runs++) {
-				err = one_run(rep, -1, API_ZSMALLOC, 4, th[t], ws);
+				err = one_run(rep, -1, API_ZSMALLOC, ZS_CHAIN, th[t], ws);
 				if (err)
 					goto out;
 			}
@@ -794,6 +951,18 @@ out:
 
 static void __exit zspp_bench_exit(void)
 {
+	if (!hold)
+		return;
+	if (hold_live) {
+		u32 i;
+
+		for (i = 0; i < nobj; i++)
+			if (handles[i])
+				obj_free(&hold_pool, i);
+		pool_destroy(&hold_pool);
+	}
+	free_stream();
+	kfree(hold_buf);
 }
 
 module_init(zspp_bench_init);
