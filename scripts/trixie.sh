@@ -80,7 +80,13 @@ trixie_dir() {
 		echo "deb [signed-by=$TRIXIE_KEYRING] $main $TRIXIE_SUITE-updates main"
 		echo "deb [signed-by=$TRIXIE_KEYRING] $sec $TRIXIE_SUITE-security main"
 	} >"$tx/apt/sources.list.tmp"
-	mv "$tx/apt/sources.list.tmp" "$tx/apt/sources.list"
+	# Replaced only when it changes: apt rebuilds its package cache (seconds)
+	# whenever the sources file is newer than it.
+	if cmp -s "$tx/apt/sources.list.tmp" "$tx/apt/sources.list"; then
+		rm -f "$tx/apt/sources.list.tmp"
+	else
+		mv "$tx/apt/sources.list.tmp" "$tx/apt/sources.list"
+	fi
 	# An empty dpkg status: what the host has installed is no business of trixie's apt.
 	[[ -f $tx/apt/status ]] || : >"$tx/apt/status"
 	printf '%s\n' "$tx"
@@ -130,9 +136,20 @@ tcandidate() {
 # trixie_krel: Debian 13's newest 6.12 kernel release, e.g. 6.12.118+deb13-amd64:
 # the one trixie's linux-image-amd64 meta package points at, else (should trixie
 # move to another series) the newest linux-image-6.12.*+deb13-amd64. Never pinned.
+# The answer, with its headers' version, is kept in apt/resolved until the lists
+# are updated again (each apt-cache run costs seconds; a check run asks often).
 trixie_krel() {
-	local krel
+	local krel ver tx resolved
 	trixie_update
+	tx="$ZSPP_CACHE/trixie"
+	resolved="$tx/apt/resolved"
+	if [[ $resolved -nt $tx/apt/lists/.zspp-updated && $resolved -nt $tx/apt/sources.list ]]; then
+		read -r krel ver <"$resolved" || true
+		if [[ -n ${krel:-} && -n ${ver:-} ]]; then
+			printf '%s\n' "$krel"
+			return 0
+		fi
+	fi
 	krel=$(tapt apt-cache depends linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | sed -n 1p)
 	if [[ $krel != 6.12.*+deb13-amd64 ]]; then
@@ -141,10 +158,23 @@ trixie_krel() {
 			sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb13-amd64\)$/\1/p' | sort -V | tail -n 1)
 	fi
 	[[ -n $krel ]] ||
-		die "Debian 13's apt sources ($ZSPP_CACHE/trixie/apt/sources.list) know no linux-image-6.12.*+deb13-amd64"
-	[[ -n $(tcandidate "linux-headers-$krel") ]] ||
-		die "trixie has linux-image-$krel but no linux-headers-$krel (suites $TRIXIE_SUITE, $TRIXIE_SUITE-security)"
+		die "Debian 13's apt sources ($tx/apt/sources.list) know no linux-image-6.12.*+deb13-amd64"
+	ver=$(tcandidate "linux-headers-$krel")
+	[[ -n $ver ]] ||
+		die "trixie has linux-image-$krel but no linux-headers-$krel (suites $TRIXIE_SUITE, $TRIXIE_SUITE-security in $tx/apt/sources.list)"
+	printf '%s %s\n' "$krel" "$ver" >"$resolved.tmp"
+	mv "$resolved.tmp" "$resolved"
 	printf '%s\n' "$krel"
+}
+
+# theaders_version KREL: the version of linux-headers-KREL trixie would install.
+theaders_version() {
+	local krel ver resolved="$ZSPP_CACHE/trixie/apt/resolved"
+	if [[ -f $resolved ]] && read -r krel ver <"$resolved" && [[ $krel == "$1" && $(trixie_krel) == "$1" ]]; then
+		printf '%s\n' "$ver"
+	else
+		tcandidate "linux-headers-$1"
+	fi
 }
 
 # trixie_run [--overlay DIR] [--bind SRC[:DEST]]... ROOT CMD...: run CMD chrooted
@@ -200,7 +230,7 @@ trixie_chroot() {
 	local krel=$1 imgdeb=${2:-} tx root tmp ver key tarball mirror lk d start
 	tx=$(trixie_dir)
 	root="$tx/chroot-$krel"
-	ver=$(tcandidate "linux-headers-$krel")
+	ver=$(theaders_version "$krel")
 	[[ -n $ver ]] || die "no linux-headers-$krel in Debian 13's apt sources ($tx/apt/sources.list)"
 	key="linux-headers-$krel=$ver"
 	exec {lk}>"$tx/.chroot.lock"
