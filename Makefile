@@ -12,6 +12,7 @@ export ZSPP_CACHE ?= /var/cache/zspp
 all: module
 
 module:
+	@echo "kernel: $$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$$/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null || echo 'unknown ($(KDIR))')"
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 	@scripts/check-module.sh zspp.ko
 

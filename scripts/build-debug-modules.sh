@@ -114,6 +114,8 @@ find "$base" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | sed
 	cut -d' ' -f2- | while read -r old; do rm -rf "$old"; done
 flock -u 8
 
+# For the log of the scripts/check.sh stage this runs in.
+echo "kernel: $(cat "$KDIR/include/config/kernel.release" 2>/dev/null || echo "unknown ($KDIR)") (debug build)" >&2
 kunit_ko=""
 ((kunit)) && kunit_ko=$out/src/kunit/zspp_kunit.ko
 zsm=""

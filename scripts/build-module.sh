@@ -5,7 +5,13 @@
 # 6.12 next to the 6.1 build), in a copy of the sources, so the two builds
 # never share object files. Then run the static checks on it: the build has no
 # compiler or objtool warning, scripts/check-module.sh (metadata, no C++
-# runtime, VERSION) and the module's vermagic names the kernel's release.
+# runtime, VERSION), the module's vermagic names the kernel's release and its
+# .comment names the major gcc version the kernel itself was built with
+# (CONFIG_GCC_VERSION), i.e. the distribution's own compiler built it.
+#
+# A Debian 13 kernel (deb13-6.12) is built inside the cached trixie chroot with
+# trixie's gcc-14 (scripts/trixie.sh): the build directory is bind-mounted into
+# it at the same path, so kbuild's dependency files stay valid across runs.
 #
 #   KERNEL       as scripts/fetch-kernel.sh takes it (default stock-6.12); its
 #                headers are installed if missing
@@ -17,6 +23,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/trixie.sh
+. "$(dirname "${BASH_SOURCE[0]}")/trixie.sh"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
@@ -59,9 +67,15 @@ if [[ $(cat "$out/.srcsum" 2>/dev/null) != "$sum" ]]; then
 	find "$out" \( -name '*.o' -o -name '.*.cmd' -o -name '*.ko' \) -delete
 fi
 
-log "building zspp.ko for $KREL in $out"
+kmake=(make -C "$KBUILD" M="$out" -j"$jobs" "${opts[@]}" modules)
+if [[ -n ${KCHROOT:-} ]]; then
+	log "building zspp.ko for $KREL in $out (in the chroot $KCHROOT)"
+	kmake=(trixie_run --bind "$out" "$KCHROOT" "${kmake[@]}")
+else
+	log "building zspp.ko for $KREL in $out"
+fi
 rc=0
-make -C "$KBUILD" M="$out" -j"$jobs" "${opts[@]}" modules >"$out/build.log" 2>&1 || rc=$?
+"${kmake[@]}" >"$out/build.log" 2>&1 || rc=$?
 ((rc != 0)) || printf '%s\n' "$sum" >"$out/.srcsum"
 npass=0 nfail=0
 if ((rc == 0)) && [[ -f $out/zspp.ko ]]; then
@@ -85,6 +99,19 @@ if [[ $vm == "$KREL" ]]; then
 	pass "vermagic-$KREL$suffix"
 else
 	fail "vermagic-$KREL$suffix" "vermagic is '$vm'"
+fi
+# The compiler: every "GCC: (...) X.Y.Z" string in the module's .comment (one per
+# compiler that built an object) has the major version of the kernel's own
+# (CONFIG_GCC_VERSION, e.g. 140200 for trixie's gcc-14).
+kcfg="${KCHROOT:-}$KBUILD/.config"
+kgcc=$(sed -n 's/^CONFIG_GCC_VERSION=\([0-9]*\)$/\1/p' "$kcfg" 2>/dev/null | sed -n 1p)
+comment=$(readelf -p .comment "$out/zspp.ko" 2>/dev/null | sed -n 's/.*\(GCC: .*\)$/\1/p' | sort -u | paste -sd ';' -)
+majors=$(sed -n 's/.*GCC: ([^)]*) \([0-9][0-9]*\)\..*/\1/p' <<<"${comment//;/$'\n'}" | sort -u | paste -sd ' ' -)
+log "compiler: ${comment:-no GCC string in .comment} (kernel: CONFIG_GCC_VERSION=${kgcc:-?})"
+if [[ -n $kgcc && $majors == "$((kgcc / 10000))" ]]; then
+	pass "compiler-gcc$majors-$KREL$suffix"
+else
+	fail "compiler-$KREL$suffix" "module .comment '${comment:-none}' vs the kernel's CONFIG_GCC_VERSION=${kgcc:-unknown} ($kcfg)"
 fi
 # check-module.sh prints its own PASS:/FAIL: lines.
 "$ZSPP_SCRIPTS/check-module.sh" "$out/zspp.ko" || nfail=$((nfail + 1))

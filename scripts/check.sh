@@ -3,6 +3,8 @@
 # A stage reports results as "PASS: name" / "FAIL: name" lines and/or one
 # summary line "[WORD: ]N passed, M failed"; a stage that exits non-zero
 # without reporting a failure counts as one failure. Last line: the totals.
+# A stage that concerns a kernel logs "kernel: RELEASE" (scripts/fetch-kernel.sh
+# and the debug-kernel scripts do); the summary shows it per stage.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 logdir=build/check
@@ -13,7 +15,7 @@ declare -a summary
 
 stage() {
 	local name=$1; shift
-	local log="$logdir/$name.log" rc start end p f
+	local log="$logdir/$name.log" rc start end p f k
 	echo "=== $name: $*"
 	start=$(date +%s)
 	"$@" >"$log" 2>&1
@@ -33,8 +35,9 @@ stage() {
 	fi
 	grep -E '^(FAIL: |.*[1-9][0-9]* failed)' "$log" | sed -n '1,20p'
 	[ "$rc" -ne 0 ] && tail -n 30 "$log"
-	echo "=== $name: $p passed, $f failed (rc=$rc, $((end - start))s, log $log)"
-	summary+=("$(printf '%-22s %5d passed %5d failed %5ds' "$name" "$p" "$f" $((end - start)))")
+	k=$(sed -n 's/^kernel: //p' "$log" | sort -u | paste -sd ' ' -)
+	echo "=== $name: $p passed, $f failed (rc=$rc, $((end - start))s, log $log)${k:+ kernel: $k}"
+	summary+=("$(printf '%-22s %5d passed %5d failed %5ds' "$name" "$p" "$f" $((end - start)))${k:+  kernel: $k}")
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 }
@@ -84,6 +87,18 @@ stage test-zswap-6.12 scripts/test-zswap-peer.sh --kernel stock-6.12 --module "$
 stage test-zswap-6.12-fold scripts/test-zswap-peer.sh --kernel stock-6.12 --module "${ko612fold:-no-6.12-fold-build/zspp.ko}" \
 	--zspp-params fold_interval_ms=200 --workdir "$cache/test-zswap-fold"
 stage dkms scripts/dkms-check.sh
+# Debian 13 (trixie)'s own 6.12 build, gcc-14: the module built in a cached trixie
+# chroot (scripts/trixie.sh: created in ~1.5-2 min cold, again when trixie's
+# headers move; never on the host), the workload and test_zswap (from trixie's
+# linux-source-6.12) on trixie's stock kernel, and dkms install in the chroot with
+# the installed CONFIG_ZSPP_FOLD=y module booted under a small workload.
+stage module-deb13 scripts/build-module.sh deb13-6.12
+kodeb13=$(sed -n 's/^KO=//p' "$logdir/module-deb13.log" | tail -n 1)
+stage module-deb13-fold scripts/build-module.sh deb13-6.12 --fold
+stage e2e-stock-deb13 scripts/e2e.sh --kernel deb13-6.12 --zpool zspp --module "${kodeb13:-no-deb13-build/zspp.ko}" \
+	--workdir "$cache/e2e-deb13/zspp" --mem 24M --name e2e-stock-deb13
+stage test-zswap-deb13 scripts/test-zswap-peer.sh --kernel deb13-6.12 --module "${kodeb13:-no-deb13-build/zspp.ko}"
+stage dkms-deb13 scripts/dkms-chroot.sh deb13-6.12
 stage kunit-debug scripts/kunit.sh
 stage kunit-debug-fold scripts/kunit.sh --fold
 # The heavier fault runs are sized down here (full size: run the scripts by hand).

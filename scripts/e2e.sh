@@ -615,7 +615,8 @@ initrd=$("$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$workdir/initramfs.cpio.gz" ${moddir
 log "zpool=$zpool pages=$pages ($((pages * 4096 >> 20)) MiB) cgroup memory.max=$mem zswap.max=$zswap_max"
 qrc=0
 "$ZSPP_SCRIPTS/qemu-run.sh" -k "$vmlinuz" -r "$initrd" -w "$workdir" -l "$workdir/console.log" \
-	-m "$vm_mem" -s "$smp" -d 1G -d 16M -t "$tmo" -a "loglevel=4 ${append}" "${echo_arg[@]}" || qrc=$?
+	-m "$vm_mem" -s "$smp" -d 1G -d 16M -t "$tmo" -a "loglevel=4 ${append}" "${echo_arg[@]}" \
+	--init-marker '^E2E[ -]' || qrc=$?
 
 if ((no_check)); then
 	echo "$qrc" >"$workdir/qemu.rc"

@@ -12,6 +12,13 @@
 #                        6.12 LTS kernel from bookworm-security, e.g.
 #                        linux-image-6.12.117+deb12-amd64; scripts/install-deps.sh
 #                        makes sure that suite is in the apt sources)
+#   deb13-6.12           Debian 13 (trixie)'s own 6.12 build: the release trixie's
+#                        linux-image-amd64 depends on (else the newest
+#                        linux-image-6.12.*+deb13-amd64), e.g. 6.12.118+deb13-amd64.
+#                        Resolved and downloaded with a private apt configuration
+#                        (scripts/trixie.sh; trixie is never added to the host's
+#                        sources); its headers need trixie's gcc-14, so they are
+#                        installed in a cached trixie chroot, not on the host
 #   linux-image-REL      an explicit image package
 #   REL                  an explicit kernel release, e.g. 6.1.0-56-amd64
 #
@@ -23,10 +30,20 @@
 #   KREL=6.1.0-56-amd64
 #   VMLINUZ=/var/cache/zspp/kernels/6.1.0-56-amd64/root/boot/vmlinuz-6.1.0-56-amd64
 #   MODDIR=/var/cache/zspp/kernels/6.1.0-56-amd64/root/lib/modules/6.1.0-56-amd64
+#                    (root/usr/lib/modules/REL for Debian 13's merged-/usr packages)
 #   KBUILD=/lib/modules/6.1.0-56-amd64/build      (empty with --no-headers and none installed)
+#   KCHROOT=                                      (empty: KBUILD is a host path)
+# For a Debian 13 kernel, KCHROOT is the trixie chroot and KBUILD the headers'
+# path inside it: build there (scripts/trixie.sh's trixie_run). With
+# --no-headers the chroot is reported only when it is already prepared.
+#
+# The release is also logged to stderr as a line "kernel: REL", so the log of
+# every scripts/check.sh stage names the kernel it used.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/trixie.sh
+. "$(dirname "${BASH_SOURCE[0]}")/trixie.sh"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
@@ -74,15 +91,31 @@ resolve_krel() {
 	case $want in
 	stock-6.1) krel=$(stock_krel linux-image-amd64 6.1) ;;
 	stock-6.12) krel=$(stock_krel linux-image-6.12-amd64 6.12) ;;
+	deb13-6.12) krel=$(trixie_krel) ;;
 	linux-image-*) krel=${want#linux-image-} ;;
 	[0-9]*) krel=$want ;;
-	*) die "unknown kernel '$want' (expected stock-6.1, stock-6.12, linux-image-REL or REL)" ;;
+	*) die "unknown kernel '$want' (expected stock-6.1, stock-6.12, deb13-6.12, linux-image-REL or REL)" ;;
 	esac
 	printf '%s\n' "$krel"
 }
 
 KREL=$(resolve_krel)
 log "kernel release $KREL"
+echo "kernel: $KREL" >&2
+# Debian 13 (trixie) kernels come from the private trixie apt configuration and
+# build in a trixie chroot; every other release from the host's apt.
+trixie=0
+if [[ $KREL == *+deb13-* ]]; then
+	trixie=1
+	trixie_update
+fi
+download() {
+	if ((trixie)); then
+		tapt apt-get download -q "$1" || { ZSPP_TRIXIE_APT_MAX_AGE=0 trixie_update && tapt apt-get download -q "$1"; }
+	else
+		apt_retry apt-get download -q "$1"
+	fi
+}
 pkg="linux-image-$KREL"
 kdir=$(cache_dir kernels "$KREL")
 root="$kdir/root"
@@ -99,8 +132,12 @@ if [[ ! -f $stamp ]]; then
 		log "downloading $pkg into $kdir"
 		# apt-get download writes to the current directory. As root it warns that
 		# the download is unsandboxed; that is harmless here.
-		(cd "$kdir" && apt_retry apt-get download -q "$pkg" >&2) ||
-			die "cannot download $pkg (is it in the apt sources? try 'apt-get update')"
+		if ((trixie)); then
+			where="Debian 13's apt sources ($ZSPP_CACHE/trixie/apt/sources.list)"
+		else
+			where="the apt sources? try 'apt-get update'"
+		fi
+		(cd "$kdir" && download "$pkg" >&2) || die "cannot download $pkg (is it in $where)"
 		debs=("$kdir/${pkg}_"*.deb)
 		((${#debs[@]} > 0)) || die "apt-get download produced no ${pkg}_*.deb in $kdir"
 	fi
@@ -115,12 +152,15 @@ if [[ ! -f $stamp ]]; then
 	shopt -u nullglob
 fi
 
+deb_file="$kdir/$(cat "$stamp")"
 VMLINUZ="$root/boot/vmlinuz-$KREL"
 MODDIR="$root/lib/modules/$KREL"
+# Debian 13's packages are merged-/usr: its modules are in usr/lib/modules.
+[[ -d $MODDIR || ! -d $root/usr/lib/modules/$KREL ]] || MODDIR="$root/usr/lib/modules/$KREL"
 [[ -f $VMLINUZ ]] || die "$VMLINUZ missing after extraction (remove $kdir and retry)"
 [[ -d $MODDIR ]] || die "$MODDIR missing after extraction (remove $kdir and retry)"
 
-KBUILD=""
+KBUILD="" KCHROOT=""
 find_kbuild() {
 	local d
 	for d in "/lib/modules/$KREL/build" "/usr/src/linux-headers-$KREL"; do
@@ -131,7 +171,17 @@ find_kbuild() {
 	done
 	return 1
 }
-if ! find_kbuild && ((headers)); then
+if ((trixie)); then
+	# The headers inside the trixie chroot (prepared or refreshed here unless
+	# --no-headers; with it, reported only if already prepared).
+	croot="$ZSPP_CACHE/trixie/chroot-$KREL"
+	if ((headers)); then
+		croot=$(trixie_chroot "$KREL" "$deb_file")
+	fi
+	if [[ -f $croot/.zspp-ready && -f $croot/lib/modules/$KREL/build/Makefile ]]; then
+		KCHROOT=$croot KBUILD=/lib/modules/$KREL/build
+	fi
+elif ! find_kbuild && ((headers)); then
 	log "installing linux-headers-$KREL"
 	apt_retry apt-get install -y -q "linux-headers-$KREL" >&2 ||
 		die "cannot install linux-headers-$KREL"
@@ -143,3 +193,4 @@ printf 'KREL=%q\n' "$KREL"
 printf 'VMLINUZ=%q\n' "$VMLINUZ"
 printf 'MODDIR=%q\n' "$MODDIR"
 printf 'KBUILD=%q\n' "$KBUILD"
+printf 'KCHROOT=%q\n' "$KCHROOT"

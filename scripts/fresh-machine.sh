@@ -94,6 +94,8 @@ demo_start=$(now_s)
 rc=0
 in_chroot bash -c 'cd /root/zspp && make demo' >"$cache/demo.log" 2>&1 || rc=$?
 echo "fresh-machine: make demo rc=$rc in $(($(now_s) - demo_start))s"
+# The kernel the demo booted (scripts/fetch-kernel.sh's line in its log).
+sed -n 's/^kernel: /kernel: /p' "$cache/demo.log" | sort -u
 
 npass=0 nfail=0
 if [[ $rc -eq 0 ]]; then pass "fresh-machine make demo exits 0"; else fail "fresh-machine make demo exits 0" "rc=$rc; $(tail -n 5 "$cache/demo.log" | tr '\n' ' ')"; fi

@@ -18,6 +18,14 @@
 #   -t, --timeout SECS    kill QEMU after SECS (default 600); exit status 124 then
 #   -e, --echo            also copy the console to stderr while it runs
 #       --keep-disks      keep the disk images (default: removed after the run)
+#       --init-marker RE  a line the guest's /init prints first (grep -E): if the
+#                         console has none and shows "Kernel panic", the kernel
+#                         died while booting, before /init loaded any module or
+#                         ran any test (seen under TCG: an "Oops: int3" in early
+#                         initcalls of Debian's 6.12). Boot again, up to
+#                         ZSPP_EARLY_PANIC_RETRIES times (default 1); the crashed
+#                         console is kept as LOG.early-panic.N. Never use it for
+#                         kernels whose tests run before /init (built-in KUnit)
 #
 # Exit status: QEMU's (0 after the guest's reboot -f), 124 on timeout.
 set -euo pipefail
@@ -26,7 +34,7 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-kernel="" initrd="" workdir="" logf="" mem=1024M smp=2 append="" tmo=600 echo=0 keep=0
+kernel="" initrd="" workdir="" logf="" mem=1024M smp=2 append="" tmo=600 echo=0 keep=0 marker=""
 disks=()
 while (($#)); do
 	case $1 in
@@ -41,6 +49,7 @@ while (($#)); do
 	-t | --timeout) tmo=$2; shift ;;
 	-e | --echo) echo=1 ;;
 	--keep-disks) keep=1 ;;
+	--init-marker) marker=$2; shift ;;
 	-h | --help) usage 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -65,15 +74,19 @@ mkdir -p "$workdir"
 
 drive_args=()
 disk_files=()
-i=0
-for size in "${disks[@]}"; do
+for ((i = 0; i < ${#disks[@]}; i++)); do
 	f="$workdir/disk$i.img"
-	rm -f "$f"
-	truncate -s "$size" "$f" || die "cannot create disk image $f of size $size"
 	disk_files+=("$f")
 	drive_args+=(-drive "file=$f,format=raw,if=virtio,cache=unsafe")
-	i=$((i + 1))
 done
+# make_disks: fresh, empty disk images (again before a second boot).
+make_disks() {
+	local j
+	for ((j = 0; j < ${#disks[@]}; j++)); do
+		rm -f "${disk_files[j]}"
+		truncate -s "${disks[j]}" "${disk_files[j]}" || die "cannot create disk image ${disk_files[j]} of size ${disks[j]}"
+	done
+}
 
 cleanup() {
 	if [[ -n ${tail_pid:-} ]]; then
@@ -97,17 +110,30 @@ if ((echo)); then
 	tail_pid=$!
 fi
 
-log "booting $(basename "$kernel") (TCG, ${smp} CPUs, $mem, timeout ${tmo}s); console: $logf"
-start=$(now_s)
-rc=0
-# -nographic with the serial port sent to a file and no monitor: QEMU does not
-# touch the terminal, and stdin is not read.
-timeout --kill-after=10 "$tmo" "$QEMU" \
-	-accel tcg -smp "$smp" -m "$mem" \
-	-nographic -no-reboot -nic none \
-	-serial "file:$logf" -monitor none \
-	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
-	"${drive_args[@]}" </dev/null >"$workdir/qemu.out" 2>&1 || rc=$?
+attempt=0
+while :; do
+	make_disks
+	log "booting $(basename "$kernel") (TCG, ${smp} CPUs, $mem, timeout ${tmo}s); console: $logf"
+	start=$(now_s)
+	rc=0
+	# -nographic with the serial port sent to a file and no monitor: QEMU does not
+	# touch the terminal, and stdin is not read.
+	timeout --kill-after=10 "$tmo" "$QEMU" \
+		-accel tcg -smp "$smp" -m "$mem" \
+		-nographic -no-reboot -nic none \
+		-serial "file:$logf" -monitor none \
+		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
+		"${drive_args[@]}" </dev/null >"$workdir/qemu.out" 2>&1 || rc=$?
+	if [[ -n $marker ]] && ((attempt < ${ZSPP_EARLY_PANIC_RETRIES:-1})) &&
+		! tr -d '\r' <"$logf" | grep -E "$marker" >/dev/null && grep -a 'Kernel panic' "$logf" >/dev/null; then
+		attempt=$((attempt + 1))
+		cp "$logf" "$logf.early-panic.$attempt"
+		warn "the kernel panicked while booting, before /init ran ($(grep -a -m1 -E 'Oops|BUG:|Kernel panic' "$logf" | tr -d '\r' | cut -c1-100)); booting again (console kept as $logf.early-panic.$attempt)"
+		: >"$logf"
+		continue
+	fi
+	break
+done
 elapsed=$(($(now_s) - start))
 
 if ((rc == 124 || rc == 137)); then

@@ -5,6 +5,9 @@
 # helpers from Debian's linux-source-6.12 tarball (never stored in this repo),
 # builds them statically, and runs them in QEMU on the stock 6.12 kernel twice,
 # each in its own boot: zswap on zsmalloc (the reference), then on zspp.
+# For Debian 13's kernel (--kernel deb13-6.12) the test comes from trixie's own
+# linux-source-6.12 of the kernel's version (downloaded once with the private
+# trixie apt configuration, scripts/trixie.sh; only the selftest files are kept).
 # Prints the per-test results side by side and
 #   PASS: test_zswap NAME          passed with zsmalloc and with zspp
 #   FAIL: test_zswap NAME (...)    passed with zsmalloc, not with zspp
@@ -15,10 +18,12 @@
 #   --kernel NAME     kernel for scripts/fetch-kernel.sh (default stock-6.12)
 #   --module PATH     zspp.ko for that kernel (default: built by
 #                     scripts/build-module.sh into $ZSPP_CACHE/build/<release>)
-#   --source TARBALL  kernel source (default /usr/src/linux-source-6.12.tar.xz)
+#   --source TARBALL  kernel source (default /usr/src/linux-source-6.12.tar.xz;
+#                     for a Debian 13 kernel, trixie's linux-source-6.12)
 #   --vm-mem SIZE     guest RAM (default 1024M; test_no_kmem_bypass fills it)
 #   --timeout SECS    bound on each QEMU run (default 600)
-#   --workdir DIR     default $ZSPP_CACHE/test-zswap (one subdirectory per zpool)
+#   --workdir DIR     default $ZSPP_CACHE/test-zswap for stock-6.12, else
+#                     $ZSPP_CACHE/test-zswap-KERNEL (one subdirectory per zpool)
 #   --only ZPOOL      run one zpool only (zsmalloc or zspp); no comparison
 #   --zspp-params P   insmod parameters of zspp.ko (e.g. fold_interval_ms=200 with
 #                     a CONFIG_ZSPP_FOLD module: background folding during the
@@ -29,6 +34,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/trixie.sh
+. "$(dirname "${BASH_SOURCE[0]}")/trixie.sh"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
@@ -48,7 +55,9 @@ while (($#)); do
 	esac
 	shift
 done
-[[ -n $workdir ]] || workdir=$(cache_dir test-zswap)
+if [[ -z $workdir ]]; then
+	if [[ $kernel == stock-6.12 ]]; then workdir=$(cache_dir test-zswap); else workdir=$(cache_dir "test-zswap-$kernel"); fi
+fi
 zpools=(zsmalloc zspp)
 case $only in
 "") ;;
@@ -57,33 +66,55 @@ zsmalloc | zspp) zpools=("$only") ;;
 esac
 start=$(now_s)
 
+# The kernel first: its release decides which source the test comes from.
+eval "$("$ZSPP_SCRIPTS/fetch-kernel.sh" "$kernel")"
+
 # ------------------------------------------------------- the selftest, built
-if [[ -z $tarball ]]; then
-	tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-6.12.tar.*' -print -quit)
-	[[ -n $tarball ]] || die "no /usr/src/linux-source-6.12.tar.*: apt-get install linux-source-6.12 (scripts/install-deps.sh)"
+if [[ -z $tarball && $KREL == *+deb13-* ]]; then
+	# Debian 13's own linux-source-6.12, the version of the kernel under test.
+	sel=$(trixie_selftests "$KREL")
+	stamp="$sel/../../../../.extracted"
+	srcid=$(cat "$stamp")
+	# For the reader: is the test the one bookworm's 6.12 source has?
+	for other in "$ZSPP_CACHE"/test-zswap/src-*/linux-source-6.12/tools/testing/selftests/cgroup/test_zswap.c; do
+		[[ -f $other ]] || continue
+		if cmp -s "$other" "$sel/cgroup/test_zswap.c"; then
+			log "test_zswap.c of $srcid is identical to the host's (bookworm) linux-source-6.12"
+		else
+			log "test_zswap.c of $srcid differs from the host's (bookworm) linux-source-6.12"
+		fi
+	done
+else
+	if [[ -z $tarball ]]; then
+		tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-6.12.tar.*' -print -quit)
+		[[ -n $tarball ]] || die "no /usr/src/linux-source-6.12.tar.*: apt-get install linux-source-6.12 (scripts/install-deps.sh)"
+	fi
+	[[ -f $tarball ]] || die "kernel source $tarball not found"
+	top=$(basename "$tarball")
+	top=${top%.tar.*}
+	# Keyed by the tarball's identity: a new Debian upload extracts afresh.
+	key=$(stat -c '%s-%Y' "$tarball")
+	src="$workdir/src-$key"
+	sel="$src/$top/tools/testing/selftests"
+	if [[ ! -f $src/.extracted ]]; then
+		log "extracting test_zswap and its helpers from $tarball"
+		rm -rf "$src" "$workdir"/src-*
+		mkdir -p "$src"
+		tar -xaf "$tarball" -C "$src" --wildcards "$top/tools/testing/selftests/kselftest.h" \
+			"$top/tools/testing/selftests/clone3/*" "$top/tools/testing/selftests/cgroup/*"
+		touch "$src/.extracted"
+	fi
+	stamp="$src/.extracted" srcid="$tarball $key"
 fi
-[[ -f $tarball ]] || die "kernel source $tarball not found"
-top=$(basename "$tarball")
-top=${top%.tar.*}
-# Keyed by the tarball's identity: a new Debian upload extracts afresh.
-key=$(stat -c '%s-%Y' "$tarball")
-src="$workdir/src-$key"
-sel="$src/$top/tools/testing/selftests"
-if [[ ! -f $src/.extracted ]]; then
-	log "extracting test_zswap and its helpers from $tarball"
-	rm -rf "$src" "$workdir"/src-*
-	mkdir -p "$src"
-	tar -xaf "$tarball" -C "$src" --wildcards "$top/tools/testing/selftests/kselftest.h" \
-		"$top/tools/testing/selftests/clone3/*" "$top/tools/testing/selftests/cgroup/*"
-	touch "$src/.extracted"
-fi
-[[ -f $sel/cgroup/test_zswap.c ]] || die "no test_zswap.c in $tarball"
+[[ -f $sel/cgroup/test_zswap.c ]] || die "no test_zswap.c in $srcid"
 bin="$workdir/test_zswap"
-if [[ ! -x $bin || $bin -ot $src/.extracted ]]; then
-	log "building test_zswap (static)"
+# Rebuilt when its source changes (a new upload, or another source for this workdir).
+if [[ ! -x $bin || $bin -ot $stamp || $(cat "$bin.src" 2>/dev/null) != "$srcid" ]]; then
+	log "building test_zswap (static) from $srcid"
 	gcc -static -O2 -Wall -pthread -I"$sel" -o "$bin.tmp" \
 		"$sel/cgroup/test_zswap.c" "$sel/cgroup/cgroup_util.c"
 	mv "$bin.tmp" "$bin"
+	printf '%s\n' "$srcid" >"$bin.src"
 fi
 # The tests, in the order test_zswap runs them: T(name) entries of tests[].
 mapfile -t tests < <(sed -n '/^} tests\[\] = {/,/^};/s/^[[:space:]]*T(\([a-z0-9_]*\)),.*/\1/p' \
@@ -91,8 +122,7 @@ mapfile -t tests < <(sed -n '/^} tests\[\] = {/,/^};/s/^[[:space:]]*T(\([a-z0-9_
 ((${#tests[@]} > 0)) || die "found no tests[] in test_zswap.c"
 log "test_zswap: ${#tests[@]} tests: ${tests[*]}"
 
-# ------------------------------------------------------- kernel and module
-eval "$("$ZSPP_SCRIPTS/fetch-kernel.sh" "$kernel")"
+# ------------------------------------------------------- the module
 if [[ " ${zpools[*]} " == *" zspp "* ]]; then
 	if [[ -z $module ]]; then
 		module="$ZSPP_CACHE/build/$KREL/zspp.ko"
@@ -135,14 +165,15 @@ run_one() {
 		-f "$bin:/bin/test_zswap" "${extra[@]}")
 	chmod 0755 "$bin"
 	"$ZSPP_SCRIPTS/qemu-run.sh" -k "$VMLINUZ" -r "$initrd" -w "$wd" -l "$wd/console.log" \
-		-m "$vm_mem" -s 2 -d 1G -t "$tmo" -a "loglevel=4" || qrc=$?
+		-m "$vm_mem" -s 2 -d 1G -t "$tmo" -a "loglevel=4" --init-marker '^TZ[ -]' || qrc=$?
 	log="$wd/console.clean.log"
 	tr -d '\r' <"$wd/console.log" >"$log"
 
 	# The boot itself.
 	local errs
 	errs=$(g '^TZ-ERROR' "$log" | paste -sd ';' -)
-	if g -q '^TZ-END$' "$log" && g -q '^TZ-EXIT ' "$log" && [[ -z $errs ]]; then
+	# (grep -q, not g: g is true when nothing matches.)
+	if grep -q '^TZ-END$' "$log" && grep -q '^TZ-EXIT ' "$log" && [[ -z $errs ]]; then
 		pass "test_zswap $lb boot completed"
 	else
 		fail "test_zswap $lb boot completed" "qemu rc=$qrc${errs:+; $errs}; last line: $(tail -n 1 "$log" | cut -c1-100)"
@@ -161,7 +192,7 @@ run_one() {
 		fail "test_zswap $lb pool stored pages" "${peak:-no PEAK line}"
 	fi
 	local klog="$wd/dmesg.log" bad
-	if g -q '^DMESG-END$' "$log"; then
+	if grep -q '^DMESG-END$' "$log"; then
 		sed -n '/^DMESG-BEGIN$/,/^DMESG-END$/p' "$log" >"$klog"
 	else
 		cp "$log" "$klog"
