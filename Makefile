@@ -55,7 +55,8 @@ check: deps
 	scripts/check.sh
 
 # zspp vs zsmalloc (micro, QEMU) and zbud/z3fold/zsmalloc/zspp under zswap (e2e):
-# rewrites Documentation/benchmarks.md's tables, its CSV and plot (~10-16 min).
+# rewrites Documentation/benchmarks.md's tables, its CSV and plot (6.1 and 6.12, -icount,
+# real data; ~45-60 min with the defaults).
 bench: deps
 	scripts/bench.sh
 
