@@ -43,6 +43,11 @@ private:
 };
 
 // Propagate an error from a Result-returning expression, else yield its value.
+// The few helpers of the map/read paths (handle -> class -> zspage -> pin,
+// src/core/pool_resolve.h): always inlined, so that a read pays no call,
+// spill or ObjRef store for them.
+#define ZSPP_HOT __attribute__((always_inline))
+
 #define ZSPP_TRY(expr)                                       \
 	({                                                   \
 		auto _zspp_r = (expr);                       \

@@ -279,3 +279,5 @@ private:
 };
 
 } // namespace zspp
+
+#include "pool_resolve.h"
