@@ -150,15 +150,18 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	auto *zs = new (static_cast<char *>(mem) + ZsPage::prefix_size(evictable())) ZsPage;
 	zs->nr_pages = u8(cls->pages);
 	zs->objs = u16(cls->objs);
+	// The descriptor keeps addresses only; the struct pages are needed once
+	// more here, so they are kept on the stack rather than looked up again.
+	zspp_page *pages[kMaxChain];
 	for (u32 i = 0; i < cls->pages; i++) {
-		zspp_page *page = zspp_page_alloc(gfp);
-		if (!page) {
+		pages[i] = zspp_page_alloc(gfp);
+		if (!pages[i]) {
 			while (i-- > 0)
-				zspp_page_free(zs->page(i));
+				zspp_page_free(pages[i]);
 			zspp_kfree(mem);
 			return Error{-ZSPP_ENOMEM};
 		}
-		zs->addrs()[i] = static_cast<char *>(zspp_page_address(page));
+		zs->addrs()[i] = static_cast<char *>(zspp_page_address(pages[i]));
 	}
 	zs->node.init();
 	if (evictable())
@@ -169,15 +172,15 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	zs->class_index = u16(cls->index);
 	zs->slot_size = u16(cls->size);
 	zs->pool = this;
-	zs->pfn0 = zspp_page_pfn(zs->page(0));
+	zs->pfn0 = zspp_page_pfn(pages[0]);
 	for (u32 s = 0; s < cls->objs; s++)
 		zs->slots()[s] = ZsPage::free_word(s + 1 < cls->objs ? u16(s + 1) : ZsPage::kNoFree);
 	zs->free_head = 0;
 	for (u32 i = 0; i < cls->pages; i++)
-		zspp_page_set_owner(zs->page(i), zs);
+		zspp_page_set_owner(pages[i], zs);
 	// Last: from here on migration may move these pages (migrate.cpp).
 	for (u32 i = 0; i < cls->pages; i++)
-		zspp_page_make_movable(zs->page(i));
+		zspp_page_make_movable(pages[i]);
 	pages_.add(cls->pages);
 	zspages_.add(1);
 	bytes_desc_.add(cls->desc_bytes);
@@ -190,16 +193,20 @@ void Pool::release_zspage(ZsPage *zs)
 		if (bury(zs))
 			return;
 	}
+	// Doomed: its pages no longer change, so they are looked up once.
+	zspp_page *pages[kMaxChain];
+	for (u32 i = 0; i < zs->nr_pages; i++)
+		pages[i] = zs->page(i);
 	u32 locked = 0;
-	while (locked < zs->nr_pages && zspp_page_trylock(zs->page(locked)))
+	while (locked < zs->nr_pages && zspp_page_trylock(pages[locked]))
 		locked++;
 	if (locked == zs->nr_pages) {
-		destroy_zspage(zs);
+		destroy_zspage(zs, pages);
 		return;
 	}
 	// Migration holds a page lock: free from process context instead.
 	while (locked-- > 0)
-		zspp_page_unlock(zs->page(locked));
+		zspp_page_unlock(pages[locked]);
 	{
 		SpinGuard guard(defer_lock_);
 		deferred_.push_front(&zs->node);
@@ -208,11 +215,11 @@ void Pool::release_zspage(ZsPage *zs)
 	zspp_work_kick(free_work_);
 }
 
-void Pool::destroy_zspage(ZsPage *zs)
+void Pool::destroy_zspage(ZsPage *zs, zspp_page *const *pages)
 {
 	SizeClass *cls = classes_[zs->class_index];
 	for (u32 i = 0; i < zs->nr_pages; i++)
-		zspp_page_free_locked(zs->page(i));
+		zspp_page_free_locked(pages[i]);
 	pages_.sub(zs->nr_pages);
 	zspages_.sub(1);
 	bytes_desc_.sub(cls->desc_bytes);
@@ -236,9 +243,12 @@ void Pool::deferred_free()
 		}
 		if (!zs)
 			return;
-		for (u32 i = 0; i < zs->nr_pages; i++)
-			zspp_page_lock(zs->page(i));
-		destroy_zspage(zs);
+		zspp_page *pages[kMaxChain];
+		for (u32 i = 0; i < zs->nr_pages; i++) {
+			pages[i] = zs->page(i);
+			zspp_page_lock(pages[i]);
+		}
+		destroy_zspage(zs, pages);
 	}
 }
 

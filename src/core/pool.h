@@ -135,8 +135,8 @@ private:
 	// No lock held, @zs doomed: free it now if every page can be locked
 	// without sleeping, else hand it to the deferred-free worker.
 	void release_zspage(ZsPage *zs);
-	// Every page of @zs locked by the caller.
-	void destroy_zspage(ZsPage *zs);
+	// Every page of @zs locked; @pages are its struct pages (looked up once).
+	void destroy_zspage(ZsPage *zs, zspp_page *const *pages);
 	static void deferred_free_work(void *pool);
 	void deferred_free();
 	void insert_zspage(SizeClass *cls, ZsPage *zs);
