@@ -195,10 +195,13 @@ stepcheck() {
 }
 # has FILE ERE: FILE (in $out) has a matching line (grep's own status: g would say yes to none).
 has() { grep -E "$2" "$out/$1" >/dev/null 2>&1; }
+# ere TEXT: TEXT as a literal in an ERE (kernel releases and versions have "." and "+").
+ere() { sed 's/[.+]/\\&/g' <<<"$1"; }
+r1=$(ere "$k1") r2=$(ere "$k2") rv=$(ere "$ver")
 stepcheck update "deb apt-get update in the chroot"
 stepcheck kernel "deb install dkms, systemd, linux-image/headers-$k1"
 stepcheck install "deb apt install ./${deb##*/}"
-if has installed-dkms-status.txt "^zspp/$ver, $k1, x86_64: installed"; then
+if has installed-dkms-status.txt "^zspp/$rv, $r1, x86_64: installed"; then
 	pass "deb dkms status: zspp/$ver installed for $k1"
 else
 	fail "deb dkms status: zspp/$ver installed for $k1" "$(paste -sd '|' - <"$out/installed-dkms-status.txt" 2>/dev/null)"
@@ -227,12 +230,12 @@ else
 	fail "deb zspp.service shipped disabled" "is-enabled: $(cat "$out/is-enabled-before.txt" 2>/dev/null)"
 fi
 stepcheck upgrade "deb kernel upgrade: install linux-headers-$k2"
-if has upgraded-dkms-status.txt "^zspp/$ver, $k2, x86_64: installed" && has upgraded-ko.txt "^/lib/modules/$k2/updates/dkms/zspp\.ko"; then
+if has upgraded-dkms-status.txt "^zspp/$rv, $r2, x86_64: installed" && has upgraded-ko.txt "^/lib/modules/$r2/updates/dkms/zspp\.ko"; then
 	pass "deb kernel upgrade: dkms built and installed zspp for $k2 ($(g "/$k2/" "$out/upgraded-ko.txt" | paste -sd ' ' -))"
 else
 	fail "deb kernel upgrade: zspp for $k2" "status: $(paste -sd '|' - <"$out/upgraded-dkms-status.txt" 2>/dev/null); files: $(paste -sd ' ' - <"$out/upgraded-ko.txt" 2>/dev/null)"
 fi
-if has upgraded-dkms-status.txt "^zspp/$ver, $k1, x86_64: installed"; then
+if has upgraded-dkms-status.txt "^zspp/$rv, $r1, x86_64: installed"; then
 	pass "deb kernel upgrade: zspp for $k1 still installed"
 else
 	fail "deb kernel upgrade: zspp for $k1 still installed" "$(paste -sd '|' - <"$out/upgraded-dkms-status.txt" 2>/dev/null)"
