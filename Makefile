@@ -6,7 +6,7 @@
 KDIR ?= $(shell scripts/kdir.sh)
 export ZSPP_CACHE ?= /var/cache/zspp
 
-.PHONY: all module clean deps host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check \
+.PHONY: all module clean deps host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check \
 	bench bench-smoke bench-profile
 
 all: module
@@ -47,6 +47,14 @@ test-zswap:
 
 dkms-check:
 	scripts/dkms-check.sh
+
+# The Debian package zspp-dkms (debian/, dh-dkms): build/deb/zspp-dkms_<VERSION>_all.deb,
+# checked by lintian; deb-check installs it in a throwaway Debian 12 chroot.
+deb:
+	scripts/deb-build.sh
+
+deb-check: deb
+	scripts/deb-check.sh
 
 demo: deps module
 	scripts/demo.sh

@@ -87,6 +87,10 @@ stage test-zswap-6.12 scripts/test-zswap-peer.sh --kernel stock-6.12 --module "$
 stage test-zswap-6.12-fold scripts/test-zswap-peer.sh --kernel stock-6.12 --module "${ko612fold:-no-6.12-fold-build/zspp.ko}" \
 	--zspp-params fold_interval_ms=200 --workdir "$cache/test-zswap-fold"
 stage dkms scripts/dkms-check.sh
+# The Debian package zspp-dkms: built and lintian-checked (make deb), then
+# installed, upgraded to a second kernel and purged in a throwaway Debian 12
+# chroot (scripts/deb-check.sh; no QEMU). `make deb-check` runs both.
+stage deb make deb-check
 # Debian 13 (trixie)'s own 6.12 build, gcc-14: the module built in a cached trixie
 # chroot (scripts/trixie.sh: created in ~1.5-2 min cold, again when trixie's
 # headers move; never on the host), the workload and test_zswap (from trixie's
