@@ -104,9 +104,9 @@ fi
 # compiler that built an object) has the major version of the kernel's own
 # (CONFIG_GCC_VERSION, e.g. 140200 for trixie's gcc-14).
 kcfg="${KCHROOT:-}$KBUILD/.config"
-kgcc=$(sed -n 's/^CONFIG_GCC_VERSION=\([0-9]*\)$/\1/p' "$kcfg" 2>/dev/null | sed -n 1p)
-comment=$(readelf -p .comment "$out/zspp.ko" 2>/dev/null | sed -n 's/.*\(GCC: .*\)$/\1/p' | sort -u | paste -sd ';' -)
-majors=$(sed -n 's/.*GCC: ([^)]*) \([0-9][0-9]*\)\..*/\1/p' <<<"${comment//;/$'\n'}" | sort -u | paste -sd ' ' -)
+kgcc=$(kconfig_gcc_version "$kcfg" 2>/dev/null)
+comment=$(ko_gcc_comment "$out/zspp.ko" 2>/dev/null)
+majors=$(gcc_majors "$comment")
 log "compiler: ${comment:-no GCC string in .comment} (kernel: CONFIG_GCC_VERSION=${kgcc:-?})"
 if [[ -n $kgcc && $majors == "$((kgcc / 10000))" ]]; then
 	pass "compiler-gcc$majors-$KREL$suffix"

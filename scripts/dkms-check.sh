@@ -39,17 +39,6 @@ need_cmd dkms dkms
 start=$(now_s)
 
 npass=0 nfail=0
-# relay PREFIX CMD...: run a checker, print its PASS:/FAIL: lines as
-# "PASS: PREFIX ..." and count them.
-relay() {
-	local prefix=$1 out
-	shift
-	out=$("$@" | sed -nE "s/^(PASS|FAIL): (module )?/\1: $prefix /p" || true)
-	[[ -z $out ]] || printf '%s\n' "$out"
-	npass=$((npass + $(grep -c '^PASS: ' <<<"$out" || true)))
-	nfail=$((nfail + $(grep -c '^FAIL: ' <<<"$out" || true)))
-	[[ -n $out ]] || fail "$prefix" "the checker printed no result ($*)"
-}
 
 ver=$(cat "$ZSPP_ROOT/VERSION")
 base=$(cache_dir dkms)

@@ -49,16 +49,6 @@ exec 9>"$workdir/.lock"
 flock 9
 
 npass=0 nfail=0
-# relay PREFIX CMD...: a checker's PASS:/FAIL: lines as "PASS: PREFIX ...", counted.
-relay() {
-	local prefix=$1 out
-	shift
-	out=$("$@" | sed -nE "s/^(PASS|FAIL): (module )?/\1: $prefix /p" || true)
-	[[ -z $out ]] || printf '%s\n' "$out"
-	npass=$((npass + $(grep -c '^PASS: ' <<<"$out" || true)))
-	nfail=$((nfail + $(grep -c '^FAIL: ' <<<"$out" || true)))
-	[[ -n $out ]] || fail "$prefix" "the checker printed no result ($*)"
-}
 
 ver=$(cat "$ZSPP_ROOT/VERSION")
 run="$workdir/run" ovl="$workdir/overlay"
@@ -146,9 +136,9 @@ if ((${#got[@]} > 0)); then
 		fail "dkms module vermagic $KREL" "vermagic '$vm'"
 	fi
 	# Built by the chroot's compiler, the kernel's own major gcc version.
-	kgcc=$(sed -n 's/^CONFIG_GCC_VERSION=\([0-9]*\)$/\1/p' "$KCHROOT$KBUILD/.config" | sed -n 1p)
-	comment=$(readelf -p .comment "$plain" | sed -n 's/.*\(GCC: .*\)$/\1/p' | sort -u | paste -sd ';' -)
-	majors=$(sed -n 's/.*GCC: ([^)]*) \([0-9][0-9]*\)\..*/\1/p' <<<"${comment//;/$'\n'}" | sort -u | paste -sd ' ' -)
+	kgcc=$(kconfig_gcc_version "$KCHROOT$KBUILD/.config")
+	comment=$(ko_gcc_comment "$plain")
+	majors=$(gcc_majors "$comment")
 	log "compiler: $comment (kernel: CONFIG_GCC_VERSION=${kgcc:-?})"
 	if [[ -n $kgcc && $majors == "$((kgcc / 10000))" ]]; then
 		pass "dkms module built by gcc $majors, the kernel's compiler ($KREL)"

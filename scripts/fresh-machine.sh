@@ -64,13 +64,7 @@ fi
 echo "fresh-machine: debootstrap done in $(($(now_s) - start))s"
 
 # This machine's apt sources (Debian's archive is the only network here).
-rm -f "$root/etc/apt/sources.list"
-mkdir -p "$root/etc/apt/sources.list.d"
-for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-	[[ -f $f ]] || continue
-	case $f in */sources.list) cp "$f" "$root/etc/apt/sources.list" ;; *) cp "$f" "$root/etc/apt/sources.list.d/" ;; esac
-done
-cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+copy_apt_sources "$root"
 
 for m in proc sys dev dev/pts; do
 	mkdir -p "$root/$m"

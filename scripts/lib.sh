@@ -51,6 +51,39 @@ npass=0 nfail=0
 pass() { echo "PASS: $1"; npass=$((npass + 1)); }
 fail() { echo "FAIL: $1 ($2)"; nfail=$((nfail + 1)); }
 
+# relay PREFIX CMD...: run a checker, print its PASS:/FAIL: lines as
+# "PASS: PREFIX ..." and count them.
+relay() {
+	local prefix=$1 out
+	shift
+	out=$("$@" | sed -nE "s/^(PASS|FAIL): (module )?/\1: $prefix /p" || true)
+	[[ -z $out ]] || printf '%s\n' "$out"
+	npass=$((npass + $(grep -c '^PASS: ' <<<"$out" || true)))
+	nfail=$((nfail + $(grep -c '^FAIL: ' <<<"$out" || true)))
+	[[ -n $out ]] || fail "$prefix" "the checker printed no result ($*)"
+}
+
+# copy_apt_sources ROOT: this machine's apt sources (.list and deb822; Debian's
+# archive is the only network here) and resolv.conf into the chroot ROOT.
+copy_apt_sources() {
+	local root=$1 f
+	rm -f "$root/etc/apt/sources.list"
+	mkdir -p "$root/etc/apt/sources.list.d"
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+		[[ -f $f ]] || continue
+		case $f in */sources.list) cp "$f" "$root/etc/apt/sources.list" ;; *) cp "$f" "$root/etc/apt/sources.list.d/" ;; esac
+	done
+	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+}
+
+# Which gcc built a module, and which one built its kernel:
+# ko_gcc_comment KO: the module's .comment GCC strings, ';'-separated;
+# gcc_majors COMMENT: their major versions, space-separated;
+# kconfig_gcc_version CONFIG: the kernel's CONFIG_GCC_VERSION (e.g. 120200).
+ko_gcc_comment() { readelf -p .comment "$1" | sed -n 's/.*\(GCC: .*\)$/\1/p' | sort -u | paste -sd ';' -; }
+gcc_majors() { sed -n 's/.*GCC: ([^)]*) \([0-9][0-9]*\)\..*/\1/p' <<<"${1//;/$'\n'}" | sort -u | paste -sd ' ' -; }
+kconfig_gcc_version() { sed -n 's/^CONFIG_GCC_VERSION=\([0-9]*\)$/\1/p' "$1" | sed -n 1p; }
+
 # g ARGS: grep that is not an error when nothing matches (set -e, pipefail).
 g() { grep "$@" || [[ $? == 1 ]]; }
 # field LINE KEY: the value of " KEY=value" in a log line (first match).
