@@ -17,7 +17,7 @@ classes of equal geometry merged, a huge class for the rest; metadata = the
 8-byte zs_handle + the zspage struct (56 B) per zspage.
 zspp: slot = size rounded to 16 (no header), chain with the least waste per
 page, equal geometries merged; metadata = the 8-byte handle + the descriptor
-at its kmalloc bucket: 56 B header (+24 evictable) + 8 B per page + 10 B per
+at its kmalloc bucket: 56 B header (+24 evictable) + 8 B per page + 8 B per
 slot (src/core/zspage.h).
 """
 import argparse
@@ -95,6 +95,8 @@ def main():
     ap.add_argument('--zsmalloc-chain', type=int, default=8)
     ap.add_argument('--chain', type=int, default=8)
     ap.add_argument('--evictable', action='store_true', help='zspp pool with writeback (6.1 zswap)')
+    ap.add_argument('--slot-bytes', type=int, default=8,
+                    help='descriptor bytes per slot (8: the reverse map; 10 before the size moved into the handle word)')
     a = ap.parse_args()
     hist = load(a.csv)
     mean = sum(s * n for s, n in hist.items()) / sum(hist.values())
@@ -106,7 +108,7 @@ def main():
     for n in a.objects:
         zp, zm = per_object(hist, n, zs_slot, lambda s: zsmalloc_geo(s, a.zsmalloc_chain), lambda p, o: 56)
         sp, sm = per_object(hist, n, zp_slot, lambda s: zspp_geo(s, a.chain),
-                            lambda p, o: kmalloc(hdr + 8 * p + 10 * o))
+                            lambda p, o: kmalloc(hdr + 8 * p + a.slot_bytes * o))
         # Exact packing (no class rounding, no partly filled zspage) and an
         # 8-byte handle: what no allocator that hands out handles beats.
         floor = mean + 8

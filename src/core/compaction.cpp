@@ -60,13 +60,13 @@ ZsPage *Pool::pick_destination(SizeClass *cls, ZsPage *src)
 void Pool::move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst)
 {
 	u64 w = src->slots()[sidx];
-	u32 size = src->sizes()[sidx];
-	u32 didx = dst->take_slot(w, size);
+	u32 size = object_size(w);
+	u32 didx = dst->take_slot(w);
 	if constexpr (kFold)
 		dst->flags()[didx] = src->flags()[sidx];
 	copy_slot(src, sidx, dst, didx, size);
 	// A shared slot (CONFIG_ZSPP_FOLD): every sharer's handle follows it.
-	u64 loc = Location(dst->pfn0, cls->index, didx).word();
+	u64 loc = Location(dst->pfn0, size, didx).word();
 	for_each_handle(w, [loc](u64 *handle) { write_once(*handle, loc); });
 	src->release_slot(sidx);
 	regroup(cls, dst);

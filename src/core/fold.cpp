@@ -118,10 +118,10 @@ bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **f
 		*fresh = nullptr;
 		insert_zspage(cls, dst);
 	}
-	u32 didx = dst->take_slot(handle, ref->size);
+	u32 didx = dst->take_slot(handle);
 	copy_slot(ref->zs, ref->idx, dst, didx, ref->size);
 	Share *dead = drop_sharer(cls, *ref, handle);
-	write_once(*reinterpret_cast<u64 *>(handle), Location(dst->pfn0, cls->index, didx).word());
+	write_once(*reinterpret_cast<u64 *>(handle), Location(dst->pfn0, ref->size, didx).word());
 	cls->obj_used++;
 	regroup(cls, dst);
 	if (evict_)
@@ -218,10 +218,11 @@ u32 Pool::finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *byte
 		if (pos == sh->refs)
 			break;
 		u64 handle = ZsPage::handle_of(sh->members[pos]);
-		zspp_kfree(drop_sharer(cls, ObjRef{cls, zs, idx, zs->sizes()[idx]}, handle));
+		u32 size = object_size(zs->slots()[idx]);
+		zspp_kfree(drop_sharer(cls, ObjRef{cls, zs, idx, size}, handle));
 		write_once(*reinterpret_cast<u64 *>(handle), u64(0));
 		zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
-		*bytes += zs->sizes()[idx];
+		*bytes += size;
 		freed++;
 	}
 	return freed;
@@ -248,6 +249,7 @@ void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 di
 {
 	u64 kw = kzs->slots()[kidx], dw = dzs->slots()[didx];
 	u32 n = handles_in(kw) + handles_in(dw);
+	u32 size = object_size(kw); // equal to dw's: folding compares sizes
 	Share *sh;
 	if (ZsPage::is_shared(kw) && Share::of(kw)->cap >= n) {
 		sh = Share::of(kw);
@@ -270,7 +272,7 @@ void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 di
 		}
 		kzs->slots()[kidx] = sh->word();
 	}
-	u64 loc = Location(kzs->pfn0, cls->index, kidx).word();
+	u64 loc = Location(kzs->pfn0, size, kidx).word();
 	for_each_handle(dw, [sh, loc](u64 *handle) {
 		sh->members[sh->refs++] = reinterpret_cast<u64>(handle);
 		write_once(*handle, loc);
@@ -298,7 +300,7 @@ bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
 	u32 drefs = handles_in(w);
 	if (drefs >= Share::kMaxMembers)
 		return true;
-	u32 size = zs->sizes()[idx];
+	u32 size = object_size(w);
 	u32 off = zs->slot_offset(idx), page = zs->slot_page(idx);
 	u32 first = min(size, u32(kPageSize) - off);
 	u64 hash = zspp_xxh64(zs->addrs()[page] + off, first, first < size ? zs->addrs()[page + 1] : nullptr,
@@ -323,7 +325,7 @@ bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
 		}
 		if (e->hash != hash || e->size != size || (k == zs && e->idx == idx))
 			continue;
-		if (k->reclaiming || k->mapped.load() || k->sizes()[e->idx] != size ||
+		if (k->reclaiming || k->mapped.load() || object_size(kw) != size ||
 		    !(k->flags()[e->idx] & ZsPage::kWritten))
 			continue;
 		if (compares++ == kMaxCompares)
@@ -363,7 +365,8 @@ bool Pool::fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp)
 				done = false;
 				break;
 			}
-			hashed += zs->sizes()[s];
+			u64 sw = zs->slots()[s];
+			hashed += ZsPage::is_free_word(sw) ? 0 : object_size(sw);
 		}
 		if (ZsPage *emptied = settle(cls, zs)) {
 			// Pointed at by index entries: parked until the pass ends.
@@ -488,7 +491,8 @@ int Pool::validate_share(SizeClass *cls, ZsPage *zs, u32 idx)
 	for (u32 i = 0; i < sh->refs; i++) {
 		u64 m = sh->members[i];
 		Location loc = Location::from_word(*reinterpret_cast<u64 *>(ZsPage::handle_of(m)));
-		if (loc.pfn() != zs->pfn0 || loc.class_index() != cls->index || loc.idx() != idx ||
+		if (loc.pfn() != zs->pfn0 || classes_[loc.class_index()] != cls || loc.idx() != idx ||
+		    loc.size() != Location::from_word(*reinterpret_cast<u64 *>(ZsPage::handle_of(sh->members[0]))).size() ||
 		    (m & 7) != (zs->reclaiming && ZsPage::is_deferred(m) ? ZsPage::kDeferred : 0)) {
 			zspp_log_err("zspp: validate: class %u slot %u sharer %u inconsistent\n", cls->index, idx, i);
 			return -ZSPP_EINVAL;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "base.h"
+#include "location.h"
 #include "zspage.h"
 
 namespace zspp {
@@ -62,6 +63,15 @@ inline void for_each_handle(u64 w, Fn fn)
 		return;
 	}
 	fn(reinterpret_cast<u64 *>(ZsPage::handle_of(w)));
+}
+
+// The exact size of the object in the allocated slot whose word is @w, from
+// its (first) handle's Location: every sharer of a slot has the same size.
+// Class lock held, or the slot pinned.
+inline u32 object_size(u64 w)
+{
+	u64 h = kFold && ZsPage::is_shared(w) ? Share::of(w)->members[0] : w;
+	return Location::from_word(read_once(*reinterpret_cast<u64 *>(ZsPage::handle_of(h)))).size();
 }
 
 // Handles naming the object of slot word @w.

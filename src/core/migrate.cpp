@@ -39,7 +39,7 @@ int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 			u64 w = zs->slots()[s];
 			if (ZsPage::is_free_word(w))
 				continue;
-			u64 loc = Location(zs->pfn0, cls->index, s).word();
+			u64 loc = Location(zs->pfn0, object_size(w), s).word();
 			for_each_handle(w, [loc](u64 *handle) { write_once(*handle, loc); });
 		}
 	}

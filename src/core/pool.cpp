@@ -334,8 +334,8 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 			fresh = nullptr;
 		}
 		if (zs) {
-			u32 idx = zs->take_slot(reinterpret_cast<u64>(handle), u32(size));
-			write_once(*handle, Location(zs->pfn0, cls->index, idx).word());
+			u32 idx = zs->take_slot(reinterpret_cast<u64>(handle));
+			write_once(*handle, Location(zs->pfn0, u32(size), idx).word());
 			cls->obj_used++;
 			regroup(cls, zs);
 			if (evict_)
@@ -643,8 +643,8 @@ int Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 			continue;
 		}
 		Location loc = Location::from_word(*reinterpret_cast<u64 *>(ZsPage::handle_of(w)));
-		if (loc.pfn() != zs->pfn0 || loc.class_index() != i || loc.idx() != s || zs->sizes()[s] == 0 ||
-		    zs->sizes()[s] > cls->size || (w & 7) != (zs->reclaiming && ZsPage::is_deferred(w) ? 2 : 0)) {
+		if (loc.pfn() != zs->pfn0 || classes_[loc.class_index()] != cls || loc.idx() != s ||
+		    loc.size() > cls->size || (w & 7) != (zs->reclaiming && ZsPage::is_deferred(w) ? 2 : 0)) {
 			zspp_log_err("zspp: validate: class %u slot %u handle inconsistent\n", i, s);
 			return -ZSPP_EINVAL;
 		}

@@ -12,10 +12,8 @@ ZSPP_HOT inline SizeClass *Pool::lock_class_of(unsigned long handle)
 {
 	if (!handle || (handle & (sizeof(u64) - 1)))
 		return nullptr;
-	u32 ci = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index();
-	if (ci >= kNumClassIndices || classes_[ci]->index != ci)
-		return nullptr;
-	SizeClass *cls = classes_[ci];
+	// Any word decodes to a size in 1..kMaxAlloc, so to some class.
+	SizeClass *cls = classes_[Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index()];
 	zspp_spin_lock(cls->lock);
 	return cls;
 }
@@ -25,7 +23,7 @@ ZSPP_HOT inline SizeClass *Pool::lock_class_of(unsigned long handle)
 ZSPP_HOT inline bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, Freed freed, Locked locked)
 {
 	Location loc = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle)));
-	if (loc.class_index() != cls->index)
+	if (classes_[loc.class_index()] != cls)
 		return false;
 	auto *zs = static_cast<ZsPage *>(zspp_pfn_owner(loc.pfn()));
 	if (!zs || zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != cls->index ||
@@ -48,7 +46,7 @@ ZSPP_HOT inline bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *
 			return false;
 		is_freed = true;
 	}
-	*ref = ObjRef{cls, zs, loc.idx(), zs->sizes()[loc.idx()], is_freed};
+	*ref = ObjRef{cls, zs, loc.idx(), loc.size(), is_freed};
 	return true;
 }
 
@@ -77,10 +75,8 @@ ZSPP_HOT inline bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)
 {
 	if (!handle || (handle & (sizeof(u64) - 1)))
 		return false;
-	u32 ci = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index();
-	if (ci >= kNumClassIndices || classes_[ci]->index != ci)
-		return false;
-	return lookup(handle, classes_[ci], ref, Freed::kAccept, Locked::kPinned) && ref->zs->mapped.load() > 0;
+	SizeClass *cls = classes_[Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index()];
+	return lookup(handle, cls, ref, Freed::kAccept, Locked::kPinned) && ref->zs->mapped.load() > 0;
 }
 
 ZSPP_HOT inline void Pool::unpin(ObjRef *ref) { ref->zs->mapped.sub_release(1); }

@@ -153,7 +153,7 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 		if (!ZsPage::is_deferred(w))
 			continue;
 		auto *handle = reinterpret_cast<u64 *>(ZsPage::handle_of(w));
-		bytes += zs->sizes()[s];
+		bytes += object_size(w);
 		zs->release_slot(s);
 		cls->obj_used--;
 		write_once(*handle, u64(0)); // as in free(): a later use decodes to nothing

@@ -4,13 +4,14 @@
 //
 // Unlike zsmalloc, objects carry no in-page header: the descriptor keeps, per
 // slot, the owning handle (the reverse map compaction and migration need)
-// or a free-list link, and the object's exact size. So every byte of a slot
-// belongs to the object, and malloc/free never touch page memory.
+// or a free-list link; the object's exact size is in its handle's word
+// (location.h). So every byte of a slot belongs to the object, and
+// malloc/free never touch page memory.
 //
 // Descriptor layout (one kmalloc; every byte of it is metadata the user pays
 // for, so nothing in it is there for convenience):
 //   evictable pools only: ZsLru |
-//   ZsPage | char *addrs[nr_pages] | u64 slot[objs] | u16 size[objs] |
+//   ZsPage | char *addrs[nr_pages] | u64 slot[objs] |
 //   CONFIG_ZSPP_FOLD only: u8 flags[objs] | (pad to 8) ListNode fold_link
 // addrs[] holds each page's kernel address (64-bit: no highmem, fixed for
 // the page's life), so the map/read/write paths make no shim call for it;
@@ -101,15 +102,15 @@ struct ZsPage {
 	static constexpr usize prefix_size(bool evictable) { return evictable ? sizeof(ZsLru) : 0; }
 	static constexpr usize fold_link_offset(u32 nr_pages, u32 objs)
 	{
-		return (sizeof(ZsPage) + nr_pages * sizeof(char *) + objs * (sizeof(u64) + sizeof(u16) + sizeof(u8)) +
-			7) & ~usize(7);
+		return (sizeof(ZsPage) + nr_pages * sizeof(char *) + objs * (sizeof(u64) + sizeof(u8)) + 7) &
+		       ~usize(7);
 	}
 	// The whole allocation, prefix included.
 	static constexpr usize descriptor_size(u32 nr_pages, u32 objs, bool evictable)
 	{
 		return prefix_size(evictable) +
 		       (kFold ? fold_link_offset(nr_pages, objs) + sizeof(ListNode)
-			      : sizeof(ZsPage) + nr_pages * sizeof(char *) + objs * (sizeof(u64) + sizeof(u16)));
+			      : sizeof(ZsPage) + nr_pages * sizeof(char *) + objs * sizeof(u64));
 	}
 	static ZsPage *from_node(ListNode *n)
 	{
@@ -125,10 +126,9 @@ struct ZsPage {
 	// The struct page of page @i (slow paths: one shim call).
 	zspp_page *page(u32 i) { return zspp_virt_to_page(addrs()[i]); }
 	u64 *slots() { return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * sizeof(char *)); }
-	u16 *sizes() { return reinterpret_cast<u16 *>(slots() + objs); }
 	// CONFIG_ZSPP_FOLD: per-slot kWritten (the object's owner has written it
 	// through a write map or obj_write; only written objects may fold).
-	u8 *flags() { return reinterpret_cast<u8 *>(sizes() + objs); }
+	u8 *flags() { return reinterpret_cast<u8 *>(slots() + objs); }
 	static constexpr u8 kWritten = 1;
 	// CONFIG_ZSPP_FOLD: in its class's fold_list (class lock), the zspages
 	// a fold pass has yet to visit first: the pass takes the head, O(1).
@@ -155,13 +155,12 @@ struct ZsPage {
 
 	bool full() const { return inuse == objs; }
 
-	// Take the first free slot for @handle / @size. Caller checks !full().
-	u32 take_slot(u64 handle, u32 size)
+	// Take the first free slot for @handle. Caller checks !full().
+	u32 take_slot(u64 handle)
 	{
 		u32 idx = free_head;
 		free_head = next_of(slots()[idx]);
 		slots()[idx] = handle;
-		sizes()[idx] = u16(size);
 		if constexpr (kFold)
 			flags()[idx] = 0;
 		inuse++;
@@ -170,7 +169,6 @@ struct ZsPage {
 	void release_slot(u32 idx)
 	{
 		slots()[idx] = free_word(free_head);
-		sizes()[idx] = 0;
 		free_head = u16(idx);
 		inuse--;
 	}

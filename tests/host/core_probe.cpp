@@ -22,12 +22,11 @@ bool index_merges_up(unsigned index, unsigned chain) { return zspp::index_merges
 unsigned serving_index(unsigned index, unsigned chain) { return zspp::serving_index(index, chain); }
 unsigned max_objs_per_zspage(unsigned chain) { return zspp::max_objs_per_zspage(chain); }
 
-uint64_t loc_make(uint64_t pfn, unsigned class_index, unsigned idx)
-{
-	return zspp::Location(pfn, class_index, idx).word();
-}
+uint64_t loc_make(uint64_t pfn, unsigned size, unsigned idx) { return zspp::Location(pfn, size, idx).word(); }
 uint64_t loc_pfn(uint64_t word) { return zspp::Location::from_word(word).pfn(); }
 unsigned loc_class(uint64_t word) { return zspp::Location::from_word(word).class_index(); }
+unsigned loc_size(uint64_t word) { return zspp::Location::from_word(word).size(); }
+unsigned loc_size_bits() { return zspp::Location::kSizeBits; }
 unsigned loc_idx(uint64_t word) { return zspp::Location::from_word(word).idx(); }
 unsigned loc_idx_bits() { return zspp::Location::kIdxBits; }
 unsigned loc_pfn_bits() { return zspp::Location::kPfnBits; }

@@ -23,9 +23,13 @@ unsigned serving_index(unsigned index, unsigned chain);
 unsigned max_objs_per_zspage(unsigned chain);
 
 // location.h
-uint64_t loc_make(uint64_t pfn, unsigned class_index, unsigned idx);
+// @size: the object's exact size, 1..ZSPP_MAX_ALLOC_SIZE.
+uint64_t loc_make(uint64_t pfn, unsigned size, unsigned idx);
 uint64_t loc_pfn(uint64_t word);
+// The request class index of the word's size (not merged to its server).
 unsigned loc_class(uint64_t word);
+unsigned loc_size(uint64_t word);
+unsigned loc_size_bits();
 unsigned loc_idx(uint64_t word);
 unsigned loc_idx_bits();
 unsigned loc_pfn_bits();

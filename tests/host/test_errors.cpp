@@ -439,7 +439,7 @@ TEST_F(BadHandle, ForgedWords)
 	const unsigned long h = keep_.begin()->first;
 	const uint64_t live_word = word_of(h);
 	const uint64_t pfn = probe::loc_pfn(live_word);
-	const unsigned ci = probe::loc_class(live_word), idx = probe::loc_idx(live_word);
+	const unsigned size = probe::loc_size(live_word), idx = probe::loc_idx(live_word);
 	auto try_word = [&](uint64_t w, const std::string &what) {
 		*cell = w;
 		expect_rejected(reinterpret_cast<unsigned long>(cell), what);
@@ -447,20 +447,21 @@ TEST_F(BadHandle, ForgedWords)
 	try_word(live_word, "a copy of a live handle's word (reverse map names another handle)");
 	try_word(0, "zero word");
 	try_word(~0ull, "all ones");
-	try_word(probe::loc_make(pfn, ci, probe::zspage_info(zspage_of(h)).objs), "slot index past the zspage");
-	try_word(probe::loc_make(pfn, ci, 4095), "slot 4095");
-	try_word(probe::loc_make(pfn, 254 == ci ? 0 : 254, idx), "right zspage, wrong class");
-	try_word(probe::loc_make(pfn, 255, idx), "class 255 (no such class)");
+	try_word(probe::loc_make(pfn, size, probe::zspage_info(zspage_of(h)).objs), "slot index past the zspage");
+	try_word(probe::loc_make(pfn, size, 4095), "slot 4095");
+	try_word(probe::loc_make(pfn, size > 2048 ? 32 : 4096, idx), "right zspage, size of another class");
+	try_word(probe::loc_make(pfn, 1, idx), "size 1");
+	try_word(probe::loc_make(pfn, ZSPP_MAX_ALLOC_SIZE, idx), "the largest size");
 	for (unsigned i = 0; i < zspp_nr_classes(pool_); i++) {
 		int ret;
 		class_stats(pool_, i, &ret);
 		if (ret == 1) {
-			try_word(probe::loc_make(pfn, i, idx), "a merged class index");
+			try_word(probe::loc_make(pfn, probe::index_slot_size(i), idx), "a size of a merged class index");
 			break;
 		}
 	}
-	try_word(probe::loc_make(pfn + 1, ci, idx), "pfn of the zspage's second page or a stranger");
-	try_word(probe::loc_make(uintptr_t(cell) >> 12, ci, idx), "pfn of a heap page");
+	try_word(probe::loc_make(pfn + 1, size, idx), "pfn of the zspage's second page or a stranger");
+	try_word(probe::loc_make(uintptr_t(cell) >> 12, size, idx), "pfn of a heap page");
 	std::mt19937_64 rng(5);
 	for (int i = 0; i < 200; i++)
 		try_word(rng(), "random word " + std::to_string(i));

@@ -228,13 +228,14 @@ TEST(SizeClass, LocationRoundTrips)
 	std::mt19937_64 rng(42);
 	for (int n = 0; n < 100000; n++) {
 		uint64_t pfn = rng() & ((1ull << probe::loc_pfn_bits()) - 1);
-		uint32_t ci = uint32_t(rng() % probe::num_class_indices());
+		uint32_t size = 1 + uint32_t(rng() % ZSPP_MAX_ALLOC_SIZE);
 		uint32_t idx = uint32_t(rng() % (1u << probe::loc_idx_bits()));
-		uint64_t w = probe::loc_make(pfn, ci, idx);
+		uint64_t w = probe::loc_make(pfn, size, idx);
 		ASSERT_EQ(probe::loc_pfn(w), pfn);
-		ASSERT_EQ(probe::loc_class(w), ci);
+		ASSERT_EQ(probe::loc_size(w), size);
+		ASSERT_EQ(probe::loc_class(w), probe::class_index_for(size));
 		ASSERT_EQ(probe::loc_idx(w), idx);
-		// Independent layout: [pfn : 44][class : 8][slot : 12].
-		ASSERT_EQ(w, (pfn << 20) | (uint64_t(ci) << 12) | idx);
+		// Independent layout: [pfn : 40][size - 1 : 12][slot : 12].
+		ASSERT_EQ(w, (pfn << 24) | (uint64_t(size - 1) << 12) | idx);
 	}
 }

@@ -114,10 +114,11 @@ inline std::vector<uint8_t> read_obj(zspp_pool *pool, unsigned long h, size_t si
 // ---- white-box decoding ---------------------------------------------------------------
 // The location word a live handle points to.
 inline uint64_t word_of(unsigned long h) { return *reinterpret_cast<const uint64_t *>(h); }
-inline unsigned class_of(unsigned long h) { return probe::loc_class(word_of(h)); }
 inline unsigned slot_of(unsigned long h) { return probe::loc_idx(word_of(h)); }
 // The zspage descriptor holding @h's object (via the page owner, as the core does).
 inline const void *zspage_of(unsigned long h) { return zspp_pfn_owner(probe::loc_pfn(word_of(h))); }
+// The (serving) class index of the zspage holding @h's object.
+inline unsigned class_of(unsigned long h) { return probe::zspage_info(zspage_of(h)).class_index; }
 
 // Does an object of @objsize in slot @idx of a class with @slot_size straddle a page?
 inline bool slot_spans(uint32_t idx, uint32_t slot_size, size_t objsize)
