@@ -44,6 +44,10 @@ stage() {
 
 # Script rules no run would catch reliably (scripts/lint.sh).
 stage lint scripts/lint.sh
+# The core's lock annotations, checked by clang -Wthread-safety -Werror, and
+# proof that dropping a lock from a path fails that build
+# (Documentation/locking.rst).
+stage thread-safety scripts/thread-safety.sh
 stage module make module
 # CONFIG_ZSPP_FOLD=y builds (in $ZSPP_CACHE/build/<release>-fold), each run where
 # its plain counterpart runs.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Compaction (seeds 002 and 004): per class, take the emptiest zspage that
+// Compaction (over the fullness groups): per class, take the emptiest zspage that
 // nobody has pinned, move each of its objects into the fullest zspage with
 // room, free it, drop the lock, repeat while a whole zspage's worth of slots
 // is free. The class lock is held for one source zspage at a time, never for
@@ -8,20 +8,28 @@
 
 namespace zspp {
 
-// Class lock held (or a racy snapshot). Whole zspages' worth of free slots.
-unsigned long Pool::freeable_pages(const SizeClass *cls)
+namespace {
+// Whole zspages' worth of free slots in @cls if it has @zspages zspages
+// holding @used objects.
+unsigned long freeable(const SizeClass *cls, unsigned long zspages, unsigned long used)
 {
-	unsigned long allocated = cls->zspages * cls->objs;
-	unsigned long used = read_once(cls->obj_used);
+	unsigned long allocated = zspages * cls->objs;
 	return used >= allocated ? 0 : (allocated - used) / cls->objs * cls->pages;
 }
+} // namespace
 
+unsigned long Pool::freeable_pages(const SizeClass *cls) { return freeable(cls, cls->zspages, cls->obj_used); }
+
+// The shrinker's count: a racy snapshot of every class, no lock taken (the
+// two counters may be from different moments; the scan re-checks under the
+// lock).
 unsigned long Pool::compactable_pages()
 {
 	unsigned long pages = 0;
 	for (u32 i = 0; i < kNumClassIndices; i++) {
-		if (classes_[i]->index == i)
-			pages += freeable_pages(classes_[i]);
+		const SizeClass *cls = classes_[i];
+		if (cls->index == i)
+			pages += freeable(cls, ZSPP_RACY_READ(cls->zspages), ZSPP_RACY_READ(cls->obj_used));
 	}
 	return pages;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// CONFIG_ZSPP_FOLD: store identical objects of a size class once (seed 000).
+// CONFIG_ZSPP_FOLD: store identical objects of a size class once (folding).
 // Built only with the option; Documentation/folding.rst is the user's view,
 // locking.rst the lock rules this file follows.
 //
@@ -74,7 +74,7 @@ bool Pool::bury(ZsPage *zs)
 	// @zs was doomed under the class lock after any pass that could have
 	// indexed it set fold_active (under that lock): reading 0 here means
 	// no such pass is running, without taking the lock on every release.
-	if (!read_once(cls->fold_active))
+	if (!ZSPP_RACY_READ(cls->fold_active))
 		return false;
 	SpinGuard guard(cls->lock);
 	if (!cls->fold_active)
@@ -135,16 +135,23 @@ bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **f
 bool Pool::pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Freed freed, zspp_gfp_t gfp,
 			 int *err)
 {
+	SizeClass *cls = class_of(handle);
+	if (!cls) {
+		bad_handle(what, handle);
+		if (err)
+			*err = -ZSPP_EINVAL;
+		return false;
+	}
 	ZsPage *fresh = nullptr;
 	for (;;) {
-		SizeClass *cls = lock_class_of(handle);
-		bool ok = cls && lookup(handle, cls, ref, freed);
+		SpinGuard guard(cls->lock);
+		bool ok = lookup(handle, cls, ref, freed);
 		// A freed handle is pinned as it is (map gives it a copy): no
 		// unsharing, nothing written.
 		if (ok && !ref->freed && ZsPage::is_shared(ref->zs->slots()[ref->idx]) &&
 		    !unshare(cls, handle, ref, &fresh)) {
 			// No free slot for the copy: get a zspage unlocked, retry.
-			zspp_spin_unlock(cls->lock);
+			guard.release();
 			Result<ZsPage *> r = alloc_zspage(cls, gfp);
 			if (!r.ok()) {
 				if (err)
@@ -161,8 +168,7 @@ bool Pool::pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Fr
 		}
 		if (fresh) // not needed after all
 			doom(fresh);
-		if (cls)
-			zspp_spin_unlock(cls->lock);
+		guard.release();
 		if (fresh)
 			release_zspage(fresh);
 		if (!ok) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// CONFIG_ZSPP_FOLD: identical objects of a class stored once (seed 000, done
+// CONFIG_ZSPP_FOLD: identical objects of a class stored once (folding, done
 // as Documentation/folding.rst describes). The types here are used by the
 // hooks in pool.cpp, compaction.cpp, migrate.cpp and reclaim.cpp inside
 // `if constexpr (kFold)`; with the option off nothing here is emitted and

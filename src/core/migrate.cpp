@@ -50,12 +50,11 @@ int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 void *Pool::handle_page(unsigned long handle)
 {
 	ObjRef ref;
-	SizeClass *cls = lock_class_of(handle);
+	SizeClass *cls = class_of(handle);
 	if (!cls)
 		return nullptr;
-	void *page = lookup(handle, cls, &ref) ? ref.zs->page(ref.zs->slot_page(ref.idx)) : nullptr;
-	zspp_spin_unlock(cls->lock);
-	return page;
+	SpinGuard guard(cls->lock);
+	return lookup(handle, cls, &ref) ? ref.zs->page(ref.zs->slot_page(ref.idx)) : nullptr;
 }
 
 } // namespace zspp

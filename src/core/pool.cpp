@@ -37,9 +37,9 @@ Result<Pool *> Pool::create(const char *name, u32 chain, zspp_evict_t evict, voi
 	pool->evict_ctx_ = evict_ctx;
 	pool->handle_cache_ = g_handle_cache;
 	pool->deferred_.init();
-	pool->defer_lock_ = zspp_spin_alloc();
+	bool locked = pool->defer_lock_.init();
 	pool->free_work_ = zspp_work_create(&Pool::deferred_free_work, pool);
-	int err = pool->defer_lock_ && pool->free_work_ ? pool->init_classes() : -ZSPP_ENOMEM;
+	int err = locked && pool->free_work_ ? pool->init_classes() : -ZSPP_ENOMEM;
 	if (err) {
 		pool->destroy();
 		return Error{err};
@@ -64,8 +64,7 @@ int Pool::init_classes()
 		zero_bytes(cls, sizeof(*cls));
 		cls->index = i; // first: destroy() frees a class by its own index
 		classes_[i] = cls;
-		cls->lock = zspp_spin_alloc();
-		if (!cls->lock)
+		if (!cls->lock.init())
 			return -ZSPP_ENOMEM;
 		ClassGeometry g = geometry_for(index_slot_size(i), chain_);
 		cls->index = i;
@@ -94,7 +93,7 @@ void Pool::destroy()
 		if (!cls || cls->index != i)
 			continue; // not created, or merged: freed via its serving index
 		for (auto &head : cls->fullness) {
-			while (cls->lock && !head.empty()) {
+			while (cls->lock.valid() && !head.empty()) {
 				ZsPage *zs = ZsPage::from_node(head.next);
 				head.next->unlink();
 				for (u32 s = 0; s < zs->objs; s++) {
@@ -119,7 +118,7 @@ void Pool::destroy()
 	}
 	// Zspages whose pages were locked by migration go through the worker;
 	// finish them here (we may sleep) before the classes go away.
-	if (defer_lock_)
+	if (defer_lock_.valid())
 		deferred_free();
 	if (free_work_)
 		zspp_work_destroy(free_work_);
@@ -127,12 +126,10 @@ void Pool::destroy()
 		SizeClass *cls = classes_[i];
 		if (!cls || cls->index != i)
 			continue;
-		if (cls->lock)
-			zspp_spin_free(cls->lock);
+		cls->lock.destroy();
 		zspp_kfree(cls);
 	}
-	if (defer_lock_)
-		zspp_spin_free(defer_lock_);
+	defer_lock_.destroy();
 	if (leaked)
 		zspp_log_err("zspp: pool %s destroyed with %lu objects still allocated (freed them)\n", name_,
 			     leaked);
@@ -301,7 +298,7 @@ void Pool::lru_touch(SizeClass *cls, ZsPage *zs)
 	}
 }
 
-// Lock held. The fullest zspage that still has a free slot (seed 004).
+// Lock held. The fullest zspage that still has a free slot (fullness groups).
 ZsPage *Pool::find_non_full(SizeClass *cls)
 {
 	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty; g--) {
@@ -366,13 +363,14 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 void Pool::free(unsigned long handle)
 {
 	ObjRef ref;
-	SizeClass *cls = lock_class_of(handle);
+	SizeClass *cls = class_of(handle);
 	if (!cls) {
 		bad_handle("free", handle);
 		return;
 	}
+	SpinGuard guard(cls->lock);
 	if (!lookup(handle, cls, &ref)) {
-		zspp_spin_unlock(cls->lock);
+		guard.release();
 		bad_handle("free", handle);
 		return;
 	}
@@ -389,7 +387,7 @@ void Pool::free(unsigned long handle)
 		}
 		if (handle == evict_handle_.load_relaxed() && zspp_current_task() == evict_task_)
 			ref.zs->reclaiming |= ZsPage::kFreedByEvictor;
-		zspp_spin_unlock(cls->lock);
+		guard.release();
 		reclaim_deferred_.add(1);
 		return;
 	}
@@ -398,7 +396,7 @@ void Pool::free(unsigned long handle)
 			// Other handles still use the object: only this handle goes.
 			Share *dead = drop_sharer(cls, ref, handle);
 			write_once(*reinterpret_cast<u64 *>(handle), u64(0));
-			zspp_spin_unlock(cls->lock);
+			guard.release();
 			zspp_kfree(dead);
 			zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
 			objects_.sub(1);
@@ -413,7 +411,7 @@ void Pool::free(unsigned long handle)
 	// Poison before the slot returns to the cache: a second free of this
 	// handle then decodes to no zspage instead of someone else's object.
 	write_once(*reinterpret_cast<u64 *>(handle), u64(0));
-	zspp_spin_unlock(cls->lock);
+	guard.release();
 
 	if (empty)
 		release_zspage(empty);
@@ -547,12 +545,11 @@ int Pool::write(unsigned long handle, const void *src, usize len)
 usize Pool::obj_size(unsigned long handle)
 {
 	ObjRef ref;
-	SizeClass *cls = lock_class_of(handle);
+	SizeClass *cls = class_of(handle);
 	if (!cls)
 		return 0;
-	usize size = lookup(handle, cls, &ref) ? ref.size : 0;
-	zspp_spin_unlock(cls->lock);
-	return size;
+	SpinGuard guard(cls->lock);
+	return lookup(handle, cls, &ref) ? ref.size : 0;
 }
 
 // ---- statistics and self-check ------------------------------------------------------

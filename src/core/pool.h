@@ -18,7 +18,7 @@ namespace zspp {
 void core_exit();
 
 struct SizeClass {
-	zspp_spinlock *lock;
+	SpinLock lock;
 	u32 index;        // serving index (the largest index merged into it)
 	u32 size;         // slot size
 	u32 pages;        // pages per zspage
@@ -26,19 +26,22 @@ struct SizeClass {
 	usize desc_size;  // descriptor bytes per zspage
 	usize desc_bytes; // what kmalloc takes for them (its bucket)
 
-	// Guarded by lock.
-	ListNode fullness[kNumFullness];
-	unsigned long zspages_in[kNumFullness];
-	unsigned long obj_used;   // includes objects of zspages under reclaim
-	unsigned long zspages;    // includes zspages under reclaim (off the lists)
-	ListNode lru;             // evictable pools: every zspage, newest first
+	// The fields above are set once by init_classes(); the rest, and the
+	// zspages on these lists (their ZsPage fields but `mapped`; the
+	// analysis cannot name another object's lock, see locking.rst), are
+	// guarded by lock.
+	ListNode fullness[kNumFullness] ZSPP_GUARDED_BY(lock);
+	unsigned long zspages_in[kNumFullness] ZSPP_GUARDED_BY(lock);
+	unsigned long obj_used ZSPP_GUARDED_BY(lock); // includes objects of zspages under reclaim
+	unsigned long zspages ZSPP_GUARDED_BY(lock);  // includes zspages under reclaim (off the lists)
+	ListNode lru ZSPP_GUARDED_BY(lock);           // evictable pools: every zspage, newest first
 
-	// CONFIG_ZSPP_FOLD (fold.cpp), guarded by lock.
-	unsigned long folded;     // handles sharing another's slot: sum of (refs - 1)
-	u16 fold_pass;            // number of the running (or last) fold pass, never 0
-	u8 fold_active;           // a fold pass holds pointers to this class's zspages
-	ListNode graveyard;       // zspages emptied while fold_active, freed when it ends
-	ListNode fold_list;       // every zspage: not yet visited by this pass first
+	// CONFIG_ZSPP_FOLD (fold.cpp).
+	unsigned long folded ZSPP_GUARDED_BY(lock); // handles sharing another's slot: sum of (refs - 1)
+	u16 fold_pass ZSPP_GUARDED_BY(lock);    // number of the running (or last) fold pass, never 0
+	u8 fold_active ZSPP_GUARDED_BY(lock);   // a fold pass holds pointers to this class's zspages
+	ListNode graveyard ZSPP_GUARDED_BY(lock); // zspages emptied while fold_active, freed when it ends
+	ListNode fold_list ZSPP_GUARDED_BY(lock); // every zspage: not yet visited by this pass first
 };
 
 // A resolved handle: the object's zspage and slot, valid while the class
@@ -62,10 +65,12 @@ enum class Freed { kRefuse, kAccept };
 class Pool {
 public:
 	// @evict non-null makes the pool evictable: zspages are kept on an LRU
-	// and reclaim() hands their objects to @evict (writeback, seed 001).
+	// and reclaim() hands their objects to @evict (writeback).
+	// Set-up and teardown: no other user of the pool exists yet / any
+	// more, so the lock analysis is off for them.
 	[[nodiscard]] static Result<Pool *> create(const char *name, u32 chain, zspp_evict_t evict = nullptr,
-						   void *evict_ctx = nullptr);
-	void destroy();
+						   void *evict_ctx = nullptr) ZSPP_NO_LOCK_ANALYSIS;
+	void destroy() ZSPP_NO_LOCK_ANALYSIS;
 
 	[[nodiscard]] Result<unsigned long> malloc(usize size, zspp_gfp_t gfp);
 	void free(unsigned long handle);
@@ -117,7 +122,7 @@ public:
 
 private:
 	Pool() = default;
-	[[nodiscard]] int init_classes();
+	[[nodiscard]] int init_classes() ZSPP_NO_LOCK_ANALYSIS;
 	SizeClass *class_for_size(usize size) { return classes_[class_index_for(size)]; }
 
 	[[nodiscard]] Result<ZsPage *> alloc_zspage(SizeClass *cls, zspp_gfp_t gfp);
@@ -131,7 +136,7 @@ private:
 	// Class lock held, after a slot was released: regroup @zs, or, if it is
 	// now empty, take it off the class and doom it. Returns @zs when the
 	// caller must release_zspage() it (after dropping the lock).
-	ZsPage *settle(SizeClass *cls, ZsPage *zs);
+	ZsPage *settle(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	// No lock held, @zs doomed: free it now if every page can be locked
 	// without sleeping, else hand it to the deferred-free worker.
 	void release_zspage(ZsPage *zs);
@@ -139,20 +144,27 @@ private:
 	void destroy_zspage(ZsPage *zs, zspp_page *const *pages);
 	static void deferred_free_work(void *pool);
 	void deferred_free();
-	void insert_zspage(SizeClass *cls, ZsPage *zs);
-	void regroup(SizeClass *cls, ZsPage *zs);
-	ZsPage *find_non_full(SizeClass *cls);
+	void insert_zspage(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
+	void regroup(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
+	ZsPage *find_non_full(SizeClass *cls) ZSPP_REQUIRES(cls->lock);
 
-	// The class @handle's word names, with its lock held; nullptr for a
-	// handle that cannot be ours. The word is trusted only after lookup().
-	SizeClass *lock_class_of(unsigned long handle);
+	// The class @handle's word names (no lock taken); nullptr for a handle
+	// that cannot be ours. The word is trusted only after lookup(), under
+	// that class's lock (SpinGuard) or with the zspage pinned.
+	SizeClass *class_of(unsigned long handle);
 	// Class lock held, or the zspage pinned: check @handle against the
 	// zspage's reverse map and fill @ref. False: not a live handle.
 	// @freed: whether a handle whose free waits for a reclaim is accepted
 	// (then ref->freed is set).
 	enum class Locked { kYes, kPinned };
-	[[nodiscard]] bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, Freed freed = Freed::kRefuse,
-				  Locked locked = Locked::kYes);
+	// @locked kPinned: lookup_pinned(); the analysis cannot see a pin, so
+	// resolve() carries no lock annotation and only these two call it.
+	[[nodiscard]] bool resolve(unsigned long handle, SizeClass *cls, ObjRef *ref, Freed freed, Locked locked);
+	[[nodiscard]] ZSPP_HOT bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref,
+					   Freed freed = Freed::kRefuse) ZSPP_REQUIRES(cls->lock)
+	{
+		return resolve(handle, cls, ref, freed, Locked::kYes);
+	}
 	// lookup() for a handle the caller has pinned (no lock taken).
 	[[nodiscard]] bool lookup_pinned(unsigned long handle, ObjRef *ref);
 	// Resolve and pin (mapped++) under the class lock; warns on a bad handle.
@@ -179,10 +191,10 @@ private:
 	// Class lock held, @ref resolved: give a shared object its own
 	// slot, from @fresh if the class has none free (then *fresh is used up).
 	// False: no free slot and no @fresh.
-	[[nodiscard]] bool unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh);
+	[[nodiscard]] bool unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh) ZSPP_REQUIRES(cls->lock);
 	// Class lock held: drop @handle from the Share of slot @ref; returns the
 	// record to kfree (after unlock) if the slot went back to one owner.
-	Share *drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle);
+	Share *drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle) ZSPP_REQUIRES(cls->lock);
 	// A record leaves use (its memory is the caller's to kfree).
 	void retire_share(Share *sh);
 	// No lock held, @zs doomed: true if a fold pass of its class still
@@ -192,23 +204,23 @@ private:
 	[[nodiscard]] bool evict_shared(SizeClass *cls, ZsPage *zs, u32 idx);
 	// Class lock held, @zs under reclaim: complete the waiting frees of the
 	// slot's sharers; returns how many (their sizes added to *bytes).
-	u32 finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *bytes);
+	u32 finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *bytes) ZSPP_REQUIRES(cls->lock);
 	struct FoldPass;
 	unsigned long fold_class(SizeClass *cls, FoldPass *fp);
-	[[nodiscard]] bool fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp);
-	[[nodiscard]] bool fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp);
-	void merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp);
-	ZsPage *next_unvisited(SizeClass *cls);
-	[[nodiscard]] int validate_share(SizeClass *cls, ZsPage *zs, u32 idx);
+	[[nodiscard]] bool fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
+	[[nodiscard]] bool fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
+	void merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
+	ZsPage *next_unvisited(SizeClass *cls) ZSPP_REQUIRES(cls->lock);
+	[[nodiscard]] int validate_share(SizeClass *cls, ZsPage *zs, u32 idx) ZSPP_REQUIRES(cls->lock);
 
 	unsigned long compact_class(SizeClass *cls);
-	ZsPage *pick_source(SizeClass *cls);
-	ZsPage *pick_destination(SizeClass *cls, ZsPage *src);
-	void move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst);
-	static unsigned long freeable_pages(const SizeClass *cls);
+	ZsPage *pick_source(SizeClass *cls) ZSPP_REQUIRES(cls->lock);
+	ZsPage *pick_destination(SizeClass *cls, ZsPage *src) ZSPP_REQUIRES(cls->lock);
+	void move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst) ZSPP_REQUIRES(cls->lock);
+	static unsigned long freeable_pages(const SizeClass *cls) ZSPP_REQUIRES(cls->lock);
 
 	// Class lock held, evictable pool: @zs was just allocated into.
-	void lru_touch(SizeClass *cls, ZsPage *zs);
+	void lru_touch(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	ZsPage *isolate_victim(SizeClass **cls_out);
 	void evict_objects(ZsPage *zs);
 	// One evict call for @handle of @zs (slot @idx), unless its free has
@@ -218,20 +230,20 @@ private:
 	bool evictable(ZsPage *zs, u32 idx, u64 handle);
 	ZsPage *finish_reclaim(SizeClass *cls, ZsPage *zs);
 	// Adds the slot's extra sharers to *@folded.
-	[[nodiscard]] int validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded);
+	[[nodiscard]] int validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded) ZSPP_REQUIRES(cls->lock);
 	// Class lock held: the LRU of @cls holds every zspage on the fullness
 	// lists (counted in *zspages) plus those under reclaim, which it adds
 	// to *zspages and *used.
 	[[nodiscard]] int validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used,
-				       unsigned long *folded);
+				       unsigned long *folded) ZSPP_REQUIRES(cls->lock);
 
 	char name_[32];
 	u32 chain_;
 	zspp_cache *handle_cache_;
 	zspp_shrinker *shrinker_;
 	zspp_work *free_work_;        // runs deferred_free()
-	zspp_spinlock *defer_lock_;   // guards deferred_
-	ListNode deferred_;           // doomed zspages waiting for page locks
+	SpinLock defer_lock_;
+	ListNode deferred_ ZSPP_GUARDED_BY(defer_lock_); // doomed zspages waiting for page locks
 	SizeClass *classes_[kNumClassIndices]; // by request index; merged share
 
 	Atomic<unsigned long> pages_;

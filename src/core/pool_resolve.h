@@ -8,19 +8,17 @@
 
 namespace zspp {
 
-ZSPP_HOT inline SizeClass *Pool::lock_class_of(unsigned long handle)
+ZSPP_HOT inline SizeClass *Pool::class_of(unsigned long handle)
 {
 	if (!handle || (handle & (sizeof(u64) - 1)))
 		return nullptr;
 	// Any word decodes to a size in 1..kMaxAlloc, so to some class.
-	SizeClass *cls = classes_[Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index()];
-	zspp_spin_lock(cls->lock);
-	return cls;
+	return classes_[Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index()];
 }
 
 // Class lock held, or (Locked::kPinned) the zspage pinned by the caller: the
 // handle word is stable.
-ZSPP_HOT inline bool Pool::lookup(unsigned long handle, SizeClass *cls, ObjRef *ref, Freed freed, Locked locked)
+ZSPP_HOT inline bool Pool::resolve(unsigned long handle, SizeClass *cls, ObjRef *ref, Freed freed, Locked locked)
 {
 	Location loc = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle)));
 	if (classes_[loc.class_index()] != cls)
@@ -57,12 +55,14 @@ ZSPP_HOT inline bool Pool::pin(unsigned long handle, ObjRef *ref, const char *wh
 		if (access == Access::kWrite)
 			return pin_for_write(handle, ref, what, freed, gfp, err);
 	}
-	SizeClass *cls = lock_class_of(handle);
-	bool ok = cls && lookup(handle, cls, ref, freed);
-	if (ok)
-		ref->zs->mapped.add(1);
-	if (cls)
-		zspp_spin_unlock(cls->lock);
+	SizeClass *cls = class_of(handle);
+	bool ok = false;
+	if (cls) {
+		SpinGuard guard(cls->lock);
+		ok = lookup(handle, cls, ref, freed);
+		if (ok)
+			ref->zs->mapped.add(1);
+	}
 	if (!ok) {
 		bad_handle(what, handle);
 		if (err)
@@ -73,10 +73,8 @@ ZSPP_HOT inline bool Pool::pin(unsigned long handle, ObjRef *ref, const char *wh
 
 ZSPP_HOT inline bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)
 {
-	if (!handle || (handle & (sizeof(u64) - 1)))
-		return false;
-	SizeClass *cls = classes_[Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index()];
-	return lookup(handle, cls, ref, Freed::kAccept, Locked::kPinned) && ref->zs->mapped.load() > 0;
+	SizeClass *cls = class_of(handle);
+	return cls && resolve(handle, cls, ref, Freed::kAccept, Locked::kPinned) && ref->zs->mapped.load() > 0;
 }
 
 ZSPP_HOT inline void Pool::unpin(ObjRef *ref) { ref->zs->mapped.sub_release(1); }

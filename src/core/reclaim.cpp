@@ -25,7 +25,7 @@ namespace {
 constexpr u32 kReclaimRetries = 8;
 
 // Class lock held. The oldest zspage of @cls not already being reclaimed.
-ZsPage *lru_tail(SizeClass *cls)
+ZsPage *lru_tail(SizeClass *cls) ZSPP_REQUIRES(cls->lock)
 {
 	for (ListNode *n = cls->lru.prev; n != &cls->lru; n = n->prev) {
 		ZsPage *zs = ZsPage::from_lru(n);

@@ -43,7 +43,7 @@ struct ZsLru {
 };
 static_assert(sizeof(ZsLru) % 8 == 0 && __builtin_offsetof(ZsLru, link) == 0);
 
-// Fullness groups of seed 004: empty, <10%, 10-19%, ..., 90-99%, full.
+// Fullness groups: empty, <10%, 10-19%, ..., 90-99%, full.
 constexpr u32 kFullnessEmpty = 0;
 constexpr u32 kFullnessFull = ZSPP_NR_FULLNESS - 1;
 constexpr u32 kNumFullness = ZSPP_NR_FULLNESS;
