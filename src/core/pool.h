@@ -159,11 +159,14 @@ private:
 	enum class Locked { kYes, kPinned };
 	// @locked kPinned: lookup_pinned(); the analysis cannot see a pin, so
 	// resolve() carries no lock annotation and only these two call it.
-	[[nodiscard]] bool resolve(unsigned long handle, SizeClass *cls, ObjRef *ref, Freed freed, Locked locked);
+	[[nodiscard]] bool resolve(unsigned long handle, Location loc, SizeClass *cls, ObjRef *ref, Freed freed,
+				   Locked locked);
 	[[nodiscard]] ZSPP_HOT bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref,
 					   Freed freed = Freed::kRefuse) ZSPP_REQUIRES(cls->lock)
 	{
-		return resolve(handle, cls, ref, freed, Locked::kYes);
+		// Re-read under the lock: the word may have moved on since class_of().
+		return resolve(handle, Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))), cls, ref, freed,
+			       Locked::kYes);
 	}
 	// lookup() for a handle the caller has pinned (no lock taken).
 	[[nodiscard]] bool lookup_pinned(unsigned long handle, ObjRef *ref);

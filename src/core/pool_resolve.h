@@ -17,11 +17,14 @@ ZSPP_HOT inline SizeClass *Pool::class_of(unsigned long handle)
 }
 
 // Class lock held, or (Locked::kPinned) the zspage pinned by the caller: the
-// handle word is stable.
-ZSPP_HOT inline bool Pool::resolve(unsigned long handle, SizeClass *cls, ObjRef *ref, Freed freed, Locked locked)
+// handle word @loc is stable. The zspage must be of @cls (the class whose
+// lock is held), which is what makes the rest of the word trustworthy; a
+// word re-read under the lock that names another class's zspage is refused.
+ZSPP_HOT inline bool Pool::resolve(unsigned long handle, Location loc, SizeClass *cls, ObjRef *ref, Freed freed,
+				   Locked locked)
 {
-	Location loc = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle)));
-	if (classes_[loc.class_index()] != cls)
+	// Pinned, @cls came from this very word, so the size fits it.
+	if (locked == Locked::kYes && loc.size() > cls->size)
 		return false;
 	auto *zs = static_cast<ZsPage *>(zspp_pfn_owner(loc.pfn()));
 	if (!zs || zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != cls->index ||
@@ -73,8 +76,12 @@ ZSPP_HOT inline bool Pool::pin(unsigned long handle, ObjRef *ref, const char *wh
 
 ZSPP_HOT inline bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)
 {
-	SizeClass *cls = class_of(handle);
-	return cls && resolve(handle, cls, ref, Freed::kAccept, Locked::kPinned) && ref->zs->mapped.load() > 0;
+	if (!handle || (handle & (sizeof(u64) - 1)))
+		return false;
+	// One read of the word: pinned, it does not change.
+	Location loc = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle)));
+	return resolve(handle, loc, classes_[loc.class_index()], ref, Freed::kAccept, Locked::kPinned) &&
+	       ref->zs->mapped.load() > 0;
 }
 
 ZSPP_HOT inline void Pool::unpin(ObjRef *ref) { ref->zs->mapped.sub_release(1); }
