@@ -67,7 +67,7 @@ ZsPage *Pool::pick_destination(SizeClass *cls, ZsPage *src)
 // the source not being pinned).
 void Pool::move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst)
 {
-	u64 w = src->slots()[sidx];
+	SlotWord w = src->slot(sidx);
 	u32 size = object_size(w);
 	u32 didx = dst->take_slot(w);
 	if constexpr (kFold)
@@ -96,7 +96,7 @@ unsigned long Pool::compact_class(SizeClass *cls)
 			// A whole zspage of free slots exists elsewhere, so src
 			// (not itself empty) always fits into the others.
 			for (u32 s = 0; s < src->objs && src->inuse; s++) {
-				if (ZsPage::is_free_word(src->slots()[s]))
+				if (src->slot(s).is_free())
 					continue;
 				ZsPage *dst = pick_destination(cls, src);
 				if (!dst)

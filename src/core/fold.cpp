@@ -85,17 +85,16 @@ bool Pool::bury(ZsPage *zs)
 
 Share *Pool::drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle)
 {
-	u64 *slot = &ref.zs->slots()[ref.idx];
-	Share *sh = Share::of(*slot);
+	Share *sh = ref.zs->slot(ref.idx).share();
 	sh->remove_at(u32(sh->find(handle, true)));
 	cls->folded--;
 	objs_folded_.sub(1);
 	bytes_folded_.sub(cls->size);
 	if (sh->refs > 1)
 		return nullptr;
-	// One owner left: the slot word holds its handle again (with kDeferred
-	// if its free is waiting for a reclaim).
-	write_once(*slot, sh->members[0]); // a pinned sharer's unmap may read it
+	// One owner left: the slot word is its member word again (deferred if
+	// its free is waiting for a reclaim).
+	ref.zs->set_slot(ref.idx, sh->members[0]); // a pinned sharer's unmap may read it
 	retire_share(sh);
 	return sh;
 }
@@ -108,7 +107,7 @@ void Pool::retire_share(Share *sh)
 
 bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh)
 {
-	if (!ZsPage::is_shared(ref->zs->slots()[ref->idx]))
+	if (!ref->zs->slot(ref->idx).is_shared())
 		return true;
 	ZsPage *dst = find_non_full(cls);
 	if (!dst) {
@@ -118,7 +117,7 @@ bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **f
 		*fresh = nullptr;
 		insert_zspage(cls, dst);
 	}
-	u32 didx = dst->take_slot(handle);
+	u32 didx = dst->take_slot(SlotWord::owned(handle));
 	copy_slot(ref->zs, ref->idx, dst, didx, ref->size);
 	Share *dead = drop_sharer(cls, *ref, handle);
 	write_once(*reinterpret_cast<u64 *>(handle), Location(dst->pfn0, ref->size, didx).word());
@@ -148,7 +147,7 @@ bool Pool::pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Fr
 		bool ok = lookup(handle, cls, ref, freed);
 		// A freed handle is pinned as it is (map gives it a copy): no
 		// unsharing, nothing written.
-		if (ok && !ref->freed && ZsPage::is_shared(ref->zs->slots()[ref->idx]) &&
+		if (ok && !ref->freed && ref->zs->slot(ref->idx).is_shared() &&
 		    !unshare(cls, handle, ref, &fresh)) {
 			// No free slot for the copy: get a zspage unlocked, retry.
 			guard.release();
@@ -184,26 +183,26 @@ bool Pool::pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Fr
 
 bool Pool::evict_shared(SizeClass *cls, ZsPage *zs, u32 idx)
 {
-	// Under reclaim the members only gain kDeferred (frees wait), so their
+	// Under reclaim members only turn deferred (frees wait), so their
 	// positions hold; a copy on write may still take one out, which at
 	// worst skips a member and leaves the zspage to a later reclaim.
 	for (u32 pos = 0;; pos++) {
 		u64 handle = 0;
 		{
 			SpinGuard guard(cls->lock);
-			u64 w = zs->slots()[idx];
-			if (!ZsPage::is_shared(w)) {
-				if (ZsPage::is_free_word(w) || ZsPage::is_deferred(w))
+			SlotWord w = zs->slot(idx);
+			if (!w.is_shared()) {
+				if (w.is_free() || w.is_deferred())
 					return true;
-				handle = w; // back to one owner: evict it, then done
+				handle = w.handle(); // back to one owner: evict it, then done
 				pos = Share::kMaxMembers;
 			} else {
-				Share *sh = Share::of(w);
-				while (pos < sh->refs && (sh->members[pos] & ZsPage::kDeferred))
+				Share *sh = w.share();
+				while (pos < sh->refs && sh->members[pos].is_deferred())
 					pos++;
 				if (pos >= sh->refs)
 					return true;
-				handle = sh->members[pos];
+				handle = sh->members[pos].handle();
 			}
 		}
 		if (!evict_one(cls, zs, idx, handle))
@@ -216,15 +215,15 @@ bool Pool::evict_shared(SizeClass *cls, ZsPage *zs, u32 idx)
 u32 Pool::finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *bytes)
 {
 	u32 freed = 0;
-	while (ZsPage::is_shared(zs->slots()[idx])) {
-		Share *sh = Share::of(zs->slots()[idx]);
+	while (zs->slot(idx).is_shared()) {
+		Share *sh = zs->slot(idx).share();
 		u32 pos = 0;
-		while (pos < sh->refs && !(sh->members[pos] & ZsPage::kDeferred))
+		while (pos < sh->refs && !sh->members[pos].is_deferred())
 			pos++;
 		if (pos == sh->refs)
 			break;
-		u64 handle = ZsPage::handle_of(sh->members[pos]);
-		u32 size = object_size(zs->slots()[idx]);
+		u64 handle = sh->members[pos].handle();
+		u32 size = object_size(zs->slot(idx));
 		zspp_kfree(drop_sharer(cls, ObjRef{cls, zs, idx, size}, handle));
 		write_once(*reinterpret_cast<u64 *>(handle), u64(0));
 		zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
@@ -253,12 +252,12 @@ ZsPage *Pool::next_unvisited(SizeClass *cls)
 // handles of (dzs, didx) join the kept slot's record; the slot is freed.
 void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp)
 {
-	u64 kw = kzs->slots()[kidx], dw = dzs->slots()[didx];
+	SlotWord kw = kzs->slot(kidx), dw = dzs->slot(didx);
 	u32 n = handles_in(kw) + handles_in(dw);
 	u32 size = object_size(kw); // equal to dw's: folding compares sizes
 	Share *sh;
-	if (ZsPage::is_shared(kw) && Share::of(kw)->cap >= n) {
-		sh = Share::of(kw);
+	if (kw.is_shared() && kw.share()->cap >= n) {
+		sh = kw.share();
 	} else {
 		u32 k = spare_kind(n);
 		sh = fp->spare[k];
@@ -267,8 +266,8 @@ void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 di
 		sh->cap = u16(4u << k);
 		sh->refs = 0;
 		bytes_share_.add(zspp_kmalloc_size(Share::bytes(sh->cap)));
-		if (ZsPage::is_shared(kw)) {
-			Share *old = Share::of(kw);
+		if (kw.is_shared()) {
+			Share *old = kw.share();
 			for (u32 i = 0; i < old->refs; i++)
 				sh->members[sh->refs++] = old->members[i];
 			retire_share(old);
@@ -276,15 +275,15 @@ void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 di
 		} else {
 			sh->members[sh->refs++] = kw;
 		}
-		kzs->slots()[kidx] = sh->word();
+		kzs->set_slot(kidx, sh->word());
 	}
 	u64 loc = Location(kzs->pfn0, size, kidx).word();
 	for_each_handle(dw, [sh, loc](u64 *handle) {
-		sh->members[sh->refs++] = reinterpret_cast<u64>(handle);
+		sh->members[sh->refs++] = SlotWord::owned(reinterpret_cast<u64>(handle));
 		write_once(*handle, loc);
 	});
-	if (ZsPage::is_shared(dw)) {
-		Share *old = Share::of(dw);
+	if (dw.is_shared()) {
+		Share *old = dw.share();
 		retire_share(old);
 		zspp_kfree(old);
 	}
@@ -300,8 +299,8 @@ void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 di
 // index it. False: a merge needs a spare record the pass does not have.
 bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
 {
-	u64 w = zs->slots()[idx];
-	if (ZsPage::is_free_word(w) || ZsPage::is_deferred(w) || !(zs->flags()[idx] & ZsPage::kWritten))
+	SlotWord w = zs->slot(idx);
+	if (w.is_free() || w.is_deferred() || !(zs->flags()[idx] & ZsPage::kWritten))
 		return true;
 	u32 drefs = handles_in(w);
 	if (drefs >= Share::kMaxMembers)
@@ -323,8 +322,8 @@ bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
 			break;
 		}
 		ZsPage *k = e->zs;
-		u64 kw = k->slots()[e->idx];
-		bool stale = k->doomed || ZsPage::is_free_word(kw) || ZsPage::is_deferred(kw);
+		SlotWord kw = k->slot(e->idx);
+		bool stale = k->doomed || kw.is_free() || kw.is_deferred();
 		if (stale) {
 			vacant = vacant ? vacant : e;
 			continue;
@@ -343,7 +342,7 @@ bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
 		u32 n = handles_in(kw) + drefs;
 		if (n > Share::kMaxMembers)
 			continue; // a full keeper: look for another, else index this one
-		bool fits = ZsPage::is_shared(kw) && Share::of(kw)->cap >= n;
+		bool fits = kw.is_shared() && kw.share()->cap >= n;
 		if (!fits && !fp->spare[spare_kind(n)]) {
 			fp->need = n;
 			return false;
@@ -371,8 +370,8 @@ bool Pool::fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp)
 				done = false;
 				break;
 			}
-			u64 sw = zs->slots()[s];
-			hashed += ZsPage::is_free_word(sw) ? 0 : object_size(sw);
+			SlotWord sw = zs->slot(s);
+			hashed += sw.is_free() ? 0 : object_size(sw);
 		}
 		if (ZsPage *emptied = settle(cls, zs)) {
 			// Pointed at by index entries: parked until the pass ends.
@@ -488,18 +487,19 @@ unsigned long Pool::fold()
 // Class lock held; slot @idx of @zs holds a Share.
 int Pool::validate_share(SizeClass *cls, ZsPage *zs, u32 idx)
 {
-	Share *sh = Share::of(zs->slots()[idx]);
+	Share *sh = zs->slot(idx).share();
 	if (sh->magic != Share::kMagic || sh->refs < 2 || sh->refs > sh->cap || sh->cap > Share::kMaxMembers ||
 	    !(zs->flags()[idx] & ZsPage::kWritten)) {
 		zspp_log_err("zspp: validate: class %u slot %u share record inconsistent\n", cls->index, idx);
 		return -ZSPP_EINVAL;
 	}
 	for (u32 i = 0; i < sh->refs; i++) {
-		u64 m = sh->members[i];
-		Location loc = Location::from_word(*reinterpret_cast<u64 *>(ZsPage::handle_of(m)));
+		SlotWord m = sh->members[i];
+		Location loc = Location::from_word(*reinterpret_cast<u64 *>(m.handle()));
+		// Owned, or deferred only while the zspage is under reclaim.
+		bool kind_ok = m.is_owned() || (m.is_deferred() && zs->reclaiming);
 		if (loc.pfn() != zs->pfn0 || classes_[loc.class_index()] != cls || loc.idx() != idx ||
-		    loc.size() != Location::from_word(*reinterpret_cast<u64 *>(ZsPage::handle_of(sh->members[0]))).size() ||
-		    (m & 7) != (zs->reclaiming && ZsPage::is_deferred(m) ? ZsPage::kDeferred : 0)) {
+		    loc.size() != object_size(sh->word()) || !kind_ok) {
 			zspp_log_err("zspp: validate: class %u slot %u sharer %u inconsistent\n", cls->index, idx, i);
 			return -ZSPP_EINVAL;
 		}

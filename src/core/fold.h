@@ -13,7 +13,7 @@
 namespace zspp {
 
 // The sharers of one slot. The slot word points here (tagged
-// ZsPage::kShared); every member handle's word holds the slot's Location,
+// SlotWord::shared); every member handle's word holds the slot's Location,
 // so resolving a shared handle costs what resolving any handle costs, and
 // compaction or migration re-point every member when the slot moves.
 //
@@ -30,17 +30,18 @@ struct Share {
 	u32 magic;
 	u16 refs;   // members in use (>= 2 while the record is installed)
 	u16 cap;
-	u64 members[]; // handle, | ZsPage::kDeferred while its free waits for a reclaim
+	SlotWord members[]; // owned, or deferred while its free waits for a reclaim
 
-	static constexpr usize bytes(u32 cap) { return sizeof(Share) + cap * sizeof(u64); }
-	static Share *of(u64 slot_word) { return reinterpret_cast<Share *>(slot_word & ~u64(7)); }
-	u64 word() const { return reinterpret_cast<u64>(this) | ZsPage::kShared; }
+	static constexpr usize bytes(u32 cap) { return sizeof(Share) + cap * sizeof(SlotWord); }
+	static Share *of(SlotWord w) { return w.share(); }
+	SlotWord word() const { return SlotWord::shared(this); }
 
-	// Position of @handle (with kDeferred too if @deferred_ok), or -1.
+	// Position of @handle (deferred too if @deferred_ok), or -1.
 	int find(u64 handle, bool deferred_ok) const
 	{
 		for (u32 i = 0; i < refs; i++) {
-			if (members[i] == handle || (deferred_ok && members[i] == (handle | ZsPage::kDeferred)))
+			if (members[i] == SlotWord::owned(handle) ||
+			    (deferred_ok && members[i] == SlotWord::deferred(handle)))
 				return int(i);
 		}
 		return -1;
@@ -54,27 +55,27 @@ static_assert(Share::kMaxMembers <= 0xffff, "refs fits");
 // Call @fn(handle word address) for every handle that names the object in a
 // slot whose word is @w (one handle, or every member of a Share).
 template <typename Fn>
-inline void for_each_handle(u64 w, Fn fn)
+inline void for_each_handle(SlotWord w, Fn fn)
 {
-	if (kFold && ZsPage::is_shared(w)) {
-		Share *sh = Share::of(w);
+	if (kFold && w.is_shared()) {
+		Share *sh = w.share();
 		for (u32 i = 0; i < sh->refs; i++)
-			fn(reinterpret_cast<u64 *>(ZsPage::handle_of(sh->members[i])));
+			fn(reinterpret_cast<u64 *>(sh->members[i].handle()));
 		return;
 	}
-	fn(reinterpret_cast<u64 *>(ZsPage::handle_of(w)));
+	fn(reinterpret_cast<u64 *>(w.handle()));
 }
 
 // The exact size of the object in the allocated slot whose word is @w, from
 // its (first) handle's Location: every sharer of a slot has the same size.
 // Class lock held, or the slot pinned.
-inline u32 object_size(u64 w)
+inline u32 object_size(SlotWord w)
 {
-	u64 h = kFold && ZsPage::is_shared(w) ? Share::of(w)->members[0] : w;
-	return Location::from_word(read_once(*reinterpret_cast<u64 *>(ZsPage::handle_of(h)))).size();
+	u64 h = kFold && w.is_shared() ? w.share()->members[0].handle() : w.handle();
+	return Location::from_word(read_once(*reinterpret_cast<u64 *>(h))).size();
 }
 
 // Handles naming the object of slot word @w.
-inline u32 handles_in(u64 w) { return kFold && ZsPage::is_shared(w) ? Share::of(w)->refs : 1; }
+inline u32 handles_in(SlotWord w) { return kFold && w.is_shared() ? w.share()->refs : 1; }
 
 } // namespace zspp

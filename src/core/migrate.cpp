@@ -36,8 +36,8 @@ int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 	if (i == 0) {
 		zs->pfn0 = zspp_page_pfn(dst);
 		for (u32 s = 0; s < zs->objs; s++) {
-			u64 w = zs->slots()[s];
-			if (ZsPage::is_free_word(w))
+			SlotWord w = zs->slot(s);
+			if (w.is_free())
 				continue;
 			u64 loc = Location(zs->pfn0, object_size(w), s).word();
 			for_each_handle(w, [loc](u64 *handle) { write_once(*handle, loc); });

@@ -97,16 +97,16 @@ void Pool::destroy()
 				ZsPage *zs = ZsPage::from_node(head.next);
 				head.next->unlink();
 				for (u32 s = 0; s < zs->objs; s++) {
-					u64 w = zs->slots()[s];
-					if (ZsPage::is_free_word(w))
+					SlotWord w = zs->slot(s);
+					if (w.is_free())
 						continue;
 					leaked += handles_in(w);
 					for_each_handle(w, [this](u64 *handle) {
 						*handle = 0;
 						zspp_cache_free(handle_cache_, handle);
 					});
-					if (kFold && ZsPage::is_shared(w))
-						zspp_kfree(Share::of(w));
+					if (kFold && w.is_shared())
+						zspp_kfree(w.share());
 				}
 				{
 					SpinGuard guard(cls->lock);
@@ -170,9 +170,7 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	zs->slot_size = u16(cls->size);
 	zs->pool = this;
 	zs->pfn0 = zspp_page_pfn(pages[0]);
-	for (u32 s = 0; s < cls->objs; s++)
-		zs->slots()[s] = ZsPage::free_word(s + 1 < cls->objs ? u16(s + 1) : ZsPage::kNoFree);
-	zs->free_head = 0;
+	zs->init_free_list();
 	for (u32 i = 0; i < cls->pages; i++)
 		zspp_page_set_owner(pages[i], zs);
 	// Last: from here on migration may move these pages (migrate.cpp).
@@ -331,7 +329,7 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 			fresh = nullptr;
 		}
 		if (zs) {
-			u32 idx = zs->take_slot(reinterpret_cast<u64>(handle));
+			u32 idx = zs->take_slot(SlotWord::owned(reinterpret_cast<u64>(handle)));
 			write_once(*handle, Location(zs->pfn0, u32(size), idx).word());
 			cls->obj_used++;
 			regroup(cls, zs);
@@ -374,16 +372,17 @@ void Pool::free(unsigned long handle)
 		bad_handle("free", handle);
 		return;
 	}
-	u64 *slot = &ref.zs->slots()[ref.idx];
+	SlotWord slot = ref.zs->slot(ref.idx);
 	if (ref.zs->reclaiming) {
 		// Reclaim is evicting this zspage and its evict callback may still
 		// have the handle mapped (zswap frees inside evict, then unmaps):
 		// keep slot, data and handle until finish_reclaim() frees them.
-		if (kFold && ZsPage::is_shared(*slot)) {
-			Share *sh = Share::of(*slot);
-			sh->members[sh->find(handle, false)] |= ZsPage::kDeferred;
+		if (kFold && slot.is_shared()) {
+			Share *sh = slot.share();
+			SlotWord &m = sh->members[sh->find(handle, false)];
+			m = m.as_deferred();
 		} else {
-			write_once(*slot, handle | ZsPage::kDeferred); // its unmap reads it unlocked
+			ref.zs->set_slot(ref.idx, SlotWord::deferred(handle)); // its unmap reads it unlocked
 		}
 		if (handle == evict_handle_.load_relaxed() && zspp_current_task() == evict_task_)
 			ref.zs->reclaiming |= ZsPage::kFreedByEvictor;
@@ -392,7 +391,7 @@ void Pool::free(unsigned long handle)
 		return;
 	}
 	if constexpr (kFold) {
-		if (ZsPage::is_shared(*slot)) {
+		if (slot.is_shared()) {
 			// Other handles still use the object: only this handle goes.
 			Share *dead = drop_sharer(cls, ref, handle);
 			write_once(*reinterpret_cast<u64 *>(handle), u64(0));
@@ -629,25 +628,27 @@ int Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 	}
 	u32 allocated = 0, free_len = 0;
 	for (u32 s = 0; s < zs->objs; s++) {
-		u64 w = zs->slots()[s];
-		if (ZsPage::is_free_word(w))
+		SlotWord w = zs->slot(s);
+		if (w.is_free())
 			continue;
 		allocated++;
-		if (kFold && ZsPage::is_shared(w)) {
+		if (kFold && w.is_shared()) {
 			if (validate_share(cls, zs, s))
 				return -ZSPP_EINVAL;
-			*folded += Share::of(w)->refs - 1;
+			*folded += w.share()->refs - 1;
 			continue;
 		}
-		Location loc = Location::from_word(*reinterpret_cast<u64 *>(ZsPage::handle_of(w)));
+		Location loc = Location::from_word(*reinterpret_cast<u64 *>(w.handle()));
+		// Owned, or deferred only while the zspage is under reclaim.
+		bool kind_ok = w.is_owned() || (w.is_deferred() && zs->reclaiming);
 		if (loc.pfn() != zs->pfn0 || classes_[loc.class_index()] != cls || loc.idx() != s ||
-		    loc.size() > cls->size || (w & 7) != (zs->reclaiming && ZsPage::is_deferred(w) ? 2 : 0)) {
+		    loc.size() > cls->size || !kind_ok) {
 			zspp_log_err("zspp: validate: class %u slot %u handle inconsistent\n", i, s);
 			return -ZSPP_EINVAL;
 		}
 	}
-	for (u16 f = zs->free_head; f != ZsPage::kNoFree; f = ZsPage::next_of(zs->slots()[f])) {
-		if (f >= zs->objs || !ZsPage::is_free_word(zs->slots()[f]) || ++free_len > zs->objs)
+	for (u16 f = zs->free_head; f != ZsPage::kNoFree; f = zs->slot(f).next()) {
+		if (f >= zs->objs || !zs->slot(f).is_free() || ++free_len > zs->objs)
 			break;
 	}
 	if (allocated != zs->inuse || free_len != u32(zs->objs - zs->inuse) || zspp_pfn_owner(zs->pfn0) != zs) {

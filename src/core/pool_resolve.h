@@ -30,20 +30,20 @@ ZSPP_HOT inline bool Pool::resolve(unsigned long handle, Location loc, SizeClass
 	if (!zs || zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != cls->index ||
 	    loc.idx() >= zs->objs)
 		return false;
-	u64 w = read_once(zs->slots()[loc.idx()]);
+	SlotWord w = zs->slot(loc.idx());
 	bool is_freed = false;
-	if (kFold && ZsPage::is_shared(w)) {
+	if (kFold && w.is_shared()) {
 		// Unlocked, the record may be changing (another sharer's free):
 		// only the tag is read. The caller's pin proves the handle live.
 		if (locked == Locked::kYes) {
-			const Share *sh = Share::of(w);
+			const Share *sh = w.share();
 			int pos = sh->find(handle, freed == Freed::kAccept);
 			if (pos < 0)
 				return false;
-			is_freed = sh->members[pos] & ZsPage::kDeferred;
+			is_freed = sh->members[pos].is_deferred();
 		}
-	} else if (w != handle) {
-		if (freed == Freed::kRefuse || w != (handle | ZsPage::kDeferred))
+	} else if (w != SlotWord::owned(handle)) {
+		if (freed == Freed::kRefuse || w != SlotWord::deferred(handle))
 			return false;
 		is_freed = true;
 	}

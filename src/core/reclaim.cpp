@@ -12,7 +12,7 @@
 // zspp lock held, each live object goes to evict(). The user frees the
 // handle from inside evict (zswap does, with the handle still mapped), and
 // other tasks may free objects of the zspage meanwhile: those frees only
-// mark the slot (ZsPage::kDeferred) and keep the data and handle until
+// mark the slot (SlotWord::deferred) and keep the data and handle until
 // finish_reclaim() completes them under the class lock. Page migration may
 // still move the pages; it re-points handles of deferred slots too.
 #include "pool.h"
@@ -72,31 +72,31 @@ void Pool::evict_objects(ZsPage *zs)
 	SizeClass *cls = classes_[zs->class_index];
 	for (u32 s = 0; s < zs->objs; s++) {
 		// Only this task releases slots of a reclaiming zspage; others can
-		// only set kDeferred, which evict_one() checks again under the lock.
-		u64 w = read_once(zs->slots()[s]);
-		if (ZsPage::is_free_word(w) || ZsPage::is_deferred(w))
+		// only make a slot deferred, which evict_one() checks again under the lock.
+		SlotWord w = zs->slot(s);
+		if (w.is_free() || w.is_deferred())
 			continue;
 		if constexpr (kFold) {
 			// A shared slot: every sharer is evicted (fold.cpp).
-			if (ZsPage::is_shared(w)) {
+			if (w.is_shared()) {
 				if (!evict_shared(cls, zs, s))
 					return;
 				continue;
 			}
 		}
-		if (!evict_one(cls, zs, s, ZsPage::handle_of(w)))
+		if (!evict_one(cls, zs, s, w.handle()))
 			return; // keep the rest: the zspage goes back
 	}
 }
 
 bool Pool::evictable(ZsPage *zs, u32 idx, u64 handle)
 {
-	u64 w = zs->slots()[idx];
+	SlotWord w = zs->slot(idx);
 	if constexpr (kFold) {
-		if (ZsPage::is_shared(w))
-			return Share::of(w)->find(handle, false) >= 0;
+		if (w.is_shared())
+			return w.share()->find(handle, false) >= 0;
 	}
-	return w == handle;
+	return w == SlotWord::owned(handle);
 }
 
 bool Pool::evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle)
@@ -141,18 +141,18 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 	unsigned long freed = 0, bytes = 0;
 	SpinGuard guard(cls->lock);
 	for (u32 s = 0; s < zs->objs; s++) {
-		u64 w = zs->slots()[s];
+		SlotWord w = zs->slot(s);
 		if constexpr (kFold) {
 			// Sharers whose frees waited go first; the slot follows
 			// below once none is left (fold.cpp).
-			if (ZsPage::is_shared(w)) {
+			if (w.is_shared()) {
 				freed += finish_shared(cls, zs, s, &bytes);
-				w = zs->slots()[s];
+				w = zs->slot(s);
 			}
 		}
-		if (!ZsPage::is_deferred(w))
+		if (!w.is_deferred())
 			continue;
-		auto *handle = reinterpret_cast<u64 *>(ZsPage::handle_of(w));
+		auto *handle = reinterpret_cast<u64 *>(w.handle());
 		bytes += object_size(w);
 		zs->release_slot(s);
 		cls->obj_used--;

@@ -33,6 +33,51 @@ constexpr bool kFold = false;
 #endif
 
 class Pool;
+struct Share;
+
+// A descriptor's slot word (the reverse map), by kind. Handles and Share
+// records are 8-aligned, so the low three bits carry the kind:
+//   free      (next free slot << 1) | 1
+//   owned     the owning handle                              tag 0
+//   deferred  the handle | 2: its free arrived while the zspage was under
+//             reclaim and waits for finish_reclaim() (writeback.rst)
+//   shared    the Share record | 4 (CONFIG_ZSPP_FOLD): several handles
+// A Share's members are owned or deferred words of their handles.
+class SlotWord {
+public:
+	static constexpr SlotWord free(u16 next) { return SlotWord((u64(next) << 1) | 1); }
+	static constexpr SlotWord owned(u64 handle) { return SlotWord(handle); }
+	static constexpr SlotWord deferred(u64 handle) { return SlotWord(handle | kDeferredTag); }
+	static SlotWord shared(const Share *sh) { return SlotWord(reinterpret_cast<u64>(sh) | kSharedTag); }
+
+	constexpr bool is_free() const { return w_ & 1; }
+	constexpr bool is_owned() const { return (w_ & kTagMask) == 0; }
+	constexpr bool is_deferred() const { return (w_ & kTagMask) == kDeferredTag; }
+	constexpr bool is_shared() const { return (w_ & kTagMask) == kSharedTag; }
+	// Owned or deferred: the handle.
+	constexpr u64 handle() const { return w_ & ~kTagMask; }
+	// Free: the next free slot (ZsPage::kNoFree ends the list).
+	constexpr u16 next() const { return u16(w_ >> 1); }
+	Share *share() const { return reinterpret_cast<Share *>(w_ & ~kTagMask); }
+	// The same handle, its free now waiting for the reclaim.
+	constexpr SlotWord as_deferred() const { return deferred(handle()); }
+	constexpr bool operator==(SlotWord o) const { return w_ == o.w_; }
+	constexpr bool operator!=(SlotWord o) const { return w_ != o.w_; }
+	constexpr u64 raw() const { return w_; }
+	static constexpr SlotWord from_raw(u64 w) { return SlotWord(w); }
+
+private:
+	static constexpr u64 kTagMask = 7;
+	static constexpr u64 kDeferredTag = 2;
+	static constexpr u64 kSharedTag = 4;
+	explicit constexpr SlotWord(u64 w) : w_(w) {}
+	u64 w_;
+};
+static_assert(sizeof(SlotWord) == 8);
+static_assert(SlotWord::free(5).is_free() && SlotWord::free(5).next() == 5 && !SlotWord::free(0).is_owned());
+static_assert(SlotWord::owned(0x1000).is_owned() && SlotWord::owned(0x1000).handle() == 0x1000);
+static_assert(SlotWord::deferred(0x1000).is_deferred() && SlotWord::deferred(0x1000).handle() == 0x1000 &&
+	      !SlotWord::deferred(0x1000).is_free() && !SlotWord::deferred(0x1000).is_shared());
 
 // The LRU links of a zspage of an evictable pool, in front of its ZsPage in
 // the same allocation: pools that never evict (zswap from 6.5 on keeps its
@@ -59,6 +104,31 @@ constexpr u32 fullness_group(u32 inuse, u32 objs)
 static_assert(fullness_group(1, 16) == 1 && fullness_group(15, 16) == 10 && fullness_group(16, 16) == 11);
 static_assert(fullness_group(1, 1000) == 1 && fullness_group(999, 1000) == 10);
 
+// A zspage's life (class lock = L; every step named as in pool.cpp):
+//
+//   alloc_zspage()            no lock: descriptor + pages, not yet visible
+//        |  insert_zspage()   L: on fullness[empty], then regroup()ed
+//        v
+//   [on its class's lists] <-----------------------------------------+
+//        |  malloc/free/compaction/folding move it between fullness  |
+//        |  groups (regroup); writeback takes it off them while it    |
+//        |  evicts (reclaiming), finish_reclaim() puts it back -------+
+//        |
+//        |  its last object leaves (free, compaction, folding,
+//        |  finish_reclaim): settle() -> doom()   L: off every list,
+//        v                                        doomed = 1
+//   [doomed]  nothing moves its pages any more; then, no lock held:
+//        |  release_zspage():
+//        |    bury()       a fold pass holds pointers to it: parked on
+//        |                 the class graveyard, freed when the pass ends
+//        |    all pages trylocked: destroy_zspage() now
+//        |    a page lock is held (migration): deferred_ list, and the
+//        |                 free worker (deferred_free) locks and destroys
+//        v
+//   destroy_zspage()          pages freed, magic cleared, descriptor kfree'd
+//
+// (A Share record ends apart from its zspage: retire_share() when its slot
+// goes back to one owner or is freed, fold.cpp.)
 struct ZsPage {
 	static constexpr u32 kMagic = 0x7a737070; // "zspp"
 	static constexpr u16 kNoFree = 0xffff;
@@ -125,10 +195,14 @@ struct ZsPage {
 	char **addrs() { return byte_offset<char *>(this, sizeof(ZsPage)); }
 	// The struct page of page @i (slow paths: one shim call).
 	zspp_page *page(u32 i) { return zspp_virt_to_page(addrs()[i]); }
-	u64 *slots() { return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * sizeof(char *)); }
+	// Slot @idx's word. The class lock guards them; lock-free readers (a
+	// pinned handle's unmap/read_end, evict_objects) read them whole, so
+	// stores are single writes.
+	SlotWord slot(u32 idx) { return SlotWord::from_raw(read_once(slot_words()[idx])); }
+	void set_slot(u32 idx, SlotWord w) { write_once(slot_words()[idx], w.raw()); }
 	// CONFIG_ZSPP_FOLD: per-slot kWritten (the object's owner has written it
 	// through a write map or obj_write; only written objects may fold).
-	u8 *flags() { return reinterpret_cast<u8 *>(slots() + objs); }
+	u8 *flags() { return reinterpret_cast<u8 *>(slot_words() + objs); }
 	static constexpr u8 kWritten = 1;
 	// CONFIG_ZSPP_FOLD: in its class's fold_list (class lock), the zspages
 	// a fold pass has yet to visit first: the pass takes the head, O(1).
@@ -138,29 +212,24 @@ struct ZsPage {
 		return reinterpret_cast<ZsPage *>(reinterpret_cast<char *>(n) - fold_link_offset(nr_pages, objs));
 	}
 
-	// Slot words: an allocated slot holds its handle (8-aligned, so the low
-	// three bits are clear); a free one holds (next free index << 1) | 1.
-	// A handle freed while its zspage is under reclaim keeps its slot, with
-	// kDeferred set, until the reclaim completes the free. With
-	// CONFIG_ZSPP_FOLD a slot shared by several handles holds its Share
-	// record (fold.h) tagged kShared; the record lists the handles.
-	static constexpr u64 kDeferred = 2;
-	static constexpr u64 kShared = 4;
-	static constexpr bool is_shared(u64 w) { return (w & 7) == kShared; }
-	static constexpr u64 free_word(u16 next) { return (u64(next) << 1) | 1; }
-	static constexpr bool is_free_word(u64 w) { return w & 1; }
-	static constexpr bool is_deferred(u64 w) { return (w & 3) == kDeferred; }
-	static constexpr u64 handle_of(u64 w) { return w & ~u64(7); }
-	static constexpr u16 next_of(u64 w) { return u16(w >> 1); }
-
 	bool full() const { return inuse == objs; }
 
-	// Take the first free slot for @handle. Caller checks !full().
-	u32 take_slot(u64 handle)
+	// A new zspage (no reader yet): every slot free, in order.
+	void init_free_list()
 	{
+		for (u32 s = 0; s < objs; s++)
+			slot_words()[s] = SlotWord::free(s + 1 < objs ? u16(s + 1) : kNoFree).raw();
+		free_head = 0;
+	}
+
+	// Take the first free slot for @w (an owned word, or a Share's).
+	// Caller checks !full().
+	u32 take_slot(SlotWord w)
+	{
+		// Plain accesses: a free slot has no lock-free reader.
 		u32 idx = free_head;
-		free_head = next_of(slots()[idx]);
-		slots()[idx] = handle;
+		free_head = SlotWord::from_raw(slot_words()[idx]).next();
+		slot_words()[idx] = w.raw();
 		if constexpr (kFold)
 			flags()[idx] = 0;
 		inuse++;
@@ -168,7 +237,7 @@ struct ZsPage {
 	}
 	void release_slot(u32 idx)
 	{
-		slots()[idx] = free_word(free_head);
+		slot_words()[idx] = SlotWord::free(free_head).raw();
 		free_head = u16(idx);
 		inuse--;
 	}
@@ -176,6 +245,9 @@ struct ZsPage {
 	// Where slot @idx starts: page index and offset within it.
 	u32 slot_page(u32 idx) const { return u32((usize(idx) * slot_size) >> kPageShift); }
 	u32 slot_offset(u32 idx) const { return u32((usize(idx) * slot_size) & (kPageSize - 1)); }
+
+private:
+	u64 *slot_words() { return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * sizeof(char *)); }
 };
 
 static_assert(sizeof(ZsPage) % 8 == 0, "pages[] and slots[] stay 8-aligned");
