@@ -10,7 +10,7 @@ Pool *to_pool(zspp_pool *p) { return reinterpret_cast<Pool *>(p); }
 
 extern "C" {
 
-int zspp_core_init(void) { return zspp::core_init(); }
+int zspp_core_init(void) { return zspp::core_init().error(); }
 void zspp_core_exit(void) { zspp::core_exit(); }
 
 int zspp_create_pool(const char *name, unsigned int chain_size, struct zspp_pool **pool)
@@ -36,7 +36,10 @@ int zspp_create_pool_evictable(const char *name, unsigned int chain_size, zspp_e
 
 int zspp_reclaim(struct zspp_pool *pool, unsigned long pages, unsigned long *reclaimed)
 {
-	return to_pool(pool)->reclaim(pages, reclaimed);
+	zspp::Result<unsigned long> r = to_pool(pool)->reclaim(pages);
+	if (reclaimed)
+		*reclaimed = r.ok() ? r.value() : 0;
+	return r.error();
 }
 
 void zspp_destroy_pool(struct zspp_pool *pool)
@@ -75,7 +78,7 @@ void zspp_obj_read_end(struct zspp_pool *pool, unsigned long handle, void *)
 
 int zspp_obj_write(struct zspp_pool *pool, unsigned long handle, const void *src, size_t len)
 {
-	return to_pool(pool)->write(handle, src, len);
+	return to_pool(pool)->write(handle, src, len).error();
 }
 
 size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle) { return to_pool(pool)->obj_size(handle); }
@@ -92,10 +95,13 @@ unsigned int zspp_nr_classes(struct zspp_pool *) { return zspp::kNumClassIndices
 
 int zspp_class_stats(struct zspp_pool *pool, unsigned int idx, struct zspp_class_stats *stats)
 {
-	return to_pool(pool)->class_stats(idx, stats);
+	zspp::Result<bool> r = to_pool(pool)->class_stats(idx, stats);
+	if (!r.ok())
+		return r.error();
+	return r.value() ? 1 : 0;
 }
 
-int zspp_debug_validate(struct zspp_pool *pool) { return to_pool(pool)->validate(); }
+int zspp_debug_validate(struct zspp_pool *pool) { return to_pool(pool)->validate().error(); }
 
 void *zspp_debug_handle_page(struct zspp_pool *pool, unsigned long handle)
 {

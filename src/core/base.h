@@ -22,7 +22,10 @@ constexpr usize kPageSize = ZSPP_PAGE_SIZE;
 constexpr u32 kPageShift = ZSPP_PAGE_SHIFT;
 
 // ---- errors --------------------------------------------------------------
-// A negative errno, as the kernel's callers expect.
+// The core's one error type: a negative errno, as the kernel's callers
+// expect. A function that can fail returns Result<T> (a value or an Error),
+// or Result<void> when it has no value; the extern "C" entry points
+// (api.cpp) turn it back into the int / pointer the C API documents.
 struct Error {
 	int code;
 };
@@ -35,19 +38,36 @@ public:
 	Result(Error e) : value_(), error_(e.code) {}
 	bool ok() const { return error_ == 0; }
 	int error() const { return error_; }
-	T value() const { return value_; }
+	const T &value() const { return value_; }
 
 private:
 	T value_;
 	int error_;
 };
 
-// Propagate an error from a Result-returning expression, else yield its value.
+// Success or an Error (ErrorOr<void>).
+template <>
+class [[nodiscard]] Result<void> {
+public:
+	Result() : error_(0) {}
+	Result(Error e) : error_(e.code) {}
+	bool ok() const { return error_ == 0; }
+	int error() const { return error_; }
+	void value() const {}
+
+private:
+	int error_;
+};
+using Status = Result<void>;
+inline Status success() { return Status(); }
+
 // The few helpers of the map/read paths (handle -> class -> zspage -> pin,
 // src/core/pool_resolve.h): always inlined, so that a read pays no call,
 // spill or ObjRef store for them.
 #define ZSPP_HOT __attribute__((always_inline))
 
+// Propagate an error from a Result-returning expression, else yield its
+// value (nothing for a Result<void>): SerenityOS's TRY.
 #define ZSPP_TRY(expr)                                       \
 	({                                                   \
 		auto _zspp_r = (expr);                       \
@@ -141,8 +161,29 @@ struct ListNode {
 
 // A read the design does without the lock (the kernel's data_race() +
 // READ_ONCE): a racy snapshot, e.g. for the shrinker's count. Written out
-// so that neither the analysis nor ThreadSanitizer has to guess.
+// so that neither the analysis nor ThreadSanitizer has to guess: under
+// TSan (the host tests' tsan build) the read is excluded from race
+// detection the way KCSAN excludes data_race(), and nothing else is.
+#if defined(__SANITIZE_THREAD__)
+#define ZSPP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ZSPP_TSAN 1
+#endif
+#endif
+#ifdef ZSPP_TSAN
+extern "C" void AnnotateIgnoreReadsBegin(const char *file, int line);
+extern "C" void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define ZSPP_RACY_READ(expr)                                                 \
+	([&]() ZSPP_NO_LOCK_ANALYSIS {                                       \
+		AnnotateIgnoreReadsBegin(__FILE__, __LINE__);                \
+		auto zspp_racy_v = ::zspp::read_once(expr);                  \
+		AnnotateIgnoreReadsEnd(__FILE__, __LINE__);                  \
+		return zspp_racy_v;                                          \
+	}())
+#else
 #define ZSPP_RACY_READ(expr) ([&]() ZSPP_NO_LOCK_ANALYSIS { return ::zspp::read_once(expr); }())
+#endif
 
 // ---- locking ----------------------------------------------------------------
 // A spinlock from the shim (zspp_spin_alloc), as a capability the analysis

@@ -131,39 +131,30 @@ bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **f
 	return true;
 }
 
-bool Pool::pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Freed freed, zspp_gfp_t gfp,
-			 int *err)
+Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, Freed freed, zspp_gfp_t gfp)
 {
 	SizeClass *cls = class_of(handle);
 	if (!cls) {
 		bad_handle(what, handle);
-		if (err)
-			*err = -ZSPP_EINVAL;
-		return false;
+		return Error{-ZSPP_EINVAL};
 	}
+	ObjRef ref;
 	ZsPage *fresh = nullptr;
 	for (;;) {
 		SpinGuard guard(cls->lock);
-		bool ok = lookup(handle, cls, ref, freed);
+		bool ok = lookup(handle, cls, &ref, freed);
 		// A freed handle is pinned as it is (map gives it a copy): no
 		// unsharing, nothing written.
-		if (ok && !ref->freed && ref->zs->slot(ref->idx).is_shared() &&
-		    !unshare(cls, handle, ref, &fresh)) {
+		if (ok && !ref.freed && ref.zs->slot(ref.idx).is_shared() && !unshare(cls, handle, &ref, &fresh)) {
 			// No free slot for the copy: get a zspage unlocked, retry.
 			guard.release();
-			Result<ZsPage *> r = alloc_zspage(cls, gfp);
-			if (!r.ok()) {
-				if (err)
-					*err = r.error();
-				return false;
-			}
-			fresh = r.value();
+			fresh = ZSPP_TRY(alloc_zspage(cls, gfp));
 			continue;
 		}
 		if (ok) {
-			if (!ref->freed)
-				ref->zs->flags()[ref->idx] |= ZsPage::kWritten;
-			ref->zs->mapped.add(1);
+			if (!ref.freed)
+				ref.zs->flags()[ref.idx] |= ZsPage::kWritten;
+			ref.zs->mapped.add(1);
 		}
 		if (fresh) // not needed after all
 			doom(fresh);
@@ -172,10 +163,10 @@ bool Pool::pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Fr
 			release_zspage(fresh);
 		if (!ok) {
 			bad_handle(what, handle);
-			if (err)
-				*err = -ZSPP_EINVAL;
+			return Error{-ZSPP_EINVAL};
 		}
-		return ok;
+		*out = ref;
+		return success();
 	}
 }
 
@@ -485,13 +476,13 @@ unsigned long Pool::fold()
 }
 
 // Class lock held; slot @idx of @zs holds a Share.
-int Pool::validate_share(SizeClass *cls, ZsPage *zs, u32 idx)
+Status Pool::validate_share(SizeClass *cls, ZsPage *zs, u32 idx)
 {
 	Share *sh = zs->slot(idx).share();
 	if (sh->magic != Share::kMagic || sh->refs < 2 || sh->refs > sh->cap || sh->cap > Share::kMaxMembers ||
 	    !(zs->flags()[idx] & ZsPage::kWritten)) {
 		zspp_log_err("zspp: validate: class %u slot %u share record inconsistent\n", cls->index, idx);
-		return -ZSPP_EINVAL;
+		return Error{-ZSPP_EINVAL};
 	}
 	for (u32 i = 0; i < sh->refs; i++) {
 		SlotWord m = sh->members[i];
@@ -501,10 +492,10 @@ int Pool::validate_share(SizeClass *cls, ZsPage *zs, u32 idx)
 		if (loc.pfn() != zs->pfn0 || classes_[loc.class_index()] != cls || loc.idx() != idx ||
 		    loc.size() != object_size(sh->word()) || !kind_ok) {
 			zspp_log_err("zspp: validate: class %u slot %u sharer %u inconsistent\n", cls->index, idx, i);
-			return -ZSPP_EINVAL;
+			return Error{-ZSPP_EINVAL};
 		}
 	}
-	return 0;
+	return success();
 }
 
 } // namespace zspp

@@ -18,18 +18,18 @@ bool Pool::can_isolate(ZsPage *zs)
 // @src and @dst locked. Copy the page, swap it into the zspage and, when it
 // is the first page, re-point every handle (Locations name page 0's pfn),
 // every sharer of a folded slot included.
-int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
+Status Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 {
 	SizeClass *cls = classes_[zs->class_index];
 	SpinGuard guard(cls->lock);
 	if (zs->doomed || zs->mapped.load() != 0)
-		return -ZSPP_EAGAIN;
+		return Error{-ZSPP_EAGAIN};
 	char *from = static_cast<char *>(zspp_page_address(src));
 	u32 i = 0;
 	while (i < zs->nr_pages && zs->addrs()[i] != from)
 		i++;
 	if (i == zs->nr_pages)
-		return -ZSPP_EAGAIN;
+		return Error{-ZSPP_EAGAIN};
 	copy_bytes(zspp_page_address(dst), from, kPageSize);
 	zspp_page_set_owner(dst, zs);
 	zs->addrs()[i] = static_cast<char *>(zspp_page_address(dst));
@@ -44,7 +44,7 @@ int Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 		}
 	}
 	pages_migrated_.add(1);
-	return 0;
+	return success();
 }
 
 void *Pool::handle_page(unsigned long handle)
@@ -68,5 +68,5 @@ extern "C" bool zspp_core_page_isolate(void *owner)
 extern "C" int zspp_core_page_migrate(void *owner, zspp_page *dst, zspp_page *src)
 {
 	auto *zs = static_cast<zspp::ZsPage *>(owner);
-	return zs->pool->migrate_page(zs, dst, src);
+	return zs->pool->migrate_page(zs, dst, src).error();
 }

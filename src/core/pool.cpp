@@ -7,10 +7,12 @@ namespace {
 zspp_cache *g_handle_cache;
 } // namespace
 
-int core_init()
+Status core_init()
 {
 	g_handle_cache = zspp_cache_create("zspp_handle", sizeof(u64));
-	return g_handle_cache ? 0 : -ZSPP_ENOMEM;
+	if (!g_handle_cache)
+		return Error{-ZSPP_ENOMEM};
+	return success();
 }
 
 void core_exit()
@@ -39,17 +41,17 @@ Result<Pool *> Pool::create(const char *name, u32 chain, zspp_evict_t evict, voi
 	pool->deferred_.init();
 	bool locked = pool->defer_lock_.init();
 	pool->free_work_ = zspp_work_create(&Pool::deferred_free_work, pool);
-	int err = locked && pool->free_work_ ? pool->init_classes() : -ZSPP_ENOMEM;
-	if (err) {
+	Status st = locked && pool->free_work_ ? pool->init_classes() : Status(Error{-ZSPP_ENOMEM});
+	if (!st.ok()) {
 		pool->destroy();
-		return Error{err};
+		return Error{st.error()};
 	}
 	// Last: from here on the shrinker may compact this pool.
 	pool->shrinker_ = zspp_shrinker_register(pool->name_, reinterpret_cast<zspp_pool *>(pool));
 	return pool;
 }
 
-int Pool::init_classes()
+Status Pool::init_classes()
 {
 	// From the largest index down, so a merged index can share the class
 	// of the index above it.
@@ -60,12 +62,12 @@ int Pool::init_classes()
 		}
 		auto *cls = static_cast<SizeClass *>(zspp_kmalloc(sizeof(SizeClass), zspp_gfp_kernel));
 		if (!cls)
-			return -ZSPP_ENOMEM;
+			return Error{-ZSPP_ENOMEM};
 		zero_bytes(cls, sizeof(*cls));
 		cls->index = i; // first: destroy() frees a class by its own index
 		classes_[i] = cls;
 		if (!cls->lock.init())
-			return -ZSPP_ENOMEM;
+			return Error{-ZSPP_ENOMEM};
 		ClassGeometry g = geometry_for(index_slot_size(i), chain_);
 		cls->index = i;
 		cls->size = index_slot_size(i);
@@ -79,7 +81,7 @@ int Pool::init_classes()
 		cls->graveyard.init();
 		cls->fold_list.init();
 	}
-	return 0;
+	return success();
 }
 
 void Pool::destroy()
@@ -458,13 +460,14 @@ void Pool::copy_in(const ObjRef &ref, const void *src, usize len)
 
 void *Pool::map(unsigned long handle, zspp_mapmode mode)
 {
-	ObjRef ref;
 	// A write map of a shared object may need a zspage for its copy; map
 	// may sleep, but runs in zswap's store path: no I/O. A handle whose free
 	// waits for a reclaim maps too: 6.1 zswap's evict maps the handle before
 	// it finds out that the entry is gone (Documentation/zswap-contract.rst).
+	ObjRef ref;
 	if (!pin(handle, &ref, "map", mode == ZSPP_MM_RO ? Access::kRead : Access::kWrite, Freed::kAccept,
-		 zspp_gfp_noio))
+		 zspp_gfp_noio)
+		     .ok())
 		return nullptr;
 	// A freed object's bytes belong to nobody (with folding, maybe to other
 	// sharers): a write map of it gets a copy whose writes unmap drops.
@@ -506,7 +509,7 @@ void Pool::unmap(unsigned long handle)
 void *Pool::read_begin(unsigned long handle, void *local_copy)
 {
 	ObjRef ref;
-	if (!pin(handle, &ref, "read_begin", Access::kRead, Freed::kAccept))
+	if (!pin(handle, &ref, "read_begin", Access::kRead, Freed::kAccept).ok())
 		return nullptr;
 	if (!spans(ref))
 		return slot_address(ref.zs, ref.zs->slot_page(ref.idx), ref.zs->slot_offset(ref.idx));
@@ -524,21 +527,19 @@ void Pool::read_end(unsigned long handle)
 	unpin(&ref);
 }
 
-int Pool::write(unsigned long handle, const void *src, usize len)
+Status Pool::write(unsigned long handle, const void *src, usize len)
 {
-	ObjRef ref;
-	int err = 0;
 	// obj_write never sleeps: a shared object's copy gets a zspage only if
 	// one can be had without waiting.
-	if (!pin(handle, &ref, "obj_write", Access::kWrite, Freed::kRefuse, zspp_gfp_nowait, &err))
-		return err;
+	ObjRef ref;
+	ZSPP_TRY(pin(handle, &ref, "obj_write", Access::kWrite, Freed::kRefuse, zspp_gfp_nowait));
 	if (len > ref.size) {
 		bad_handle("obj_write longer than the object", handle);
 		len = ref.size;
 	}
 	copy_in(ref, src, len);
 	unpin(&ref);
-	return 0;
+	return success();
 }
 
 usize Pool::obj_size(unsigned long handle)
@@ -585,10 +586,10 @@ void Pool::stats(struct zspp_pool_stats *out)
 	out->fold_passes = fold_passes_.load_relaxed();
 }
 
-int Pool::class_stats(u32 index, struct zspp_class_stats *out)
+Result<bool> Pool::class_stats(u32 index, struct zspp_class_stats *out)
 {
 	if (index >= kNumClassIndices)
-		return -ZSPP_EINVAL;
+		return Error{-ZSPP_EINVAL};
 	zero_bytes(out, sizeof(*out));
 	SizeClass *cls = classes_[index];
 	out->size = index_slot_size(index);
@@ -596,7 +597,7 @@ int Pool::class_stats(u32 index, struct zspp_class_stats *out)
 	out->objs_per_zspage = cls->objs;
 	if (cls->index != index) {
 		out->merged = 1;
-		return 1;
+		return true;
 	}
 	SpinGuard guard(cls->lock);
 	for (u32 g = 0; g < kNumFullness; g++)
@@ -606,24 +607,24 @@ int Pool::class_stats(u32 index, struct zspp_class_stats *out)
 	out->pages_used = cls->zspages * cls->pages;
 	out->freeable = freeable_pages(cls);
 	out->folded = cls->folded;
-	return 0;
+	return false;
 }
 
 // Class lock held. The zspage's own invariants: header, reverse map, free
 // list, counts. Deferred frees exist only while it is under reclaim.
-int Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
+Status Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 {
 	u32 i = cls->index;
 	if (zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != i || zs->objs != cls->objs ||
 	    zs->nr_pages != cls->pages) {
 		zspp_log_err("zspp: validate: class %u zspage header inconsistent\n", i);
-		return -ZSPP_EINVAL;
+		return Error{-ZSPP_EINVAL};
 	}
 	for (u32 p = 0; p < zs->nr_pages; p++) {
 		zspp_page *page = zs->page(p);
 		if (zspp_pfn_owner(zspp_page_pfn(page)) != zs) {
 			zspp_log_err("zspp: validate: class %u page %u not owned by its zspage\n", i, p);
-			return -ZSPP_EINVAL;
+			return Error{-ZSPP_EINVAL};
 		}
 	}
 	u32 allocated = 0, free_len = 0;
@@ -633,8 +634,7 @@ int Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 			continue;
 		allocated++;
 		if (kFold && w.is_shared()) {
-			if (validate_share(cls, zs, s))
-				return -ZSPP_EINVAL;
+			ZSPP_TRY(validate_share(cls, zs, s));
 			*folded += w.share()->refs - 1;
 			continue;
 		}
@@ -644,7 +644,7 @@ int Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 		if (loc.pfn() != zs->pfn0 || classes_[loc.class_index()] != cls || loc.idx() != s ||
 		    loc.size() > cls->size || !kind_ok) {
 			zspp_log_err("zspp: validate: class %u slot %u handle inconsistent\n", i, s);
-			return -ZSPP_EINVAL;
+			return Error{-ZSPP_EINVAL};
 		}
 	}
 	for (u16 f = zs->free_head; f != ZsPage::kNoFree; f = zs->slot(f).next()) {
@@ -654,12 +654,12 @@ int Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 	if (allocated != zs->inuse || free_len != u32(zs->objs - zs->inuse) || zspp_pfn_owner(zs->pfn0) != zs) {
 		zspp_log_err("zspp: validate: class %u counts inuse %u allocated %u free %u\n", i, zs->inuse,
 			     allocated, free_len);
-		return -ZSPP_EINVAL;
+		return Error{-ZSPP_EINVAL};
 	}
-	return 0;
+	return success();
 }
 
-int Pool::validate()
+Status Pool::validate()
 {
 	unsigned long pages = 0, objects = 0, folded = 0;
 	for (u32 i = 0; i < kNumClassIndices; i++) {
@@ -675,20 +675,19 @@ int Pool::validate()
 				in_group++;
 				if (zs->reclaiming || zs->fullness != g || fullness_group(zs->inuse, zs->objs) != g) {
 					zspp_log_err("zspp: validate: class %u zspage in the wrong group\n", i);
-					return -ZSPP_EINVAL;
+					return Error{-ZSPP_EINVAL};
 				}
-				if (validate_zspage(cls, zs, &shared))
-					return -ZSPP_EINVAL;
+				ZSPP_TRY(validate_zspage(cls, zs, &shared));
 				used += zs->inuse;
 			}
 			if (in_group != cls->zspages_in[g]) {
 				zspp_log_err("zspp: validate: class %u group %u count off\n", i, g);
-				return -ZSPP_EINVAL;
+				return Error{-ZSPP_EINVAL};
 			}
 			zspages += in_group;
 		}
-		if (evict_ && validate_lru(cls, &zspages, &used, &shared))
-			return -ZSPP_EINVAL;
+		if (evict_)
+			ZSPP_TRY(validate_lru(cls, &zspages, &used, &shared));
 		if constexpr (kFold) {
 			unsigned long listed = 0;
 			for (ListNode *n = cls->fold_list.next; n != &cls->fold_list; n = n->next)
@@ -696,13 +695,13 @@ int Pool::validate()
 			if (listed != cls->zspages) {
 				zspp_log_err("zspp: validate: class %u fold list holds %lu of %lu zspages\n", i,
 					     listed, cls->zspages);
-				return -ZSPP_EINVAL;
+				return Error{-ZSPP_EINVAL};
 			}
 		}
 		if (zspages != cls->zspages || used != cls->obj_used || shared != cls->folded ||
 		    cls->zspages_in[kFullnessEmpty] != 0) {
 			zspp_log_err("zspp: validate: class %u totals off\n", i);
-			return -ZSPP_EINVAL;
+			return Error{-ZSPP_EINVAL};
 		}
 		pages += zspages * cls->pages;
 		objects += used + cls->folded;
@@ -710,7 +709,7 @@ int Pool::validate()
 	}
 	if (kFold && folded != objs_folded_.load()) {
 		zspp_log_err("zspp: validate: folded %lu, counted %lu\n", folded, objs_folded_.load());
-		return -ZSPP_EINVAL;
+		return Error{-ZSPP_EINVAL};
 	}
 	// Doomed zspages waiting for the free worker still hold their pages.
 	{
@@ -721,9 +720,9 @@ int Pool::validate()
 	if (pages != pages_.load() || objects != objects_.load()) {
 		zspp_log_err("zspp: validate: pool totals off (pages %lu/%lu objects %lu/%lu)\n", pages,
 			     pages_.load(), objects, objects_.load());
-		return -ZSPP_EINVAL;
+		return Error{-ZSPP_EINVAL};
 	}
-	return 0;
+	return success();
 }
 
 } // namespace zspp

@@ -51,12 +51,12 @@ ZSPP_HOT inline bool Pool::resolve(unsigned long handle, Location loc, SizeClass
 	return true;
 }
 
-ZSPP_HOT inline bool Pool::pin(unsigned long handle, ObjRef *ref, const char *what, Access access, Freed freed, zspp_gfp_t gfp,
-	       int *err)
+ZSPP_HOT inline Status Pool::pin(unsigned long handle, ObjRef *ref, const char *what, Access access, Freed freed,
+				 zspp_gfp_t gfp)
 {
 	if constexpr (kFold) {
 		if (access == Access::kWrite)
-			return pin_for_write(handle, ref, what, freed, gfp, err);
+			return pin_for_write(handle, ref, what, freed, gfp);
 	}
 	SizeClass *cls = class_of(handle);
 	bool ok = false;
@@ -68,10 +68,9 @@ ZSPP_HOT inline bool Pool::pin(unsigned long handle, ObjRef *ref, const char *wh
 	}
 	if (!ok) {
 		bad_handle(what, handle);
-		if (err)
-			*err = -ZSPP_EINVAL;
+		return Error{-ZSPP_EINVAL};
 	}
-	return ok;
+	return success();
 }
 
 ZSPP_HOT inline bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)

@@ -179,15 +179,16 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 	return nullptr;
 }
 
-int Pool::reclaim(unsigned long pages, unsigned long *reclaimed)
+Result<unsigned long> Pool::reclaim(unsigned long pages)
 {
-	if (reclaimed)
-		*reclaimed = 0;
 	if (!evict_)
-		return -ZSPP_EINVAL;
+		return Error{-ZSPP_EINVAL};
 	// One at a time (see evict_handle_): a concurrent call frees nothing.
-	if (!reclaim_running_.try_exchange(0, 1))
-		return pages == 0 ? 0 : -ZSPP_EAGAIN;
+	if (!reclaim_running_.try_exchange(0, 1)) {
+		if (pages)
+			return Error{-ZSPP_EAGAIN};
+		return 0ul;
+	}
 	unsigned long freed = 0;
 	u32 failures = 0;
 	while (freed < pages && failures < kReclaimRetries && !destroying_.load()) {
@@ -209,13 +210,13 @@ int Pool::reclaim(unsigned long pages, unsigned long *reclaimed)
 	}
 	reclaim_running_.store(0);
 	pages_reclaimed_.add(freed);
-	if (reclaimed)
-		*reclaimed = freed;
-	return freed || pages == 0 ? 0 : -ZSPP_EAGAIN;
+	if (!freed && pages)
+		return Error{-ZSPP_EAGAIN};
+	return freed;
 }
 
 // Class lock held.
-int Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used, unsigned long *folded)
+Status Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used, unsigned long *folded)
 {
 	unsigned long listed = 0, reclaiming = 0;
 	u64 newer = ~u64(0);
@@ -223,25 +224,24 @@ int Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *us
 		ZsPage *zs = ZsPage::from_lru(n);
 		if (zs->lru()->seq > newer) {
 			zspp_log_err("zspp: validate: class %u LRU out of order\n", cls->index);
-			return -ZSPP_EINVAL;
+			return Error{-ZSPP_EINVAL};
 		}
 		newer = zs->lru()->seq;
 		if (!zs->reclaiming) {
 			listed++;
 			continue;
 		}
-		if (validate_zspage(cls, zs, folded))
-			return -ZSPP_EINVAL;
+		ZSPP_TRY(validate_zspage(cls, zs, folded));
 		reclaiming++;
 		*used += zs->inuse;
 	}
 	if (listed != *zspages) {
 		zspp_log_err("zspp: validate: class %u LRU holds %lu of %lu zspages\n", cls->index, listed,
 			     *zspages);
-		return -ZSPP_EINVAL;
+		return Error{-ZSPP_EINVAL};
 	}
 	*zspages += reclaiming;
-	return 0;
+	return success();
 }
 
 } // namespace zspp
