@@ -161,34 +161,15 @@ done
 # ---------------------------------------------------------------- assertions
 npass=0 nfail=0 # pass/fail/g/field: scripts/lib.sh
 
-# Patterns that fail a run wherever they appear in the kernel log.
-BAD_KERNEL_RE='WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|scheduling while atomic|Call Trace|Kernel panic|blocked for more than|kmemleak: [1-9]|list_(add|del) corruption'
-ZSPP_ERR_RE='zspp:.*([Ee]rror|ERROR|[Ff]ail|FAIL|[Ll]eak|LEAK|[Bb]ad|BAD)'
-EXPECTED_RE='module verification failed: signature and/or required key missing - tainting kernel'
-
-# drop_alloc_failure_traces: filter a kernel log (stdin -> stdout) of a run with
-# fault injection (FAULT-CONFIG lines): the "Call Trace" of each "page allocation
-# failure" report (warn_alloc) and of each "FAULT_INJECTION: forcing a failure"
-# (fault-injection verbose=2) is an expected consequence of an injected failure,
-# not a splat. Any other report header in between ends the allowance, so a real
-# splat's trace is kept.
-drop_alloc_failure_traces() {
-	awk '/page allocation failure:|FAULT_INJECTION: forcing a failure/ { ok = 1 }
-		/WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|locking|lock held|lock state|stall|INFO:|Kernel panic|blocked for more than|cut here/ &&
-			!/page allocation failure:/ { ok = 0 }
-		ok && /Call Trace/ { next }
-		{ print }'
-}
-
 # kernel_splats FILE FAULTS: the first lines that fail a log (at most 3,
-# '|'-separated); FAULTS=1 for a run with fault injection.
+# '|'-separated; the pattern: splat_lines in scripts/lib.sh); FAULTS=1 for a
+# run with fault injection.
 kernel_splats() {
-	local f=$1 faults=$2
+	local f=$1 faults=$2 opts=()
 	# --bad-input's refused insmods make the kernel log "`0' invalid for parameter".
-	((badin)) && EXPECTED_RE="$EXPECTED_RE|zspp: \`[^']*' invalid for parameter \`chain_size'"
-	if ((faults)); then drop_alloc_failure_traces <"$f"; else cat "$f"; fi |
-		g -v -E "$EXPECTED_RE" | g -E "$BAD_KERNEL_RE|$ZSPP_ERR_RE|^<[0-3]>.*zspp:" |
-		sed -n 1,3p | cut -c1-160 | paste -sd '|' -
+	if ((badin)); then opts+=(--allow "zspp: \`[^']*' invalid for parameter \`chain_size'"); fi
+	if ((faults)); then opts+=(--fault-traces); fi
+	splat_lines "${opts[@]}" "$f" | cut -c1-160 | paste -sd '|' -
 }
 
 # sum_field LINES KEY / max_field LINES KEY: the sum / largest of KEY=N over
