@@ -11,6 +11,11 @@
 #  3. The one kernel-splat pattern (splat_lines, scripts/lib.sh) catches a
 #     sample of each report it names, passes the lines every log has, and
 #     tolerates only what each option says.
+#  4. include/zspp/zspp.h, the public API: every function has a kernel-doc
+#     comment, and the kernel's own scripts/kernel-doc -none -Wall (6.12's,
+#     from linux-headers-6.12-*-common, else extracted from linux-source-6.12
+#     into $ZSPP_CACHE/kernel-doc; never stored in the repo) warns about
+#     nothing (parameters, Return: sections, short descriptions).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=scripts/lib.sh
@@ -122,5 +127,43 @@ else
 	printf '    missed: %s\n' "${missed[@]}"
 	printf '    %s\n' "${bad[@]}"
 	fail=1
+fi
+
+# 4. kernel-doc on the public API.
+# kernel_doc: print a kernel-doc script that knows -Wall (Linux 6.10+).
+kernel_doc() {
+	local k tb d
+	for k in /usr/src/linux-headers-*-common/scripts/kernel-doc "$ZSPP_CACHE"/kernel-doc/*/kernel-doc; do
+		if [[ -f $k ]] && grep -e '-Wall' "$k" >/dev/null; then
+			echo "$k"
+			return 0
+		fi
+	done
+	tb=/usr/src/linux-source-6.12.tar.xz
+	[[ -f $tb ]] || return 1
+	d=$ZSPP_CACHE/kernel-doc/linux-source-6.12
+	mkdir -p "$d" && tar -xJf "$tb" -C "$d" --wildcards --strip-components=2 '*/scripts/kernel-doc' &&
+		[[ -f $d/kernel-doc ]] && echo "$d/kernel-doc"
+}
+api=include/zspp/zspp.h
+if ! kd=$(kernel_doc); then
+	echo "FAIL: lint kernel-doc $api (no kernel-doc with -Wall: apt-get install linux-headers-6.12-amd64 or linux-source-6.12)"
+	fail=1
+else
+	kdout=$(perl "$kd" -none -Wall "$api" 2>&1)
+	# The functions the header declares (comments stripped) and those kernel-doc documents.
+	declared=$(gcc -fpreprocessed -dD -E -P "$api" | grep -oE '\bzspp_[a-z0-9_]+\(' | tr -d '(' | sort -u)
+	documented=$(perl "$kd" -rst -sphinx-version 3.0 "$api" 2>/dev/null |
+		sed -nE 's/^\.\. c:function:: .*[ *](zspp_[a-z0-9_]+) \(.*/\1/p' | sort -u)
+	undoc=$(comm -23 <(printf '%s\n' "$declared") <(printf '%s\n' "$documented") | paste -sd ' ' -)
+	if [[ -z $kdout && -z $undoc && -n $declared ]]; then
+		echo "PASS: lint kernel-doc -none -Wall $api ($(wc -l <<<"$declared") functions documented; $kd)"
+	else
+		echo "FAIL: lint kernel-doc -none -Wall $api ($kd):"
+		[[ -z $kdout ]] || sed 's/^/    /' <<<"$kdout"
+		[[ -z $undoc ]] || echo "    no kernel-doc comment: $undoc"
+		[[ -n $declared ]] || echo "    found no function declarations"
+		fail=1
+	fi
 fi
 exit $fail
