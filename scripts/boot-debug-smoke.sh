@@ -9,6 +9,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
 if [ -z "${BZIMAGE:-}" ]; then
 	out=$("$here/build-debug-kernel.sh") || { echo "debug kernel build failed" >&2; exit 1; }
 	eval "$(tail -n 2 <<<"$out")"
@@ -78,10 +80,9 @@ grep -q '^SMOKE: online_cpu1=ok online=0-1$' "$log" || fail+=("cpu1 online faile
 grep -q '^SMOKE: kunit_debugfs: /sys/kernel/debug/kunit ' "$log" || fail+=("no /sys/kernel/debug/kunit")
 grep -q '^SMOKE: zswap enabled=' "$log" || fail+=("no zswap parameters")
 if grep -q '^SMOKE: insmod .* rc=[^0]' "$log"; then fail+=("insmod failed"); fi
-splat='BUG: |WARNING:|Oops|Kernel panic|KASAN: |UBSAN|possible (circular|recursive) locking|INFO: (possible|inconsistent|suspicious)|lockdep is turned off|DEBUG_LOCKS_WARN_ON|Call Trace'
-if grep -qE "$splat" "$log"; then
-	fail+=("kernel splat: $(grep -m3 -E "$splat" "$log" | tr '\n' '|')")
-fi
+# The splat pattern every log check shares (splat_lines, scripts/lib.sh).
+bad=$(splat_lines "$log" | tr '\n' '|')
+[ -z "$bad" ] || fail+=("kernel splat: $bad")
 
 init_at=$(grep -m1 -oE '^\[ *[0-9.]+\] Run /init' "$log" | grep -oE '[0-9]+\.[0-9]+' || echo '?')
 echo "SMOKE-RESULT: wall=${secs}s kernel_to_init=${init_at}s $(grep -m1 '^SMOKE: cpus_online' "$log" | cut -d' ' -f2) modules=$#"

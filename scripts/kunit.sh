@@ -6,14 +6,18 @@
 #
 #   --fold   zspp.ko and the suites built with CONFIG_ZSPP_FOLD=y: every suite
 #            again, plus zspp_fold
+#   --kernel SERIES   the debug kernel: 6.1 (default) or 6.12
+#   --workdir DIR     guest image and logs (default $ZSPP_CACHE/kunit-run[-SERIES][-fold],
+#                     shared with every other run of this script on the machine)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-fold=0 build_opts=() tag="" series=6.1
+fold=0 build_opts=() tag="" series=6.1 work=""
 while (($#)); do
 	case $1 in
 	--fold) fold=1 build_opts+=(--fold) ;;
 	--kernel) series=$2; shift ;;
+	--workdir) work=$2; shift ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift
@@ -35,7 +39,7 @@ log "debug kernel $series: $(basename "$KDIR")"
 [ -n "$KDIR" ] && [ -f "$BZIMAGE" ] || die "debug kernel build did not report KDIR/BZIMAGE"
 [ -f "$ZSPP_KO" ] && [ -f "$ZSPP_KUNIT_KO" ] || die "build-debug-modules.sh did not report ZSPP_KO/ZSPP_KUNIT_KO"
 
-work=$(cache_dir "kunit-run$tag")
+if [[ -n $work ]]; then mkdir -p "$work"; else work=$(cache_dir "kunit-run$tag"); fi
 initrd="$work/kunit.cpio.gz"
 "$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$initrd" -i "$ZSPP_ROOT/kunit/guest-init.sh" \
 	"$ZSPP_KO" "$ZSPP_KUNIT_KO" >&2

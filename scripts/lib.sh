@@ -103,3 +103,68 @@ apt_retry() {
 	apt-get update -qq >&2 || warn "apt-get update failed"
 	"$@"
 }
+
+# ------------------------------------------------------------ kernel splats
+# One definition of "a kernel log that fails a run", used by every script that
+# judges a guest's log (e2e.sh, test-zswap-peer.sh, scan-log.sh for kunit.sh
+# and stress.sh, boot-debug-smoke.sh). self-tested by scripts/lint.sh.
+#
+# SPLAT_RE: report headers that fail a run wherever they appear: WARN/BUG/Oops
+# (and BUG_ON's "kernel BUG at"), KASAN, UBSAN, general protection faults,
+# lockdep (circular/recursive locking, inconsistent lock state, lock held when
+# returning, INFO: possible/inconsistent/suspicious, DEBUG_LOCKS_WARN_ON,
+# lockdep turning itself off), sleeping in atomic context, scheduling while
+# atomic, any Call Trace, panics, hung tasks, kmemleak, list corruption.
+SPLAT_RE='WARNING:|BUG:|kernel BUG|Oops|KASAN|UBSAN|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|INFO: (possible|inconsistent|suspicious)|DEBUG_LOCKS_WARN_ON|lockdep is turned off|sleeping function called from invalid context|scheduling while atomic|Call Trace|Kernel panic|blocked for more than|kmemleak: [1-9]|list_(add|del) corruption'
+# SPLAT_ZSPP_RE: zspp's own error lines, and anything zspp logs at KERN_ERR or
+# above (a log dumped with its <level> prefixes).
+SPLAT_ZSPP_RE='zspp:.*([Ee]rror|ERROR|[Ff]ail|FAIL|[Ll]eak|LEAK|[Bb]ad|BAD)|^<[0-3]>.*zspp:'
+# SPLAT_EXPECTED_RE: never a splat: loading an unsigned out-of-tree module on a
+# Debian kernel (see Documentation/testing-e2e.md).
+SPLAT_EXPECTED_RE='module verification failed: signature and/or required key missing - tainting kernel'
+
+# splat_drop_fault_traces (stdin -> stdout), for a run with fault injection:
+# the "Call Trace" of each "page allocation failure" report (warn_alloc) and of
+# each "FAULT_INJECTION: forcing a failure" (fault-injection verbose=2) is an
+# expected consequence of an injected failure, not a splat. Any other report
+# header in between ends the allowance, so a real splat's trace is kept.
+splat_drop_fault_traces() {
+	awk '/page allocation failure:|FAULT_INJECTION: forcing a failure/ { ok = 1 }
+		/WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|locking|lock held|lock state|stall|INFO:|Kernel panic|blocked for more than|cut here/ &&
+			!/page allocation failure:/ { ok = 0 }
+		ok && /Call Trace/ { next }
+		{ print }'
+}
+
+# splat_drop_oom_reports (stdin -> stdout): the OOM killer's report, from
+# "invoked oom-killer" to its "Out of memory: Killed process" / "oom_reaper:
+# reaped" line (its Call Trace included), for a test that exhausts memory on
+# purpose. Every line outside a report is kept.
+splat_drop_oom_reports() {
+	awk '/invoked oom-killer/ { oom = 1 } !oom { print } /Out of memory: Killed process|oom_reaper: reaped/ { oom = 0 }'
+}
+
+# splat_lines [OPTIONS] LOG: print the first lines of LOG that fail it (none:
+# a clean log). Every caller gets the whole of SPLAT_RE and SPLAT_ZSPP_RE;
+# what a caller tolerates is explicit:
+#   --allow ERE       also ignore lines matching ERE (repeatable)
+#   --fault-traces    a fault-injection run: splat_drop_fault_traces first
+#   --oom-reports     memory exhausted on purpose: splat_drop_oom_reports first
+#   --max N           at most N lines (default 3)
+splat_lines() {
+	local allow=$SPLAT_EXPECTED_RE max=3 faults=0 oom=0
+	while (($# > 1)); do
+		case $1 in
+		--allow) allow="$allow|$2"; shift ;;
+		--fault-traces) faults=1 ;;
+		--oom-reports) oom=1 ;;
+		--max) max=$2; shift ;;
+		*) die "splat_lines: unknown option '$1'" ;;
+		esac
+		shift
+	done
+	[[ $# == 1 && -r $1 ]] || die "splat_lines: want one readable log, got '$*'"
+	if ((faults)); then splat_drop_fault_traces <"$1"; else cat "$1"; fi |
+		if ((oom)); then splat_drop_oom_reports; else cat; fi |
+		g -v -E "$allow" | g -E "$SPLAT_RE|$SPLAT_ZSPP_RE" | sed -n "1,${max}p"
+}

@@ -8,8 +8,18 @@
 #     fresh machine 6 times out of 6). Read the whole input instead
 #     (`grep ... >/dev/null`, `sed -n 1p`), or grep a here-string.
 #  2. Debian's shellcheck at severity warning and above on every script.
+#  3. The one kernel-splat pattern (splat_lines, scripts/lib.sh) catches a
+#     sample of each report it names, passes the lines every log has, and
+#     tolerates only what each option says.
+#  4. include/zspp/zspp.h, the public API: every function has a kernel-doc
+#     comment, and the kernel's own scripts/kernel-doc -none -Wall (6.12's,
+#     from linux-headers-6.12-*-common, else extracted from linux-source-6.12
+#     into $ZSPP_CACHE/kernel-doc; never stored in the repo) warns about
+#     nothing (parameters, Return: sections, short descriptions).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 fail=0
 # Every tracked shell script: by name, or by a sh/bash shebang.
@@ -54,5 +64,106 @@ else
 	echo "FAIL: lint shellcheck -S warning:"
 	sed 's/^/    /' <<<"$out"
 	fail=1
+fi
+
+# 3. The splat pattern, on sample logs.
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+splats=(
+	'[   12.345678] BUG: KASAN: slab-out-of-bounds in zspp_map+0x1c/0x80'
+	'[    3.141592] WARNING: CPU: 1 PID: 57 at mm/zswap.c:1203 zswap_store+0x2a/0x90'
+	'WARNING: possible circular locking dependency detected'
+	'WARNING: possible recursive locking detected'
+	'WARNING: inconsistent lock state'
+	'WARNING: lock held when returning to user space!'
+	'INFO: suspicious RCU usage.'
+	'DEBUG_LOCKS_WARN_ON(!current->hardirqs_enabled)'
+	'lockdep is turned off.'
+	'BUG: sleeping function called from invalid context at mm/slab.h:742'
+	'BUG: scheduling while atomic: kworker/0:1/12/0x00000002'
+	'kernel BUG at mm/zsmalloc.c:1234!'
+	'general protection fault, probably for non-canonical address 0xdead000000000100'
+	'Oops: 0000 [#1] PREEMPT SMP KASAN'
+	'UBSAN: shift-out-of-bounds in src/core/pool.cpp:88:10'
+	' Call Trace:'
+	'Kernel panic - not syncing: Fatal exception'
+	'INFO: task kworker/u4:2:45 blocked for more than 120 seconds.'
+	'kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)'
+	'list_del corruption. prev->next should be ffff888003c1e0a8'
+	'zspp: pool 3: bad handle 0x1234 freed'
+	'zspp: ERROR: class 12 lost an object'
+	'<3>zspp: `0'"'"' invalid for parameter `chain_size'"'"''
+)
+clean=(
+	'zspp: module verification failed: signature and/or required key missing - tainting kernel'
+	'zswap: loaded using pool lzo/zspp'
+	'kmemleak: 0 new suspected memory leaks'
+	'<6>zspp: chain_size=4'
+)
+missed=() bad=()
+for l in "${splats[@]}"; do
+	printf '%s\n' "${clean[@]}" "$l" >"$t/log"
+	[[ -n $(splat_lines "$t/log") ]] || missed+=("$l")
+done
+printf '%s\n' "${clean[@]}" >"$t/log"
+[[ -z $(splat_lines "$t/log") ]] || bad+=("a clean log: $(splat_lines "$t/log")")
+# What each option tolerates, and only that.
+printf '%s\n' '<3>zspp: `0'"'"' invalid for parameter `chain_size'"'"'' >"$t/log"
+[[ -z $(splat_lines --allow "invalid for parameter" "$t/log") ]] || bad+=("--allow kept its line")
+printf '%s\n' 'test_zswap invoked oom-killer: gfp_mask=0x140cca' ' Call Trace:' ' dump_stack_lvl+0x44/0x5c' \
+	'Out of memory: Killed process 91 (test_zswap) total-vm:5000kB' 'WARNING: CPU: 0 PID: 91 at mm/zswap.c:1 x' >"$t/log"
+[[ $(splat_lines --oom-reports "$t/log") == 'WARNING: CPU: 0 PID: 91 at mm/zswap.c:1 x' ]] ||
+	bad+=("--oom-reports: '$(splat_lines --oom-reports "$t/log" | paste -sd '|' -)'")
+[[ $(splat_lines "$t/log" | sed -n 1p) == ' Call Trace:' ]] || bad+=("an OOM report passed without --oom-reports")
+printf '%s\n' 'workload: page allocation failure: order:0, mode:0x8c40(GFP_NOFS)' ' Call Trace:' \
+	'BUG: KASAN: use-after-free in zspp_free+0x10/0x40' ' Call Trace:' >"$t/log"
+[[ $(splat_lines --fault-traces "$t/log" | paste -sd '|' -) == 'BUG: KASAN: use-after-free in zspp_free+0x10/0x40| Call Trace:' ]] ||
+	bad+=("--fault-traces: '$(splat_lines --fault-traces "$t/log" | paste -sd '|' -)'")
+[[ $(splat_lines "$t/log" | sed -n 1p) == ' Call Trace:' ]] || bad+=("an injected failure's trace passed without --fault-traces")
+if [[ ${#missed[@]} -eq 0 && ${#bad[@]} -eq 0 ]]; then
+	echo "PASS: lint splat pattern catches ${#splats[@]} kinds of report, passes ${#clean[@]} clean lines, options tolerate only theirs"
+else
+	echo "FAIL: lint splat pattern (scripts/lib.sh splat_lines):"
+	printf '    missed: %s\n' "${missed[@]}"
+	printf '    %s\n' "${bad[@]}"
+	fail=1
+fi
+
+# 4. kernel-doc on the public API.
+# kernel_doc: print a kernel-doc script that knows -Wall (Linux 6.10+).
+kernel_doc() {
+	local k tb d
+	for k in /usr/src/linux-headers-*-common/scripts/kernel-doc "$ZSPP_CACHE"/kernel-doc/*/kernel-doc; do
+		if [[ -f $k ]] && grep -e '-Wall' "$k" >/dev/null; then
+			echo "$k"
+			return 0
+		fi
+	done
+	tb=/usr/src/linux-source-6.12.tar.xz
+	[[ -f $tb ]] || return 1
+	d=$ZSPP_CACHE/kernel-doc/linux-source-6.12
+	mkdir -p "$d" && tar -xJf "$tb" -C "$d" --wildcards --strip-components=2 '*/scripts/kernel-doc' &&
+		[[ -f $d/kernel-doc ]] && echo "$d/kernel-doc"
+}
+api=include/zspp/zspp.h
+if ! kd=$(kernel_doc); then
+	echo "FAIL: lint kernel-doc $api (no kernel-doc with -Wall: apt-get install linux-headers-6.12-amd64 or linux-source-6.12)"
+	fail=1
+else
+	kdout=$(perl "$kd" -none -Wall "$api" 2>&1)
+	# The functions the header declares (comments stripped) and those kernel-doc documents.
+	declared=$(gcc -fpreprocessed -dD -E -P "$api" | grep -oE '\bzspp_[a-z0-9_]+\(' | tr -d '(' | sort -u)
+	documented=$(perl "$kd" -rst -sphinx-version 3.0 "$api" 2>/dev/null |
+		sed -nE 's/^\.\. c:function:: .*[ *](zspp_[a-z0-9_]+) \(.*/\1/p' | sort -u)
+	undoc=$(comm -23 <(printf '%s\n' "$declared") <(printf '%s\n' "$documented") | paste -sd ' ' -)
+	if [[ -z $kdout && -z $undoc && -n $declared ]]; then
+		echo "PASS: lint kernel-doc -none -Wall $api ($(wc -l <<<"$declared") functions documented; $kd)"
+	else
+		echo "FAIL: lint kernel-doc -none -Wall $api ($kd):"
+		[[ -z $kdout ]] || sed 's/^/    /' <<<"$kdout"
+		[[ -z $undoc ]] || echo "    no kernel-doc comment: $undoc"
+		[[ -n $declared ]] || echo "    found no function declarations"
+		fail=1
+	fi
 fi
 exit $fail

@@ -136,9 +136,6 @@ fi
 # ------------------------------------------------------- one boot per zpool
 npass=0 nfail=0 nskip=0
 skip() { echo "SKIP: $1 ($2)"; nskip=$((nskip + 1)); }
-BAD_KERNEL_RE='WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection|possible circular locking|possible recursive locking|inconsistent lock state|sleeping function called from invalid context|scheduling while atomic|Call Trace|Kernel panic|blocked for more than|list_(add|del) corruption|zspp:.*([Ee]rror|[Ff]ail|[Ll]eak|[Bb]ad)'
-EXPECTED_RE='module verification failed: signature and/or required key missing - tainting kernel'
-
 declare -A result # result[zpool:test] = pass | fail | skip | missing
 
 # run_one ZPOOL [RUN]: boot once with zswap on ZPOOL; results into result[]
@@ -201,14 +198,13 @@ run_one() {
 	# answer to the memory the tests exhaust on purpose (test_no_kmem_bypass
 	# raises min_free_kbytes under a filling child), not a splat: the test it
 	# kills fails and is judged (and retried) as a test. It is shown, and
-	# every other line is still scanned.
+	# every other line is still scanned (splat_lines --oom-reports, lib.sh).
 	local ooms
 	ooms=$(g -c 'invoked oom-killer' "$klog" || true)
 	if ((ooms > 0)); then
 		echo "test_zswap $lb: the OOM killer ran $ooms time(s): $(g -o 'Out of memory: Killed process [0-9]* ([^)]*)' "$klog" | paste -sd '|' -)"
 	fi
-	bad=$(awk '/invoked oom-killer/ { oom = 1 } !oom { print } /Out of memory: Killed process|oom_reaper: reaped/ { oom = 0 }' "$klog" |
-		g -v -E "$EXPECTED_RE" | g -E "$BAD_KERNEL_RE" | sed -n 1,3p | cut -c1-160 | paste -sd '|' -)
+	bad=$(splat_lines --oom-reports "$klog" | cut -c1-160 | paste -sd '|' -)
 	if [[ -z $bad ]]; then
 		pass "test_zswap $lb dmesg clean"
 	else

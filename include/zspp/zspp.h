@@ -56,102 +56,241 @@ enum zspp_mapmode {
 #define ZSPP_MIN_CHAIN 1u
 #define ZSPP_MAX_CHAIN 16u
 
-/*
- * Module-wide setup of the core (the handle cache): once, before any pool;
- * zspp_core_exit after the last pool is destroyed. Process context.
+/**
+ * zspp_core_init() - Module-wide setup of the core (the handle cache).
+ *
+ * Call once, before any pool is created; undo with zspp_core_exit().
+ *
+ * Context: Process context, may sleep.
+ * Return: 0, or a negative errno (-ENOMEM) if the handle cache could not be
+ * created.
  */
 int zspp_core_init(void);
+/**
+ * zspp_core_exit() - Undo zspp_core_init().
+ *
+ * Call after the last pool is destroyed.
+ *
+ * Context: Process context, may sleep.
+ */
 void zspp_core_exit(void);
 
-/*
- * Create a pool whose zspages chain at most @chain_size (1..16) 0-order
- * pages. @name is copied (at most 31 characters).
- * Returns 0 and sets *@pool, or -EINVAL (bad chain_size) / -ENOMEM.
+/**
+ * zspp_create_pool() - Create a pool.
+ * @name: the pool's name; copied (at most 31 characters)
+ * @chain_size: at most this many 0-order pages per zspage
+ *              (ZSPP_MIN_CHAIN..ZSPP_MAX_CHAIN)
+ * @pool: set to the new pool on success
+ *
+ * Context: Process context, may sleep.
+ * Return: 0 and sets *@pool, or -EINVAL (bad @chain_size) or -ENOMEM.
  */
 int zspp_create_pool(const char *name, unsigned int chain_size,
 		     struct zspp_pool **pool);
 
-/*
- * Writeback. An evictable pool keeps its zspages on an LRU (most
- * recently allocated-into first); zspp_reclaim() walks it from the tail and
- * calls @evict for each object of a zspage. @evict returns 0 once it has
- * written the object elsewhere and freed its handle (it may do so while the
- * handle is mapped: frees of a zspage's objects during its reclaim are
- * deferred until the reclaim ends, so the handle stays valid until then;
- * a handle freed by another task before or during its evict still maps, with
- * its bytes, so that evict can find out that its entry is gone),
- * or a negative errno to keep the object. It runs in process context with no
- * zspp lock held and may sleep.
+/**
+ * typedef zspp_evict_t - Write one object back, for zspp_reclaim().
+ * @ctx: the @ctx given to zspp_create_pool_evictable()
+ * @handle: the object to write back
+ *
+ * It may free @handle while the handle is mapped: frees of a zspage's
+ * objects during its reclaim are deferred until the reclaim ends, so the
+ * handle stays valid until then. A handle freed by another task before or
+ * during its evict still maps, with its bytes, so that evict can find out
+ * that its entry is gone.
+ *
+ * Context: Process context with no zspp lock held; may sleep.
+ * Return: 0 once the object is written elsewhere and its handle freed, or a
+ * negative errno to keep the object.
  */
 typedef int (*zspp_evict_t)(void *ctx, unsigned long handle);
+/**
+ * zspp_create_pool_evictable() - Create a pool with writeback.
+ * @name: the pool's name; copied (at most 31 characters)
+ * @chain_size: at most this many 0-order pages per zspage
+ *              (ZSPP_MIN_CHAIN..ZSPP_MAX_CHAIN)
+ * @evict: called by zspp_reclaim() for each object of a zspage it empties
+ * @ctx: passed to @evict
+ * @pool: set to the new pool on success
+ *
+ * An evictable pool keeps its zspages on an LRU (most recently
+ * allocated-into first); zspp_reclaim() walks it from the tail and calls
+ * @evict for each object of a zspage.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0 and sets *@pool, or -EINVAL (bad @chain_size, or no @evict) or
+ * -ENOMEM.
+ */
 int zspp_create_pool_evictable(const char *name, unsigned int chain_size,
 			       zspp_evict_t evict, void *ctx,
 			       struct zspp_pool **pool);
 
-/*
- * Evict least recently used zspages until @pages pages are freed (or 8
- * zspages could not be freed). Sets *@reclaimed (if non-NULL) to the pages
- * freed. Returns 0, -EINVAL if the pool is not evictable, or -EAGAIN if
- * nothing was freed. Process context, may sleep.
+/**
+ * zspp_reclaim() - Write back least recently used zspages.
+ * @pool: an evictable pool (zspp_create_pool_evictable())
+ * @pages: stop once this many pages are freed (or 8 zspages could not be)
+ * @reclaimed: if non-NULL, set to the pages freed
+ *
+ * Calls the pool's evict for each object of each zspage it empties, with no
+ * zspp lock held.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0, -EINVAL if the pool is not evictable, or -EAGAIN if nothing
+ * was freed.
  */
 int zspp_reclaim(struct zspp_pool *pool, unsigned long pages,
 		 unsigned long *reclaimed);
 
-/* Destroy @pool. Objects still allocated are reported (once) and freed. */
+/**
+ * zspp_destroy_pool() - Destroy a pool.
+ * @pool: the pool (NULL: nothing is done)
+ *
+ * Objects still allocated are reported (once) and freed.
+ *
+ * Context: Process context, may sleep.
+ */
 void zspp_destroy_pool(struct zspp_pool *pool);
 
-/*
- * Allocate @size bytes. Returns 0 and sets *@handle (never 0), or
- * -EINVAL (size 0 or above ZSPP_MAX_ALLOC_SIZE) or -ENOMEM. Nothing is
- * leaked on failure.
+/**
+ * zspp_malloc() - Allocate an object.
+ * @pool: the pool
+ * @size: bytes (1..ZSPP_MAX_ALLOC_SIZE)
+ * @gfp: used for zspage pages and metadata
+ * @handle: set to the object's handle (never 0) on success
+ *
+ * Nothing is leaked on failure.
+ *
+ * Context: May sleep iff @gfp allows it.
+ * Return: 0 and sets *@handle, or -EINVAL (@size 0 or above
+ * ZSPP_MAX_ALLOC_SIZE) or -ENOMEM.
  */
 int zspp_malloc(struct zspp_pool *pool, size_t size, zspp_gfp_t gfp,
 		unsigned long *handle);
 
-/* Free @handle. A handle zspp did not hand out warns once and is ignored. */
+/**
+ * zspp_free() - Free an object.
+ * @pool: the pool
+ * @handle: from zspp_malloc(); a handle zspp did not hand out warns once and
+ *          is ignored
+ *
+ * Context: Any context (spinlock only); never sleeps, may be called with
+ * preemption disabled.
+ */
 void zspp_free(struct zspp_pool *pool, unsigned long handle);
 
-/* Classic mapping API (seed 002). See the context rules above. */
+/**
+ * zspp_map_object() - Map an object (zsmalloc's zs_map_object() API).
+ * @pool: the pool
+ * @handle: the object
+ * @mode: what is copied in at map and out at zspp_unmap_object()
+ *
+ * An object that spans two pages is copied to a bounce area. The caller may
+ * sleep between map and unmap: nothing zspp holds across the pair disables
+ * preemption or holds a spinlock. A task may hold maps of several handles at
+ * once (6.1 zswap's writeback stores, hence maps WO, from direct reclaim
+ * while it holds the evicted handle mapped); each is unmapped by the task
+ * that mapped it. With CONFIG_ZSPP_FOLD a write map (ZSPP_MM_WO/RW) of a
+ * shared object first gives it its own copy.
+ *
+ * Context: Process context, may sleep (it may allocate a bounce area with
+ * GFP_NOIO when every pre-allocated one is busy).
+ * Return: the object's bytes, valid until zspp_unmap_object(); NULL for a
+ * bad handle, or with CONFIG_ZSPP_FOLD when a write map of a shared object
+ * could get no zspage for its copy.
+ */
 void *zspp_map_object(struct zspp_pool *pool, unsigned long handle,
 		      enum zspp_mapmode mode);
+/**
+ * zspp_unmap_object() - Undo zspp_map_object().
+ * @pool: the pool
+ * @handle: the object, mapped by this task
+ *
+ * Context: Any context; never sleeps.
+ */
 void zspp_unmap_object(struct zspp_pool *pool, unsigned long handle);
 
-/*
- * Newer mapping API (seed 003). read_begin returns a pointer to the object:
- * straight into the pool page, or, for an object that spans two pages, into
- * @local_copy (which must hold the object's size). Pair with read_end,
- * passing what read_begin returned. obj_write copies @len bytes (at most the
- * size the object was allocated with) into the object and returns 0, or
- * -EINVAL (bad handle), or, with CONFIG_ZSPP_FOLD, -ENOMEM: the object was
- * shared, its class had no free slot for the private copy and none could be
- * allocated without sleeping (nothing was written).
+/**
+ * zspp_obj_read_begin() - Start reading an object (the read/write API,
+ * zsmalloc's zs_obj_read_begin()).
+ * @pool: the pool
+ * @handle: the object
+ * @local_copy: room for the object's size, used if it spans two pages
  *
- * With CONFIG_ZSPP_FOLD a write map (ZSPP_MM_WO/RW) of a shared object
- * likewise gives it its own copy first; if no zspage can be had (GFP_NOIO)
- * map returns NULL. An object never folded (not yet written, or the option
- * off) never needs one.
+ * Pair with zspp_obj_read_end(), passing what this returned. The caller may
+ * sleep between the two.
+ *
+ * Context: Any context (spinlock only).
+ * Return: a pointer to the object's bytes: straight into the pool page, or,
+ * for an object that spans two pages, @local_copy.
  */
 void *zspp_obj_read_begin(struct zspp_pool *pool, unsigned long handle,
 			  void *local_copy);
+/**
+ * zspp_obj_read_end() - End a read started by zspp_obj_read_begin().
+ * @pool: the pool
+ * @handle: the object
+ * @handle_mem: what zspp_obj_read_begin() returned
+ *
+ * Context: Any context (spinlock only).
+ */
 void zspp_obj_read_end(struct zspp_pool *pool, unsigned long handle,
 		       void *handle_mem);
+/**
+ * zspp_obj_write() - Write an object's bytes (the read/write API).
+ * @pool: the pool
+ * @handle: the object
+ * @src: the bytes
+ * @len: how many (at most the size the object was allocated with)
+ *
+ * With CONFIG_ZSPP_FOLD a shared object is given its own copy first. An
+ * object never folded (not yet written, or the option off) never needs one.
+ *
+ * Context: Any context (spinlock only); never sleeps.
+ * Return: 0, or -EINVAL (bad handle), or, with CONFIG_ZSPP_FOLD, -ENOMEM:
+ * the object was shared, its class had no free slot for the private copy and
+ * none could be allocated without sleeping (nothing was written).
+ */
 int zspp_obj_write(struct zspp_pool *pool, unsigned long handle,
 		   const void *src, size_t len);
 
-/* Size of the object behind @handle as passed to zspp_malloc (0 if bad). */
+/**
+ * zspp_obj_size() - The size of an object.
+ * @pool: the pool
+ * @handle: the object
+ *
+ * Context: Any context (takes its class's spinlock); never sleeps.
+ * Return: the size passed to zspp_malloc(), or 0 for a bad handle.
+ */
 size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle);
 
-/*
- * Compact: move objects out of the emptiest zspages into the fullest ones of
- * each class and free the emptied zspages. Returns pages freed. Process
- * context, may sleep (drops locks between zspages). One at a time per pool:
- * a concurrent call returns 0 at once.
+/**
+ * zspp_compact() - Compact a pool.
+ * @pool: the pool
+ *
+ * Move objects out of the emptiest zspages into the fullest ones of each
+ * class and free the emptied zspages. One at a time per pool: a concurrent
+ * call returns 0 at once.
+ *
+ * Context: Process context, may sleep (drops its locks between zspages).
+ * Return: the pages freed.
  */
 unsigned long zspp_compact(struct zspp_pool *pool);
-/* Pages zspp_compact could free now (a snapshot). Never sleeps. */
+/**
+ * zspp_compactable_pages() - What zspp_compact() could free now.
+ * @pool: the pool
+ *
+ * Context: Any context; never sleeps (reads counters without locks).
+ * Return: the pages zspp_compact() could free, a snapshot.
+ */
 unsigned long zspp_compactable_pages(struct zspp_pool *pool);
 
-/* Pages currently held by the pool for zspages. */
+/**
+ * zspp_get_total_pages() - The pages a pool holds.
+ * @pool: the pool
+ *
+ * Context: Any context; never sleeps.
+ * Return: the pages currently held by the pool for zspages.
+ */
 unsigned long zspp_get_total_pages(struct zspp_pool *pool);
 
 struct zspp_pool_stats {
@@ -182,6 +321,15 @@ struct zspp_pool_stats {
 	unsigned long fold_cow;		/* write maps/obj_writes that unshared an object */
 	unsigned long fold_passes;
 };
+/**
+ * zspp_pool_stats() - A pool's counters.
+ * @pool: the pool
+ * @stats: filled in (Documentation/stats.rst)
+ *
+ * Each counter is read on its own: together they are not one snapshot.
+ *
+ * Context: Any context; never sleeps.
+ */
 void zspp_pool_stats(struct zspp_pool *pool, struct zspp_pool_stats *stats);
 
 #define ZSPP_NR_FULLNESS 12	/* 0%, <10%, 10-19%, ..., 90-99%, 100% */
@@ -198,46 +346,97 @@ struct zspp_class_stats {
 	unsigned long freeable;		/* pages compaction could free */
 	unsigned long folded;		/* objects sharing another's slot (CONFIG_ZSPP_FOLD) */
 };
-/* Number of size-class indices (including merged ones). */
+/**
+ * zspp_nr_classes() - The number of size-class indices.
+ * @pool: the pool
+ *
+ * Context: Any context; never sleeps.
+ * Return: the number of size-class indices, merged ones included.
+ */
 unsigned int zspp_nr_classes(struct zspp_pool *pool);
-/*
- * Fill @stats for class index @idx. Returns 0, 1 if @idx is merged into a
- * larger class (stats describe nothing of its own), or -EINVAL.
+/**
+ * zspp_class_stats() - One size class's counters.
+ * @pool: the pool
+ * @idx: the class index (below zspp_nr_classes())
+ * @stats: filled in
+ *
+ * Context: Any context (takes the class's spinlock); never sleeps.
+ * Return: 0, 1 if @idx is merged into a larger class (@stats then describe
+ * nothing of its own), or -EINVAL (@idx out of range).
  */
 int zspp_class_stats(struct zspp_pool *pool, unsigned int idx,
 		     struct zspp_class_stats *stats);
 
-/*
+/**
+ * zspp_debug_validate() - Check a pool's invariants (for tests).
+ * @pool: the pool
+ *
  * Walk every class and zspage and check the allocator's invariants (counts,
- * free lists, reverse map, handle encoding). Returns 0 or -EINVAL, logging
- * the first inconsistency. Takes each class lock in turn; for tests.
+ * free lists, reverse map, handle encoding), logging the first
+ * inconsistency.
+ *
+ * Context: Takes each class's spinlock in turn; never sleeps.
+ * Return: 0, or -EINVAL if an invariant does not hold.
  */
 int zspp_debug_validate(struct zspp_pool *pool);
 
-/*
- * Test hook: the struct page holding the first byte of @handle's object
- * (NULL for a bad handle). Only meaningful while nothing can move it.
+/**
+ * zspp_debug_handle_page() - Where an object lives (test hook).
+ * @pool: the pool
+ * @handle: the object
+ *
+ * Only meaningful while nothing can move the object.
+ *
+ * Context: Any context (takes its class's spinlock); never sleeps.
+ * Return: the struct page holding the first byte of @handle's object, or
+ * NULL for a bad handle.
  */
 void *zspp_debug_handle_page(struct zspp_pool *pool, unsigned long handle);
 
 #ifdef ZSPP_FOLD
-/*
- * CONFIG_ZSPP_FOLD (Documentation/folding.rst): find objects of a class
- * with identical bytes (xxh64, then a full compare) and store them once,
- * then compact what that freed. Returns pages freed. Process context, may
- * sleep; drops its locks between small batches. One pass at a time per
- * pool: a concurrent call returns 0 at once.
+/**
+ * zspp_fold() - Store objects with identical bytes once (CONFIG_ZSPP_FOLD).
+ * @pool: the pool
+ *
+ * Find objects of a class with identical bytes (xxh64, then a full compare)
+ * and store them once, then compact what that freed
+ * (Documentation/folding.rst). One pass at a time per pool: a concurrent
+ * call returns 0 at once.
+ *
+ * Context: Process context, may sleep; drops its locks between small
+ * batches.
+ * Return: the pages freed.
  */
 unsigned long zspp_fold(struct zspp_pool *pool);
-/*
- * Test hook: keep only the low @bits bits (0..64; 64, the default, keeps
- * all) of each object's hash, so that different objects collide; folding
- * must still never merge them.
+/**
+ * zspp_debug_fold_hash_bits() - Make fold hashes collide (test hook).
+ * @pool: the pool
+ * @bits: keep only the low @bits bits (0..64; 64, the default, keeps all)
+ *        of each object's hash
+ *
+ * Different objects then collide; folding must still never merge them.
+ *
+ * Context: Any context; never sleeps.
  */
 void zspp_debug_fold_hash_bits(struct zspp_pool *pool, unsigned int bits);
 #endif
 
+/**
+ * zspp_pool_name() - A pool's name.
+ * @pool: the pool
+ *
+ * Context: Any context; never sleeps.
+ * Return: the name given at creation (the pool's copy, valid until it is
+ * destroyed).
+ */
 const char *zspp_pool_name(struct zspp_pool *pool);
+/**
+ * zspp_pool_chain_size() - A pool's chain_size.
+ * @pool: the pool
+ *
+ * Context: Any context; never sleeps.
+ * Return: the chain_size given at creation.
+ */
 unsigned int zspp_pool_chain_size(struct zspp_pool *pool);
 
 #ifdef __cplusplus
