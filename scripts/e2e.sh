@@ -103,7 +103,7 @@ while (($#)); do
 	--scan-console) scan_console=1 ;;
 	--expect-writeback) expect_wb=1 ;;
 	--bad-input) badin=1; sets+=("E2E_BAD_INPUT=1") ;;
-	--switch-pools) switch=1; sets+=("E2E_SWITCH_AT=5") ;;
+	--switch-pools) switch=1; sets+=("E2E_SWITCH_AT=3") ;;
 	--exiters) exiters=$2; sets+=("E2E_EXITERS=$2"); shift ;;
 	--expect-fold) expect_fold=1 ;;
 	--fold-worker) fold_worker=$2; shift ;;

@@ -55,7 +55,7 @@ E2E_SAMPLE_INTERVAL=1       # seconds between samples
 E2E_FILES_EVERY=5           # dump non-summary zspp files every N samples
 E2E_DRAIN_TIMEOUT=15        # seconds to wait for pools to drain / disappear
 E2E_SWITCH_AT=""             # sample number at which to start switching zswap's pools (empty: never)
-E2E_SWITCH_EVERY=4          # samples between switch steps
+E2E_SWITCH_EVERY=2          # samples between switch steps
 E2E_BAD_INPUT=0             # 1: hostile parameter and debugfs writes (zspp only)
 E2E_ZSPP_PARAMS=""          # insmod parameters of zspp.ko (e.g. fold_interval_ms=200)
 E2E_EXITERS=0               # rounds of short-lived children in the workload's cgroup (scripts/e2e.sh --exiters)
@@ -343,12 +343,27 @@ vmstat_line() {
 # Runtime pool changes a user makes while the pool holds data: rmmod (must be
 # refused), compressor lzo -> lz4, zpool -> zbud -> back, compressor -> lzo.
 # Each step makes zswap create (or reuse) a pool; the old ones drain as their
-# entries go. Step K runs at sample E2E_SWITCH_AT + K * E2E_SWITCH_EVERY.
+# entries go. Step K runs at sample E2E_SWITCH_AT + K * E2E_SWITCH_EVERY; a
+# workload that ends sooner (a fast machine) gets the steps it has not had
+# right after it exits (switch_rest), so every run makes all five.
+switch_next=0
 switch_step() {
 	[ -n "$E2E_SWITCH_AT" ] || return 0
 	k=$(($1 - E2E_SWITCH_AT))
 	[ $k -ge 0 ] && [ $((k % E2E_SWITCH_EVERY)) -eq 0 ] || return 0
-	case $((k / E2E_SWITCH_EVERY)) in
+	switch_do $((k / E2E_SWITCH_EVERY))
+}
+switch_rest() {
+	[ -n "$E2E_SWITCH_AT" ] || return 0
+	[ $switch_next -gt 4 ] || echo "SWITCH-LATE from step $switch_next (the workload ended first)"
+	while [ $switch_next -le 4 ]; do
+		switch_do $switch_next
+	done
+}
+switch_do() {
+	[ "$1" -eq $switch_next ] || return 0
+	switch_next=$(($1 + 1))
+	case $1 in
 	0)
 		rmmod zspp 2>/dev/null
 		rc=$?
@@ -461,6 +476,7 @@ run_workload() {
 	wait $wpid
 	rc=$?
 	echo "WORKLOAD-EXIT rc=$rc"
+	switch_rest
 	[ -z "$xpid" ] || wait $xpid
 	[ $rc -eq 0 ] || err "workload exited with $rc"
 	[ "$E2E_FOLD" != 1 ] || [ -n "$fold_done" ] || err "the workload never paused for the fold (-P $E2E_FOLD_PAUSE?)"
