@@ -293,33 +293,48 @@ unsigned long zspp_compactable_pages(struct zspp_pool *pool);
  */
 unsigned long zspp_get_total_pages(struct zspp_pool *pool);
 
+/*
+ * ZSPP_POOL_STATS(X) / ZSPP_POOL_FOLD_STATS(X): every field of struct
+ * zspp_pool_stats, in order, as X(name, kind, what). This one list makes
+ * the struct, the pool's counters and zspp_pool_stats()
+ * (src/core/pool.h, pool.cpp) and the debugfs summary
+ * (src/kernel/debugfs.c); Documentation/stats.rst explains each.
+ * kind: counter (an atomic counter of the pool, copied as it is) or
+ * derived (computed by zspp_pool_stats() from other state).
+ */
+#define ZSPP_POOL_STATS(X)                                                                  \
+	X(pages, counter, "zspage pages held")                                              \
+	X(zspages, counter, "zspages")                                                      \
+	X(objects, counter, "objects allocated")                                            \
+	X(bytes_stored, counter, "sum of sizes passed to zspp_malloc")                      \
+	X(bytes_slots, counter, "sum of the class sizes of those objects")                  \
+	X(bytes_metadata, derived, "descriptors + fold records (kmalloc buckets) + handles") \
+	X(malloc_fail, counter, "zspp_malloc calls that returned -ENOMEM")                  \
+	X(bad_handles, counter, "frees/maps of handles zspp did not hand out")              \
+	X(compactions, counter, "zspp_compact runs that did work")                          \
+	X(objs_moved, counter, "objects moved by compaction")                               \
+	X(pages_compacted, counter, "pages freed by compaction")                            \
+	X(pages_migrated, counter, "zspage pages moved by page migration")                  \
+	X(deferred_frees, counter, "zspage frees left to the worker (page locked)")         \
+	X(pages_reclaimed, counter, "pages freed by zspp_reclaim (writeback)")              \
+	X(objs_written_back, counter, "evicts that returned 0 and freed the handle")        \
+	X(evict_stale, counter, "evicts that returned 0 without freeing it themselves")     \
+	X(reclaim_fail, counter, "zspages reclaim gave up on (evict failed)")               \
+	X(reclaim_deferred_frees, counter, "frees that waited for a reclaim")
+/* CONFIG_ZSPP_FOLD (all 0 without it), Documentation/folding.rst */
+#define ZSPP_POOL_FOLD_STATS(X)                                                            \
+	X(pages_folded, counter, "pages freed by fold passes (incl. their compaction)")     \
+	X(objs_folded, counter, "objects now sharing another object's slot")                \
+	X(bytes_folded, counter, "slot bytes those objects do not occupy")                  \
+	X(fold_collisions, counter, "equal hash and size, different bytes: not merged")     \
+	X(fold_cow, counter, "write maps/obj_writes that unshared an object")               \
+	X(fold_passes, counter, "fold passes run")
+
 struct zspp_pool_stats {
-	unsigned long pages;		/* zspage pages held */
-	unsigned long zspages;
-	unsigned long objects;		/* objects allocated */
-	unsigned long bytes_stored;	/* sum of sizes passed to zspp_malloc */
-	unsigned long bytes_slots;	/* sum of the class sizes of those objects */
-	unsigned long bytes_metadata;	/* zspage descriptors (kmalloc) + handles */
-	unsigned long malloc_fail;	/* zspp_malloc calls that returned -ENOMEM */
-	unsigned long bad_handles;	/* frees/maps of handles zspp did not hand out */
-	unsigned long compactions;	/* zspp_compact runs that did work */
-	unsigned long objs_moved;	/* objects moved by compaction */
-	unsigned long pages_compacted;	/* pages freed by compaction */
-	unsigned long pages_migrated;	/* zspage pages moved by page migration */
-	unsigned long deferred_frees;	/* zspage frees left to the worker (page locked) */
-	unsigned long pages_reclaimed;	/* pages freed by zspp_reclaim (writeback) */
-	unsigned long objs_written_back; /* evicts that returned 0 and freed the handle */
-	unsigned long evict_stale;	/* evicts that returned 0 without freeing it themselves
-					 * (freed by another task, or later: the entry was gone) */
-	unsigned long reclaim_fail;	/* zspages reclaim gave up on (evict failed) */
-	unsigned long reclaim_deferred_frees; /* frees that waited for a reclaim */
-	/* CONFIG_ZSPP_FOLD (all 0 without it), Documentation/folding.rst */
-	unsigned long pages_folded;	/* pages freed by fold passes (incl. their compaction) */
-	unsigned long objs_folded;	/* objects now sharing another object's slot */
-	unsigned long bytes_folded;	/* slot bytes those objects do not occupy */
-	unsigned long fold_collisions;	/* equal hash and size, different bytes: not merged */
-	unsigned long fold_cow;		/* write maps/obj_writes that unshared an object */
-	unsigned long fold_passes;
+#define ZSPP_POOL_STAT_FIELD(name, kind, what) unsigned long name;
+	ZSPP_POOL_STATS(ZSPP_POOL_STAT_FIELD)
+	ZSPP_POOL_FOLD_STATS(ZSPP_POOL_STAT_FIELD)
+#undef ZSPP_POOL_STAT_FIELD
 };
 /**
  * zspp_pool_stats() - A pool's counters.

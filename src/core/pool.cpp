@@ -389,7 +389,7 @@ void Pool::free(unsigned long handle)
 		if (handle == evict_handle_.load_relaxed() && zspp_current_task() == evict_task_)
 			ref.zs->reclaiming |= ZsPage::kFreedByEvictor;
 		guard.release();
-		reclaim_deferred_.add(1);
+		reclaim_deferred_frees_.add(1);
 		return;
 	}
 	if constexpr (kFold) {
@@ -557,33 +557,17 @@ usize Pool::obj_size(unsigned long handle)
 void Pool::stats(struct zspp_pool_stats *out)
 {
 	zero_bytes(out, sizeof(*out));
-	out->pages = pages_.load_relaxed();
-	out->zspages = zspages_.load_relaxed();
-	out->objects = objects_.load_relaxed();
-	out->bytes_stored = bytes_stored_.load_relaxed();
-	out->bytes_slots = bytes_slots_.load_relaxed();
+#define ZSPP_POOL_COPY(name, kind, what) ZSPP_POOL_COPY_##kind(name)
+#define ZSPP_POOL_COPY_counter(name) out->name = name##_.load_relaxed();
+#define ZSPP_POOL_COPY_derived(name)
+	ZSPP_POOL_STATS(ZSPP_POOL_COPY)
+	ZSPP_POOL_FOLD_STATS(ZSPP_POOL_COPY)
+#undef ZSPP_POOL_COPY
+#undef ZSPP_POOL_COPY_counter
+#undef ZSPP_POOL_COPY_derived
 	// What the allocations really take: descriptors and records at their
 	// kmalloc bucket, handles at their cache's object size.
-	out->bytes_metadata = bytes_desc_.load_relaxed() + out->objects * sizeof(u64);
-	out->malloc_fail = malloc_fail_.load_relaxed();
-	out->bad_handles = bad_handles_.load_relaxed();
-	out->compactions = compactions_.load_relaxed();
-	out->objs_moved = objs_moved_.load_relaxed();
-	out->pages_compacted = pages_compacted_.load_relaxed();
-	out->pages_migrated = pages_migrated_.load_relaxed();
-	out->deferred_frees = deferred_frees_.load_relaxed();
-	out->pages_reclaimed = pages_reclaimed_.load_relaxed();
-	out->objs_written_back = objs_written_back_.load_relaxed();
-	out->evict_stale = evict_stale_.load_relaxed();
-	out->reclaim_fail = reclaim_fail_.load_relaxed();
-	out->reclaim_deferred_frees = reclaim_deferred_.load_relaxed();
-	out->bytes_metadata += bytes_share_.load_relaxed();
-	out->pages_folded = pages_folded_.load_relaxed();
-	out->objs_folded = objs_folded_.load_relaxed();
-	out->bytes_folded = bytes_folded_.load_relaxed();
-	out->fold_collisions = fold_collisions_.load_relaxed();
-	out->fold_cow = fold_cow_.load_relaxed();
-	out->fold_passes = fold_passes_.load_relaxed();
+	out->bytes_metadata = bytes_desc_.load_relaxed() + out->objects * sizeof(u64) + bytes_share_.load_relaxed();
 }
 
 Result<bool> Pool::class_stats(u32 index, struct zspp_class_stats *out)

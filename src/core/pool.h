@@ -253,24 +253,18 @@ private:
 	ListNode deferred_ ZSPP_GUARDED_BY(defer_lock_); // doomed zspages waiting for page locks
 	SizeClass *classes_[kNumClassIndices]; // by request index; merged share
 
-	Atomic<unsigned long> pages_;
-	Atomic<unsigned long> zspages_;
-	Atomic<unsigned long> objects_;
-	Atomic<unsigned long> bytes_stored_;
-	Atomic<unsigned long> bytes_slots_;
-	Atomic<unsigned long> bytes_desc_;
-	Atomic<unsigned long> malloc_fail_;
-	Atomic<unsigned long> bad_handles_;
-	Atomic<unsigned long> compactions_;
-	Atomic<unsigned long> objs_moved_;
-	Atomic<unsigned long> pages_compacted_;
-	Atomic<unsigned long> pages_migrated_;
-	Atomic<unsigned long> deferred_frees_;
-	Atomic<unsigned long> pages_reclaimed_;
-	Atomic<unsigned long> objs_written_back_;
-	Atomic<unsigned long> evict_stale_;  // evicts of a handle already freed when evict mapped it
-	Atomic<unsigned long> reclaim_fail_;
-	Atomic<unsigned long> reclaim_deferred_;
+	// The counters of struct zspp_pool_stats, from the list in
+	// include/zspp/zspp.h: one Atomic per `counter` entry, named <stat>_
+	// (pages_, objects_, malloc_fail_, ... fold_passes_), copied by stats().
+#define ZSPP_POOL_COUNTER(name, kind, what) ZSPP_POOL_COUNTER_##kind(name)
+#define ZSPP_POOL_COUNTER_counter(name) Atomic<unsigned long> name##_;
+#define ZSPP_POOL_COUNTER_derived(name)
+	ZSPP_POOL_STATS(ZSPP_POOL_COUNTER)
+	ZSPP_POOL_FOLD_STATS(ZSPP_POOL_COUNTER)
+#undef ZSPP_POOL_COUNTER
+#undef ZSPP_POOL_COUNTER_counter
+#undef ZSPP_POOL_COUNTER_derived
+	Atomic<unsigned long> bytes_desc_;   // descriptors at their kmalloc bucket (bytes_metadata)
 	Atomic<u64> lru_clock_;
 	// One reclaim at a time per pool (zswap 6.1 shrinks from one work
 	// item), so one handle under evict: whether the evicting task freed it
@@ -282,13 +276,7 @@ private:
 	Atomic<u64> evict_handle_;
 	const void *evict_task_;
 	// CONFIG_ZSPP_FOLD
-	Atomic<unsigned long> pages_folded_;   // pages freed by fold passes
-	Atomic<unsigned long> objs_folded_;    // handles sharing another's slot now
-	Atomic<unsigned long> bytes_folded_;   // slot bytes those handles do not use
-	Atomic<unsigned long> fold_collisions_; // equal hash and size, different bytes
-	Atomic<unsigned long> fold_cow_;       // write maps that unshared an object
-	Atomic<unsigned long> fold_passes_;
-	Atomic<unsigned long> bytes_share_;    // Share records (kmalloc)
+	Atomic<unsigned long> bytes_share_;    // Share records (kmalloc; bytes_metadata)
 	Atomic<u32> folding_;     // 1 while a fold pass runs
 	u32 fold_hash_bits_ = 64;
 	zspp_evict_t evict_;

@@ -82,37 +82,19 @@ static int summary_show(struct seq_file *s, void *v)
 
 	zspp_pool_stats(pool, &st);
 	seq_printf(s, "chain_size %u\n", zspp_pool_chain_size(pool));
-	seq_printf(s, "pages %lu\n", st.pages);
-	seq_printf(s, "zspages %lu\n", st.zspages);
-	seq_printf(s, "objects %lu\n", st.objects);
-	seq_printf(s, "bytes_stored %lu\n", st.bytes_stored);
-	seq_printf(s, "bytes_slots %lu\n", st.bytes_slots);
+	/* Every field of struct zspp_pool_stats, from its list in zspp.h. */
+#define ZSPP_SUMMARY_LINE(name, kind, what) seq_printf(s, #name " %lu\n", st.name);
+	ZSPP_POOL_STATS(ZSPP_SUMMARY_LINE)
+#ifdef ZSPP_FOLD
+	ZSPP_POOL_FOLD_STATS(ZSPP_SUMMARY_LINE)
+#endif
+#undef ZSPP_SUMMARY_LINE
+	/* Computed here, from the above and module-wide state. */
 	seq_printf(s, "bytes_pages %lu\n", st.pages << PAGE_SHIFT);
-	seq_printf(s, "bytes_metadata %lu\n", st.bytes_metadata);
 	/* bytes_stored per 1000 bytes of pages held: the density zswap sees. */
 	seq_printf(s, "density_permille %lu\n",
 		   st.pages ? st.bytes_stored * 1000 / (st.pages << PAGE_SHIFT) : 0);
-	seq_printf(s, "malloc_fail %lu\n", st.malloc_fail);
-	seq_printf(s, "bad_handles %lu\n", st.bad_handles);
-	seq_printf(s, "compactions %lu\n", st.compactions);
-	seq_printf(s, "objs_moved %lu\n", st.objs_moved);
-	seq_printf(s, "pages_compacted %lu\n", st.pages_compacted);
-	seq_printf(s, "pages_migrated %lu\n", st.pages_migrated);
-	seq_printf(s, "deferred_frees %lu\n", st.deferred_frees);
-	seq_printf(s, "pages_reclaimed %lu\n", st.pages_reclaimed);
-	seq_printf(s, "objs_written_back %lu\n", st.objs_written_back);
-	seq_printf(s, "evict_stale %lu\n", st.evict_stale);
-	seq_printf(s, "reclaim_fail %lu\n", st.reclaim_fail);
-	seq_printf(s, "reclaim_deferred_frees %lu\n", st.reclaim_deferred_frees);
 	seq_printf(s, "areas_allocated %ld\n", zspp_areas_allocated());
-#ifdef ZSPP_FOLD
-	seq_printf(s, "pages_folded %lu\n", st.pages_folded);
-	seq_printf(s, "objs_folded %lu\n", st.objs_folded);
-	seq_printf(s, "bytes_folded %lu\n", st.bytes_folded);
-	seq_printf(s, "fold_collisions %lu\n", st.fold_collisions);
-	seq_printf(s, "fold_cow %lu\n", st.fold_cow);
-	seq_printf(s, "fold_passes %lu\n", st.fold_passes);
-#endif
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(summary);
