@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Suite 7: model-based random testing. Random operations go to zspp and to a
+// Model-based random testing: random operations go to zspp and to a
 // reference std::map<handle, bytes>; every read is compared byte for byte.
 // Single-threaded over several seeds and chain sizes (optionally with
 // allocation failures injected), and a multi-threaded variant: four threads
