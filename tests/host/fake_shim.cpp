@@ -76,7 +76,8 @@ void might_sleep(const char *what)
 }
 
 // zspp allocates nothing under its spinlocks, not even with a gfp that
-// cannot sleep (GFP_ATOMIC dips into reserves; seed 000 did that in a loop).
+// cannot sleep (GFP_ATOMIC dips into reserves; the folding RFC did that in a loop,
+// Documentation/folding.rst).
 void might_sleep_gfp(const char *what, zspp_gfp_t gfp)
 {
 	if (t_state.locks_held)

@@ -20,6 +20,7 @@
 #include <zspp/zspp.h>
 
 #include "fake_shim.h"
+#include "ref_model.h"
 
 namespace {
 
@@ -41,11 +42,8 @@ void fail(const char *fmt, ...)
 			fail(__VA_ARGS__);   \
 	} while (0)
 
-struct Ref {
-	size_t size;
-	bool known;
-	std::vector<uint8_t> data;
-};
+using refmodel::RefModel;
+using Ref = refmodel::RefObj;
 
 enum Op : uint8_t {
 	kMalloc,
@@ -146,8 +144,7 @@ private:
 		}
 		auto *p = static_cast<uint8_t *>(zspp_map_object(pool_, h, ZSPP_MM_RO));
 		CHECK(p, "evict: map of the evicted handle failed (6.1 zswap dereferences it)");
-		if (r.known)
-			CHECK(memcmp(p, r.data.data(), r.size) == 0, "evict: content mismatch (op %lu)", n_ops_);
+		CHECK(r.diff(p) == -1, "evict: content mismatch (op %lu)", n_ops_);
 		if (free_after_map) {
 			zspp_free(pool_, h);
 			ref_.erase(h);
@@ -169,12 +166,7 @@ private:
 		return 0;
 	}
 
-	unsigned long pick()
-	{
-		auto it = ref_.begin();
-		std::advance(it, in_.ConsumeIntegralInRange<size_t>(0, ref_.size() - 1));
-		return it->first;
-	}
+	unsigned long pick() { return ref_.nth(in_.ConsumeIntegralInRange<size_t>(0, ref_.size() - 1)); }
 
 	std::vector<uint8_t> bytes(size_t n)
 	{
@@ -195,9 +187,7 @@ private:
 		CHECK(zspp_debug_validate(pool_) == 0, "validate failed (%s, op %lu)", when, n_ops_);
 		struct zspp_pool_stats s;
 		zspp_pool_stats(pool_, &s);
-		size_t stored = 0;
-		for (auto &[h, r] : ref_)
-			stored += r.size;
+		size_t stored = ref_.bytes_stored();
 		CHECK(s.objects == ref_.size(), "objects %lu != %zu", s.objects, ref_.size());
 		CHECK(s.bytes_stored == stored, "bytes_stored %lu != %zu", s.bytes_stored, stored);
 		CHECK(s.malloc_fail == enomem_, "malloc_fail %lu != %lu", s.malloc_fail, enomem_);
@@ -217,9 +207,8 @@ private:
 		}
 		CHECK(p, "read of a live handle returned NULL");
 		CHECK(fake::locks_held() == 0, "lock held after map/read_begin");
-		if (r.known)
-			CHECK(memcmp(p, r.data.data(), r.size) == 0, "content mismatch (size %zu, %s, op %lu)", r.size,
-			      how % 2 ? "map RO" : "read_begin", n_ops_);
+		CHECK(r.diff(p) == -1, "content mismatch (size %zu, %s, op %lu)", r.size, how % 2 ? "map RO" : "read_begin",
+		      n_ops_);
 		if (how % 2 == 0)
 			zspp_obj_read_end(pool_, h, const_cast<uint8_t *>(p));
 		else
@@ -286,10 +275,7 @@ private:
 				bad_++;
 				len = r.size;
 			}
-			if (!r.known)
-				r.data.assign(r.size, 0);
-			memcpy(r.data.data(), b.data(), len);
-			r.known = r.known || len == r.size;
+			r.write_prefix(b.data(), len);
 			return;
 		}
 		case kReadBegin:
@@ -310,11 +296,10 @@ private:
 				return; // as obj_write's -ENOMEM above
 			CHECK(p, "map returned NULL");
 			CHECK(fake::locks_held() == 0, "lock held after map");
-			if (mode != ZSPP_MM_WO && r.known)
-				CHECK(memcmp(p, r.data.data(), r.size) == 0, "map %d content mismatch (op %lu)", mode, n_ops_);
+			if (mode != ZSPP_MM_WO)
+				CHECK(r.diff(p) == -1, "map %d content mismatch (op %lu)", mode, n_ops_);
 			if (mode == ZSPP_MM_WO) {
-				r.data = bytes(r.size);
-				r.known = true;
+				r.replace(bytes(r.size));
 				memcpy(p, r.data.data(), r.size);
 			} else if (mode == ZSPP_MM_RW && r.known) {
 				size_t at = in_.ConsumeIntegralInRange<size_t>(0, r.size - 1);
@@ -473,10 +458,8 @@ private:
 			void *pb = zspp_obj_read_begin(pool_, b, lb.data());
 			CHECK(pa && pb, "nested read_begin");
 			zspp_compact(pool_); // both zspages pinned
-			if (ref_[a].known)
-				CHECK(memcmp(pa, ref_[a].data.data(), ref_[a].size) == 0, "nested read a");
-			if (ref_[b].known)
-				CHECK(memcmp(pb, ref_[b].data.data(), ref_[b].size) == 0, "nested read b");
+			CHECK(ref_[a].diff(pa) == -1, "nested read a");
+			CHECK(ref_[b].diff(pb) == -1, "nested read b");
 			zspp_obj_read_end(pool_, b, pb);
 			zspp_obj_read_end(pool_, a, pa);
 			return;
@@ -486,7 +469,7 @@ private:
 
 	FuzzedDataProvider &in_;
 	zspp_pool *pool_ = nullptr;
-	std::map<unsigned long, Ref> ref_;
+	RefModel ref_;
 	std::vector<unsigned long> freed_;
 	fake::Counters base_;
 	bool injecting_ = false;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Suite 8: destroying a pool. With live objects it frees every page,
+// Destroy: destroying a pool. With live objects it frees every page,
 // descriptor, handle, lock and the shrinker, and logs exactly one error;
 // otherwise it logs nothing. Other pools are unaffected.
 #include "test_util.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Suite 6: errors. Bad sizes and chain sizes, -ENOMEM injected at every
+// Errors: bad sizes and chain sizes, -ENOMEM injected at every
 // allocation point (nothing leaks, the pool stays consistent), and bad
 // handles of every kind (warned about, change nothing).
 #include "test_util.h"

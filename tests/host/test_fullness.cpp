@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// Suite 5: handle stability, fullness groups and statistics, checked against
-// what the test itself holds (and against the fake shim's own accounting).
+// Handles and fullness groups: handle stability, fullness groups and
+// statistics, checked against what the test itself holds (and against the fake
+// shim's own accounting).
 #include "test_util.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Suite 4: the classic map API's modes, the pin it takes, and what the
+// Map modes: the classic map API's modes, the pin it takes, and what the
 // context rules in zspp.h promise (no lock held across map/unmap).
 #include "test_util.h"
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-// Suite 7: model-based random testing. Random operations go to zspp and to a
+// Model-based random testing: random operations go to zspp and to a
 // reference std::map<handle, bytes>; every read is compared byte for byte.
 // Single-threaded over several seeds and chain sizes (optionally with
 // allocation failures injected), and a multi-threaded variant: four threads
 // with their own handles on one pool while another thread compacts through
 // the shrinker and another reads statistics.
+#include "ref_model.h"
 #include "test_util.h"
 
 #include <atomic>
@@ -13,14 +14,10 @@
 #include <thread>
 
 using namespace zt;
+using refmodel::RefModel;
+using refmodel::RefObj;
 
 namespace {
-
-struct RefObj {
-	size_t size;
-	bool known;                // content defined (written at least once)
-	std::vector<uint8_t> data; // reference content
-};
 
 // zswap-like sizes: mostly compressed pages of 100..4096 bytes with a bump
 // around 1-3 KiB, sometimes tiny, sometimes any size.
@@ -71,11 +68,8 @@ public:
 	void check_stats()
 	{
 		PoolStats s = pool_stats(pool_);
-		size_t bytes = 0;
-		for (auto &[h, o] : model_)
-			bytes += o.size;
 		ASSERT_EQ(s.objects, model_.size());
-		ASSERT_EQ(s.bytes_stored, bytes);
+		ASSERT_EQ(s.bytes_stored, model_.bytes_stored());
 	}
 
 	unsigned long mallocs = 0, enomem = 0, frees = 0, writes = 0, reads = 0, compactions = 0;
@@ -91,9 +85,7 @@ private:
 		}
 		std::vector<uint8_t> got = read_obj(pool_, h, o.size, api);
 		reads++;
-		if (!o.known)
-			return;
-		long d = first_diff(got.data(), o.data.data(), o.size);
+		long d = o.diff(got.data());
 		if (d != -1) {
 			failures_++;
 			ADD_FAILURE() << "object of " << o.size << " bytes read via " << name(api)
@@ -101,12 +93,7 @@ private:
 		}
 	}
 
-	unsigned long pick()
-	{
-		auto it = model_.begin();
-		std::advance(it, rng_() % model_.size());
-		return it->first;
-	}
+	unsigned long pick() { return model_.nth(rng_() % model_.size()); }
 
 	std::vector<uint8_t> random_bytes(size_t n)
 	{
@@ -159,10 +146,7 @@ private:
 			size_t len = o.known && rng_() % 3 == 0 ? 1 + rng_() % o.size : o.size;
 			std::vector<uint8_t> bytes = random_bytes(len);
 			zspp_obj_write(pool_, h, bytes.data(), len);
-			if (!o.known)
-				o.data.assign(o.size, 0);
-			std::copy(bytes.begin(), bytes.end(), o.data.begin());
-			o.known = o.known || len == o.size;
+			o.write_prefix(bytes.data(), len);
 			writes++;
 		} else if (op < 72) {
 			// map RW: check what is there, change some bytes.
@@ -170,7 +154,7 @@ private:
 			RefObj &o = model_[h];
 			auto *p = static_cast<uint8_t *>(zspp_map_object(pool_, h, ZSPP_MM_RW));
 			ASSERT_NE(p, nullptr);
-			if (o.known && first_diff(p, o.data.data(), o.size) != -1) {
+			if (o.diff(p) != -1) {
 				failures_++;
 				ADD_FAILURE() << "map RW content differs from the model";
 			}
@@ -186,8 +170,7 @@ private:
 			// map WO: replace everything.
 			unsigned long h = pick();
 			RefObj &o = model_[h];
-			o.data = random_bytes(o.size);
-			o.known = true;
+			o.replace(random_bytes(o.size));
 			write_obj(pool_, h, o.data, WriteApi::kMapWO);
 			writes++;
 		} else if (op < 99) {
@@ -206,7 +189,7 @@ private:
 	zspp_pool *pool_;
 	std::mt19937_64 rng_;
 	bool inject_;
-	std::map<unsigned long, RefObj> model_;
+	RefModel model_;
 };
 
 struct ModelParam {

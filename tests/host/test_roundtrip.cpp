@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-// Suite 2: every size 1..4096 written with every write API and read back,
-// byte for byte, with every read API, while all of them stay allocated (so
-// objects share zspages and straddle page boundaries).
+// Round trips (the read/write and map APIs): every size 1..4096 written with
+// every write API and read back, byte for byte, with every read API, while all
+// of them stay allocated (so objects share zspages and straddle page
+// boundaries).
 #include "test_util.h"
 
 #include <algorithm>

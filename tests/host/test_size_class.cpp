@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Suite 1: the size-class table (size_class_table.h), checked against an
+// Size classes: the size-class table (size_class_table.h), checked against an
 // independent brute-force computation and against what a live pool reports.
 #include "test_util.h"
 

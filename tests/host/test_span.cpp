@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// Suite 3: objects at every slot position of a zspage, for every class and
-// chain length, including every slot that straddles a page boundary.
+// Slot positions: objects at every slot position of a zspage, for every class
+// and chain length, including every slot that straddles a page boundary.
 #include "test_util.h"
 
 #include <random>
