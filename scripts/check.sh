@@ -120,8 +120,9 @@ stage kunit-debug-6.12 scripts/kunit.sh --kernel 6.12
 stage kunit-debug-6.12-fold scripts/kunit.sh --kernel 6.12 --fold
 stage stress-debug-6.12 scripts/stress.sh --kernel 6.12 --pages 6144 --rounds 1
 # The debug-kernel e2e runs with a low zswap pool limit, so KASAN and lockdep
-# watch writeback (zpool shrink -> evict) as well as store/load/free.
-stage e2e-writeback-debug scripts/e2e-debug.sh --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-debug/writeback" \
+# watch writeback (zpool shrink -> evict) as well as store/load/free; sized
+# down (16M cgroup, 48M workload) for make check's time budget.
+stage e2e-writeback-debug scripts/e2e-debug.sh --mem 16M --workdir "${ZSPP_CACHE:-/var/cache/zspp}/e2e-debug/writeback" \
 	-- --max-pool-percent 1 --expect-writeback --name e2e-writeback-debug
 stage fault-e2e scripts/fault-e2e.sh --mem 16M
 # The README's path from nothing: a debootstrapped minimal Debian 12 with only
