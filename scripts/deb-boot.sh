@@ -425,12 +425,14 @@ fi
 for n in 1 2; do
 	echo "deb-boot: boot $n cmdline: $(zb "$n" CMDLINE)"
 	echo "deb-boot: boot $n zswap parameters: $(zb "$n" PARAM | paste -sd ' ' -)"
+	zb "$n" PARAMFILE | sed "s/^/deb-boot: boot $n /"
 	zb "$n" KLOG | g -iE 'zswap' | sed "s/^/deb-boot: boot $n kernel: /"
 done
 for t in RECLAIMED AFTER; do
 	zb 1 "SUMMARY-$t" | sed "s/^/deb-boot: boot 1 zspp summary ($([[ $t == RECLAIMED ]] && echo 'pushed out, workload parked' || echo 'after the workload')): /"
 	zb 1 "ZSWAP-$t" | sed "s/^/deb-boot: boot 1 zswap debugfs ($t):/"
 done
+zb 1 SUMMARYFILE-AFTER | sed 's/^/deb-boot: boot 1 after the workload: /'
 zb 1 VMSTAT | sed 's/^/deb-boot: boot 1 vmstat: /'
 zb 1 PURGE-LOG | g -E 'Reading package lists|Removing|depmod|Deleting|update-initramfs:|Purging' |
 	sed 's/^/deb-boot: boot 1 purge (guest uptime, line): /'

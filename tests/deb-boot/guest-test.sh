@@ -36,6 +36,8 @@ kv_summary() { # TAG: one line per zspp pool, "key=value" from its summary
 		pool=${s%/summary}
 		pool=${pool##*/}
 		zb "SUMMARY-$1 $pool $(awk '{ printf "%s%s=%s", (NR > 1 ? " " : ""), $1, $2 }' "$s")"
+		# The file itself, line by line, for the reader.
+		sed "s|^|ZB SUMMARYFILE-$1 $s: |" "$s"
 	done
 }
 zswap_stats() { # TAG
@@ -60,6 +62,7 @@ zb "CMDLINE $(cat /proc/cmdline)"
 for f in "$P"/*; do
 	zb "PARAM ${f##*/}=$(cat "$f")"
 done
+grep -H . "$P"/* | sed 's/^/ZB PARAMFILE /'
 dmesg | grep -iE 'zswap|zspp' | sed 's/^/ZB KLOG /'
 lsmod | sed 's/^/ZB LSMOD /'
 zb "SERVICE zspp.service active=$(systemctl is-active zspp.service 2>&1) enabled=$(systemctl is-enabled zspp.service 2>&1)"
@@ -110,8 +113,9 @@ if [[ $phase == installed ]]; then
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	# Each output line stamped with the guest's uptime: where the time goes
 	# (dpkg without apt's pty, so that its lines are not held back until the end).
-	DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Use-Pty=0 purge -y zspp-dkms 2>&1 | tr '\r' '\n' |
+	DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Use-Pty=0 purge -y zspp-dkms 2>&1 |
 		while IFS= read -r l; do
+			l=${l##*$'\r'}
 			case $l in "(Reading database ... "*%) continue ;; esac
 			echo "$(cut -d' ' -f1 /proc/uptime) $l"
 		done >/run/zspp-purge.log
