@@ -6,7 +6,7 @@
 KDIR ?= $(shell scripts/kdir.sh)
 export ZSPP_CACHE ?= /var/cache/zspp
 
-.PHONY: all module clean deps host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check \
+.PHONY: all module clean deps host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check deb-boot \
 	bench bench-smoke bench-profile
 
 all: module
@@ -55,6 +55,12 @@ deb:
 
 deb-check: deb
 	scripts/deb-check.sh
+
+# The package in a real Debian 12 and Debian 13 system image booted in QEMU with
+# systemd: zswap on zspp from the first boot, the workload verified through it,
+# then apt purge in the booted guest and a clean second boot (scripts/deb-boot.sh).
+deb-boot: deb
+	scripts/deb-boot.sh --dist bookworm; rc=$$?; scripts/deb-boot.sh --dist trixie && exit $$rc
 
 demo: deps module
 	scripts/demo.sh

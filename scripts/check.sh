@@ -98,6 +98,11 @@ stage dkms scripts/dkms-check.sh
 # installed, upgraded to a second kernel and purged in a throwaway Debian 12
 # chroot (scripts/deb-check.sh; no QEMU). `make deb-check` runs both.
 stage deb make deb-check
+# The same package in a Debian 12 system image (debootstrap, stock kernel, apt,
+# zspp-enable --boot; ext4 image) booted in QEMU with systemd: zswap on zspp
+# from the first boot, the workload verified through it, apt purge in the booted
+# guest, then a clean second boot on the default zpool (scripts/deb-boot.sh).
+stage deb-boot-12 scripts/deb-boot.sh --dist bookworm
 # Debian 13 (trixie)'s own 6.12 build, gcc-14: the module built in a cached trixie
 # chroot (scripts/trixie.sh: created in ~1.5-2 min cold, again when trixie's
 # headers move; never on the host), the workload and test_zswap (from trixie's
@@ -110,6 +115,8 @@ stage e2e-stock-deb13 scripts/e2e.sh --kernel deb13-6.12 --zpool zspp --module "
 	--workdir "$cache/e2e-deb13/zspp" --mem 24M --name e2e-stock-deb13
 stage test-zswap-deb13 scripts/test-zswap-peer.sh --kernel deb13-6.12 --module "${kodeb13:-no-deb13-build/zspp.ko}"
 stage dkms-deb13 scripts/dkms-chroot.sh deb13-6.12
+# The package's boot test on Debian 13 with its 6.12 kernel (scripts/deb-boot.sh).
+stage deb-boot-13 scripts/deb-boot.sh --dist trixie
 stage kunit-debug scripts/kunit.sh
 stage kunit-debug-fold scripts/kunit.sh --fold
 # The heavier fault runs are sized down here (full size: run the scripts by hand).

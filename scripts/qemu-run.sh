@@ -14,7 +14,12 @@
 #   -s, --smp N           guest CPUs (default 2)
 #   -d, --disk SIZE       add a raw virtio-blk disk of SIZE made with truncate
 #                         (repeatable; vda, vdb, ... in order; default: none)
+#       --drive FILE      attach an existing raw image FILE as a virtio-blk disk
+#                         (repeatable; before the --disk ones, in order; never
+#                         created, reset or removed by this script)
 #   -a, --append ARGS     extra kernel command line
+#       --cmdline ARGS    the whole kernel command line instead of the default
+#                         "console=ttyS0 panic=-1 mitigations=off" + --append
 #   -t, --timeout SECS    kill QEMU after SECS (default 600); exit status 124 then
 #   -e, --echo            also copy the console to stderr while it runs
 #       --keep-disks      keep the disk images (default: removed after the run)
@@ -34,8 +39,8 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-kernel="" initrd="" workdir="" logf="" mem=1024M smp=2 append="" tmo=600 echo=0 keep=0 marker=""
-disks=()
+kernel="" initrd="" workdir="" logf="" mem=1024M smp=2 append="" tmo=600 echo=0 keep=0 marker="" fullcmd=""
+disks=() images=()
 while (($#)); do
 	case $1 in
 	-k | --kernel) kernel=$2; shift ;;
@@ -45,7 +50,9 @@ while (($#)); do
 	-m | --mem) mem=$2; shift ;;
 	-s | --smp) smp=$2; shift ;;
 	-d | --disk) disks+=("$2"); shift ;;
+	--drive) images+=("$2"); shift ;;
 	-a | --append) append=$2; shift ;;
+	--cmdline) fullcmd=$2; shift ;;
 	-t | --timeout) tmo=$2; shift ;;
 	-e | --echo) echo=1 ;;
 	--keep-disks) keep=1 ;;
@@ -74,6 +81,10 @@ mkdir -p "$workdir"
 
 drive_args=()
 disk_files=()
+for f in "${images[@]}"; do
+	[[ -f $f ]] || die "disk image '$f' not found (--drive)"
+	drive_args+=(-drive "file=$f,format=raw,if=virtio,cache=unsafe")
+done
 for ((i = 0; i < ${#disks[@]}; i++)); do
 	f="$workdir/disk$i.img"
 	disk_files+=("$f")
@@ -104,6 +115,7 @@ trap cleanup EXIT
 
 # mitigations=off: nothing to protect in a throw-away guest, and TCG is slow enough.
 cmdline="console=ttyS0 panic=-1 mitigations=off${append:+ $append}"
+[[ -z $fullcmd ]] || cmdline=$fullcmd
 
 if ((echo)); then
 	tail -n +1 -F "$logf" 2>/dev/null >&2 &

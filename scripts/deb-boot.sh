@@ -1,0 +1,441 @@
+#!/usr/bin/env bash
+# deb-boot.sh --dist bookworm|trixie [--deb FILE] [--keep] [--timeout SECS]:
+# zspp-dkms installed in a real Debian system image that then boots in QEMU
+# (TCG) with systemd, zswap on zspp from the first boot, and a purge that
+# gives a clean system again.
+#
+# The image: debootstrap --variant=minbase of the suite (the cached tarball of
+# scripts/fresh-machine.sh or deb-check.sh for bookworm, scripts/trixie.sh's for
+# trixie), apt sources as the other scripts give them (the host's for
+# bookworm; trixie's private sources inside the chroot, never on the host).
+# In its chroot, with apt (--no-install-recommends): systemd-sysv, udev, kmod,
+# initramfs-tools, linux-image-amd64 and linux-headers-amd64 (Debian 12: 6.1,
+# Debian 13: 6.12), then `apt install ./zspp-dkms_*.deb` (dkms compiles zspp
+# here, on the host CPU) and `zspp-enable --boot`, the user's one command. The
+# test adds only: /etc/fstab (root /dev/vda, swap /dev/vdb), /etc/default/grub
+# with Debian's defaults (no boot loader is installed: see below),
+# MODULES=list with virtio_pci, virtio_blk, ext4 in /etc/initramfs-tools (a
+# VM's own small initramfs; MODULES=most is ~10x larger and its rebuilds and
+# unpacking under TCG cost minutes; zspp's hook works the same in every
+# mode), the static workload (tests/e2e/workload.c), zspp-boot-test.service
+# with tests/deb-boot/guest-test.sh, and serial-getty@ttyS0 masked (the test
+# owns the serial console). The directory becomes an ext4 image with
+# `mkfs.ext4 -d` (no loop device); swap is a second, mkswap'ed virtio disk that
+# the guest activates from fstab.
+#
+# Boot 1: the image's own /boot/vmlinuz and /boot/initrd.img (the initramfs
+# Debian's update-initramfs built with zspp's hook), booted with -kernel/-initrd
+# and the command line GRUB would give it: grub-mkconfig's way, the image's
+# /etc/default/grub and then /etc/default/grub.d/*.cfg sourced,
+# "root=/dev/vda ro $GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT", plus
+# console=ttyS0 panic=-1 for QEMU. So zspp-enable's drop-in puts
+# zswap.enabled=1 zswap.zpool=zspp there, and the purge's removal of it takes
+# them away again, as on a GRUB machine. The guest checks, runs the verified
+# workload through zswap (memory.reclaim) and runs `apt-get purge -y
+# zspp-dkms` itself (dkms remove and update-initramfs in the booted system,
+# under TCG), then powers off.
+# Boot 2: kernel, initramfs and /etc/default read back from the image with
+# debugfs (what the purge left), the command line computed again.
+#
+# Asserted from the serial console logs (the guest only reports):
+#   boot 1: zswap's zpool is zspp and enabled=Y, no fallback ("not available")
+#   in the kernel log, zspp loaded and in the booted initramfs, dkms says
+#   installed, zspp.service active, swap on /dev/vdb, no failed unit; the
+#   workload verified every byte, zswap stored pages > 0 and zspp's summary
+#   counted pages and objects with no malloc_fail or bad_handles once pushed
+#   out; the purge exited 0.
+#   boot 2: the command line has no zswap.zpool=zspp, zswap's zpool is the
+#   kernel's CONFIG_ZSWAP_ZPOOL_DEFAULT, zspp not loaded and not in debugfs,
+#   no zspp.ko under /lib/modules or in any initramfs, no dkms tree, none of
+#   the package's files, the initramfs rebuilt by the purge; no failed unit.
+#   Both: no kernel splat (WARNING, BUG, Oops, Call Trace, ...; the unsigned
+#   module's taint message is expected) on the console or in the final dmesg.
+# A boot whose kernel panicked before the test's first line is booted once
+# more (Debian 13's kernel under TCG, ~1 boot in 8; scripts/qemu-run.sh
+# --init-marker).
+#
+# Cached ($ZSPP_CACHE/deb-boot/SUITE): apt's downloaded .debs and lists only,
+# never an installed system; the image is built from scratch every run (in
+# /var/tmp, removed afterwards unless --keep).
+#   --dist SUITE    bookworm (Debian 12) or trixie (Debian 13)
+#   --deb FILE      the package (default: build/deb/zspp-dkms_VERSION_all.deb, `make deb`)
+#   --keep          keep the image directory, disk images and logs for inspection
+#   --timeout SECS  per boot (default 1200)
+#   --pages N       workload pages (default 8192 = 32 MiB)
+#
+# Prints PASS:/FAIL: lines, "kernel: RELEASE", the booted guests' zswap
+# parameters, command line and zspp summary, "deb-boot: N passed, M failed".
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/trixie.sh
+. "$ZSPP_SCRIPTS/trixie.sh"
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+ver=$(cat "$ZSPP_ROOT/VERSION")
+deb=$ZSPP_ROOT/build/deb/zspp-dkms_${ver}_all.deb keep=0 suite="" tmo=1200 pages=8192
+while (($#)); do
+	case $1 in
+	--dist) suite=$2; shift ;;
+	--deb) deb=$2; shift ;;
+	--keep) keep=1 ;;
+	--timeout) tmo=$2; shift ;;
+	--pages) pages=$2; shift ;;
+	-h | --help) usage 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+	shift
+done
+case $suite in
+bookworm) dname="Debian 12" ;;
+trixie) dname="Debian 13" ;;
+*) die "--dist bookworm or --dist trixie (see --help)" ;;
+esac
+[[ -f $deb ]] || die "no package $deb: run 'make deb' first (or give --deb FILE)"
+deb=$(realpath "$deb")
+need_cmd debootstrap debootstrap
+need_cmd unshare util-linux
+need_cmd mkfs.ext4 e2fsprogs
+need_cmd debugfs e2fsprogs
+need_cmd mkswap util-linux
+need_cmd gcc gcc
+start=$(now_s)
+
+cache=$(cache_dir deb-boot)
+dc=$cache/$suite
+mkdir -p "$dc/apt-archives/partial" "$dc/lists/partial" "$dc/pkg"
+exec 9>"$cache/.lock-$suite"
+flock 9
+out=$dc/run
+rm -rf "$out"
+mkdir -p "$out"
+mirror=$(host_mirror "")
+
+# make_tarball SUITE TARBALL LOG: debootstrap --make-tarball (in a private mount namespace).
+make_tarball() {
+	log "debootstrap --make-tarball ($1 minbase from $mirror; cached in $2)"
+	rm -rf --one-file-system "$2.tb"
+	unshare --mount --propagation private debootstrap --variant=minbase --make-tarball="$2.tmp" \
+		"$1" "$2.tb" "$mirror" >"$3" 2>&1 ||
+		{ tail -n 20 "$3" >&2; die "debootstrap --make-tarball $1 failed (log: $3)"; }
+	mv "$2.tmp" "$2"
+	rm -rf --one-file-system "$2.tb"
+}
+tarball=""
+if [[ $suite == bookworm ]]; then
+	for t in "$ZSPP_CACHE/fresh/bookworm-minbase.tgz" "$ZSPP_CACHE/deb-check/bookworm-minbase.tgz" "$dc/bookworm-minbase.tgz"; do
+		if [[ -s $t ]]; then tarball=$t; break; fi
+	done
+	if [[ -z $tarball ]]; then
+		tarball=$dc/bookworm-minbase.tgz
+		make_tarball bookworm "$tarball" "$out/make-tarball.log"
+	fi
+else
+	tx=$(trixie_dir)
+	tarball=$tx/$TRIXIE_SUITE-minbase.tgz
+	if [[ ! -s $tarball ]]; then
+		# The lock scripts/trixie.sh takes while it writes the same file.
+		exec 8>"$tx/.chroot.lock"
+		flock 8
+		[[ -s $tarball ]] || make_tarball "$TRIXIE_SUITE" "$tarball" "$out/make-tarball.log"
+		exec 8>&-
+	fi
+fi
+
+work=$(mktemp -d /var/tmp/zspp-boot.XXXXXX)
+root=$work/root img=$work/root.img swap=$work/swap.img
+cleanup() {
+	if ((keep)); then log "kept: $work (image root.img, chroot root/, logs $out)"; else rm -rf --one-file-system "$work"; fi
+}
+trap cleanup EXIT
+mkdir -p "$root"
+
+t0=$(now_s)
+log "debootstrap $suite minbase from $tarball"
+if ! unshare --mount --propagation private debootstrap --variant=minbase --unpack-tarball="$tarball" \
+	"$suite" "$root" "$mirror" >"$out/debootstrap.log" 2>&1; then
+	warn "debootstrap from $tarball failed; debootstrapping $suite from $mirror"
+	rm -rf --one-file-system "$root"
+	mkdir -p "$root"
+	unshare --mount --propagation private debootstrap --variant=minbase "$suite" "$root" "$mirror" \
+		>"$out/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "$out/debootstrap.log" >&2; die "debootstrap $suite failed (log: $out/debootstrap.log)"; }
+fi
+t_debootstrap=$(($(now_s) - t0))
+
+# apt sources: the host's (bookworm); trixie's private ones (trixie.sh), with
+# the chroot's own keyring.
+if [[ $suite == bookworm ]]; then
+	copy_apt_sources "$root"
+else
+	sed "s|signed-by=$TRIXIE_KEYRING|signed-by=/usr/share/keyrings/debian-archive-keyring.gpg|" \
+		"$tx/apt/sources.list" >"$root/etc/apt/sources.list"
+	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+fi
+# The machine: what an installer would have written.
+echo debian >"$root/etc/hostname"
+cat >"$root/etc/fstab" <<'EOF'
+# written by zspp's scripts/deb-boot.sh
+/dev/vda / ext4 errors=remount-ro 0 1
+/dev/vdb none swap sw 0 0
+EOF
+# /etc/default/grub as grub2-common installs it (its values; GRUB itself is not
+# installed: QEMU boots the kernel directly with the command line computed
+# from these files below).
+mkdir -p "$root/etc/default"
+cat >"$root/etc/default/grub" <<'EOF'
+# Debian's defaults (/usr/share/grub/default/grub of grub2-common), written by
+# zspp's scripts/deb-boot.sh.
+GRUB_DEFAULT=0
+GRUB_TIMEOUT=5
+GRUB_DISTRIBUTOR=Debian
+GRUB_CMDLINE_LINUX_DEFAULT="quiet"
+GRUB_CMDLINE_LINUX=""
+GRUB_DISABLE_OS_PROBER=true
+EOF
+mkdir -p "$root/etc/initramfs-tools/conf.d"
+printf '# scripts/deb-boot.sh: a VM with its root on virtio-blk\nMODULES=list\n' \
+	>"$root/etc/initramfs-tools/conf.d/deb-boot-vm"
+printf '%s\n' virtio_pci virtio_blk ext4 crc32c_generic >>"$root/etc/initramfs-tools/modules"
+# dpkg without fsync while the image is built (removed before mkfs).
+echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/zspp-deb-boot-unsafe-io"
+# The test's own pieces.
+gcc -static -O2 -Wall -o "$work/workload" "$ZSPP_ROOT/tests/e2e/workload.c"
+install -D -m 0755 "$work/workload" "$root/usr/local/lib/zspp-boot-test/workload"
+install -D -m 0755 "$ZSPP_ROOT/tests/deb-boot/guest-test.sh" "$root/usr/local/lib/zspp-boot-test/run"
+install -D -m 0644 "$ZSPP_ROOT/tests/deb-boot/zspp-boot-test.service" "$root/etc/systemd/system/zspp-boot-test.service"
+echo "PAGES=$pages" >"$root/etc/zspp-boot-test.conf"
+rm -f "$dc"/pkg/*.deb
+cp "$deb" "$dc/pkg/"
+pkg=/tmp/zspp-pkg/${deb##*/}
+
+# One chroot session at low priority (CI shares the CPU); each step's output in
+# $out/STEP.log, its status in $out/STEP.rc.
+t0=$(now_s)
+log "chroot session: apt, dkms, zspp-enable --boot (log: $out/session.log)"
+# shellcheck disable=SC2016 # expanded by the inner shells
+nice -n 10 unshare --mount --propagation private bash -euo pipefail -c '
+	root=$1 dc=$2 out=$3
+	shift 3
+	mount -t proc proc "$root/proc"
+	mount --bind /sys "$root/sys"
+	mount --bind /dev "$root/dev"
+	mount --bind /dev/pts "$root/dev/pts"
+	mkdir -p "$root/var/cache/apt/archives" "$root/var/lib/apt/lists" "$root/tmp/zspp-pkg" "$root/tmp/zspp-out"
+	mount --bind "$dc/apt-archives" "$root/var/cache/apt/archives"
+	mount --bind "$dc/lists" "$root/var/lib/apt/lists"
+	mount --bind "$dc/pkg" "$root/tmp/zspp-pkg"
+	mount --bind "$out" "$root/tmp/zspp-out"
+	exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+		DEBIAN_FRONTEND=noninteractive bash -uo pipefail -c "$@"
+' _ "$root" "$dc" "$out" '
+	pkg=$1 o=/tmp/zspp-out
+	step() {
+		local name=$1 rc=0
+		shift
+		"$@" >"$o/$name.log" 2>&1 || rc=$?
+		echo "$rc" >"$o/$name.rc"
+		return "$rc"
+	}
+	step update apt-get update -q || exit 0
+	step system apt-get install -y -q --no-install-recommends systemd-sysv udev kmod initramfs-tools \
+		linux-image-amd64 linux-headers-amd64 || exit 0
+	step install apt-get install -y -q --no-install-recommends "$pkg" || exit 0
+	dkms status zspp >"$o/dkms-status.txt" 2>&1 || true
+	step enable zspp-enable --boot || exit 0
+	step units bash -c "systemctl enable zspp-boot-test.service && systemctl mask serial-getty@ttyS0.service" || exit 0
+	for k in /boot/initrd.img-*; do
+		lsinitramfs "$k" | grep -E "zspp" || true
+	done >"$o/initrd-zspp.txt" 2>&1
+' _ "$pkg" >"$out/session.log" 2>&1 || { tail -n 20 "$out/session.log" >&2; warn "the chroot session failed (log: $out/session.log)"; }
+t_chroot=$(($(now_s) - t0))
+
+rc_of() { cat "$out/$1.rc" 2>/dev/null || echo "not run"; }
+why() { g -E '^(E|W): |rror' "$out/$1.log" 2>/dev/null | tail -n 3 | paste -sd '|' -; }
+stepcheck() {
+	if [[ $(rc_of "$1") == 0 ]]; then pass "$2"; else fail "$2" "rc $(rc_of "$1"): $(why "$1") (log: $out/$1.log)"; fi
+}
+stepcheck update "deb-boot $suite apt-get update in the image"
+stepcheck system "deb-boot $suite apt install systemd-sysv udev kmod initramfs-tools linux-image-amd64 linux-headers-amd64"
+stepcheck install "deb-boot $suite apt install ./${deb##*/} (dkms builds on the host CPU)"
+stepcheck enable "deb-boot $suite zspp-enable --boot"
+stepcheck units "deb-boot $suite test unit enabled"
+mapfile -t kernels < <(find "$root/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V)
+krel=${kernels[${#kernels[@]} - 1]:-}
+if [[ $(rc_of units) != 0 || -z $krel ]]; then
+	echo "deb-boot: $npass passed, $((nfail + 1)) failed"
+	die "the $dname image is not ready (kernels: ${kernels[*]:-none}); not booting"
+fi
+echo "kernel: $krel"
+((${#kernels[@]} == 1)) || warn "more than one kernel in the image (${kernels[*]}): booting $krel"
+defpool=$(sed -n 's/^CONFIG_ZSWAP_ZPOOL_DEFAULT="\(.*\)"$/\1/p' "$root/boot/config-$krel")
+[[ -n $defpool ]] || die "no CONFIG_ZSWAP_ZPOOL_DEFAULT in the image's /boot/config-$krel"
+log "image: $krel, zswap's default zpool $defpool, dkms: $(paste -sd '|' - <"$out/dkms-status.txt")"
+
+# grub_cmdline DIR: the kernel command line grub-mkconfig (10_linux) would write
+# from DIR/grub and DIR/grub.d/*.cfg (an image's /etc/default), root=/dev/vda for
+# its root=UUID=..., plus what QEMU's console needs.
+grub_cmdline() {
+	(
+		GRUB_CMDLINE_LINUX="" GRUB_CMDLINE_LINUX_DEFAULT=""
+		# shellcheck disable=SC1090,SC1091 # the image's files, as grub-mkconfig sources them
+		if [[ -f $1/grub ]]; then . "$1/grub"; fi
+		for x in "$1"/grub.d/*.cfg; do
+			# shellcheck disable=SC1090
+			if [[ -e $x ]]; then . "$x"; fi
+		done
+		echo "root=/dev/vda ro $GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT console=ttyS0 panic=-1" | tr -s ' '
+	)
+}
+mkdir -p "$work/boot1" "$work/boot2"
+cp "$root/boot/vmlinuz-$krel" "$root/boot/initrd.img-$krel" "$work/boot1/"
+cmd1=$(grub_cmdline "$root/etc/default")
+rm -f "$root/etc/dpkg/dpkg.cfg.d/zspp-deb-boot-unsafe-io"
+
+t0=$(now_s)
+mb=$(du -sxm "$root" | cut -f1)
+size=$((mb + mb / 4 + 400))
+log "mkfs.ext4 -d: ${mb} MiB of files into a ${size} MiB image"
+mkfs.ext4 -q -F -L zspp-root -d "$root" "$img" "${size}M" >"$out/mkfs.log" 2>&1 ||
+	{ cat "$out/mkfs.log" >&2; die "mkfs.ext4 -d $root failed"; }
+((keep)) || rm -rf --one-file-system "$root"
+rm -f "$swap"
+truncate -s 256M "$swap"
+mkswap -q "$swap" >/dev/null
+t_mkfs=$(($(now_s) - t0))
+
+# boot N KERNEL INITRD CMDLINE: one boot of the image; console in $out/bootN.log.
+boot() {
+	local n=$1 t rc=0
+	t=$(now_s)
+	"$ZSPP_SCRIPTS/qemu-run.sh" --kernel "$2" --initrd "$3" --cmdline "$4" --drive "$img" --drive "$swap" \
+		--mem 1024M --smp 2 --timeout "$tmo" --init-marker '^ZB-BEGIN' --workdir "$work/q$n" \
+		--log "$out/boot$n.raw" || rc=$?
+	tr -d '\r' <"$out/boot$n.raw" >"$out/boot$n.log"
+	eval "t_boot$n=$(($(now_s) - t))"
+	log "boot $n: rc=$rc in $(($(now_s) - t))s (console: $out/boot$n.log)"
+	return 0
+}
+log "boot 1 ($krel, cmdline: $cmd1)"
+boot 1 "$work/boot1/vmlinuz-$krel" "$work/boot1/initrd.img-$krel" "$cmd1"
+# What the purge left, read back from the image (debugfs: no mount needed).
+debugfs -R "dump -p /boot/vmlinuz-$krel $work/boot2/vmlinuz-$krel" "$img" >"$out/debugfs.log" 2>&1 || true
+debugfs -R "dump -p /boot/initrd.img-$krel $work/boot2/initrd.img-$krel" "$img" >>"$out/debugfs.log" 2>&1 || true
+debugfs -R "rdump /etc/default $work/boot2" "$img" >>"$out/debugfs.log" 2>&1 || true
+cmd2=""
+if [[ -s $work/boot2/vmlinuz-$krel && -s $work/boot2/initrd.img-$krel && -f $work/boot2/default/grub ]]; then
+	cmd2=$(grub_cmdline "$work/boot2/default")
+	log "boot 2 ($krel, cmdline: $cmd2)"
+	boot 2 "$work/boot2/vmlinuz-$krel" "$work/boot2/initrd.img-$krel" "$cmd2"
+else
+	: >"$out/boot2.log"
+	t_boot2=0
+	warn "cannot read /boot and /etc/default back from the image after boot 1 (log: $out/debugfs.log)"
+fi
+
+# ------------------------------------------------------------ assertions
+# zb N TAG: the "ZB TAG ..." lines of boot N, without the tag.
+zb() { sed -n -E "s/^ZB $2( |\$)//p" "$out/boot$1.log"; }
+# num LINE KEY: the number in " KEY=N" (0 when absent).
+num() { local v; v=$(field " $1" "$2"); [[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo 0; }
+check() { # NAME COND-STATUS WHY
+	if (($2 == 0)); then pass "$1"; else fail "$1" "$3"; fi
+}
+ok() { if "$@" >/dev/null 2>&1; then echo 0; else echo 1; fi; }
+BAD_RE='WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|scheduling while atomic|Call Trace|Kernel panic|blocked for more than|list_(add|del) corruption|zspp:.*([Ee]rror|[Ff]ail|[Ll]eak|[Bb]ad)'
+EXPECTED_RE='module verification failed: signature and/or required key missing - tainting kernel'
+splats() { # N: kernel lines of boot N's console and final dmesg that fail it
+	g -v -E '^ZB ' "$out/boot$1.log" | g -v -E "$EXPECTED_RE" | g -E "$BAD_RE" | sed -n 1,3p | cut -c1-160 | paste -sd '|' -
+}
+p="deb-boot $suite"
+for n in 1 2; do
+	what=$([[ $n == 1 ]] && echo "boot 1 (installed)" || echo "boot 2 (purged)")
+	phase=$([[ $n == 1 ]] && echo installed || echo purged)
+	if grep -E "^ZB-END phase=$phase\$" "$out/boot$n.log" >/dev/null; then
+		pass "$p $what: systemd booted, the test ran to its end ($(zb "$n" SYSTEM))"
+	else
+		fail "$p $what: the test ran to its end" "no 'ZB-END phase=$phase' on the console ($out/boot$n.log: $(g -E 'Kernel panic|ZB-END|ZB PHASE' "$out/boot$n.log" | sed -n 1,2p | paste -sd '|' -))"
+		continue
+	fi
+	u=$(zb "$n" UNAME)
+	check "$p $what: booted the image's kernel $krel" "$(ok test "$u" = "$krel")" "uname -r: $u"
+	c=$(zb "$n" CMDLINE)
+	c_want=$([[ $n == 1 ]] && echo "$cmd1" || echo "$cmd2")
+	check "$p $what: /proc/cmdline is the grub-computed one" "$(ok test "$c" = "$c_want")" "'$c' != '$c_want'"
+	failed=$(zb "$n" FAILED-UNITS | paste -sd ' ' -)
+	check "$p $what: no failed systemd unit" "$(ok test -z "$failed")" "$failed"
+	s=$(splats "$n")
+	check "$p $what: no kernel splat on the console or in dmesg" "$(ok test -z "$s")" "$s"
+done
+
+if grep -E '^ZB-END phase=installed$' "$out/boot1.log" >/dev/null; then
+	c=$(zb 1 CMDLINE)
+	check "$p boot 1: cmdline has zswap.enabled=1 zswap.zpool=zspp (zspp-enable --boot's grub.d drop-in)" \
+		"$(ok grep -E '(^| )zswap\.enabled=1 zswap\.zpool=zspp( |$)' <<<"$c")" "$c"
+	zp=$(zb 1 PARAM | sed -n 's/^zpool=//p') en=$(zb 1 PARAM | sed -n 's/^enabled=//p')
+	check "$p boot 1: zswap zpool=zspp enabled=Y from boot" "$(ok test "$zp/$en" = zspp/Y)" "zpool=$zp enabled=$en"
+	kl=$(zb 1 KLOG)
+	fb=$(g -iE 'not available|using default' <<<"$kl" | paste -sd '|' -)
+	check "$p boot 1: zswap did not fall back (no 'zpool zspp not available')" "$(ok test -z "$fb")" "$fb"
+	check "$p boot 1: kernel log 'zswap: loaded using pool .../zspp'" \
+		"$(ok grep -E 'zswap: loaded using pool [^ ]*/zspp' <<<"$kl")" "$(paste -sd '|' - <<<"$kl")"
+	check "$p boot 1: zspp loaded (lsmod)" "$(ok grep -E '^zspp ' < <(zb 1 LSMOD))" "no zspp in lsmod"
+	d=$(zb 1 DKMS)
+	check "$p boot 1: dkms status zspp/$ver installed for $krel" \
+		"$(ok grep -F "zspp/$ver, $krel, x86_64: installed" <<<"$d")" "$d"
+	ird=$(zb 1 INITRD-ZSPP)
+	check "$p boot 1: zspp.ko in the booted initramfs" "$(ok grep -E '/zspp\.ko' <<<"$ird")" "lsinitramfs: ${ird:-no zspp}"
+	sv=$(zb 1 SERVICE)
+	check "$p boot 1: zspp.service active and enabled" "$(ok grep -E 'active=active enabled=enabled' <<<"$sv")" "$sv"
+	check "$p boot 1: swap on /dev/vdb from fstab" "$(ok grep -E '^/dev/vdb ' < <(zb 1 SWAPS))" "$(zb 1 SWAPS | paste -sd '|' -)"
+	wl=$(zb 1 WL | g -E '^WORKLOAD pages=' | tail -n 1)
+	wrc=$(zb 1 WORKLOAD-EXIT)
+	wn=$(num "$wl" pages) wv=$(num "$wl" verified) wm=$(field " $wl" mismatches)
+	check "$p boot 1: workload verified every byte ($wl)" \
+		"$(ok test "$wrc" = rc=0 -a "$wn" = "$pages" -a "$wv" = "$pages" -a "$wm" = 0)" "${wl:-no WORKLOAD line}, $wrc"
+	zr=$(zb 1 ZSWAP-RECLAIMED)
+	st=$(num "$zr" stored_pages)
+	check "$p boot 1: zswap stored the pushed-out pages (stored_pages=$st)" "$(ok test "$st" -gt 0)" "$zr"
+	sr=$(zb 1 SUMMARY-RECLAIMED)
+	so=$(num "$sr" objects) sp=$(num "$sr" pages) smf=$(num "$sr" malloc_fail) sbh=$(num "$sr" bad_handles)
+	check "$p boot 1: zspp held them (summary pages=$sp objects=$so malloc_fail=$smf bad_handles=$sbh)" \
+		"$(ok test "$so" -gt 0 -a "$sp" -gt 0 -a "$smf" = 0 -a "$sbh" = 0 -a "$(wc -l <<<"$sr")" = 1)" "${sr:-no zspp pool}"
+	pr=$(zb 1 PURGE)
+	check "$p boot 1: apt-get purge zspp-dkms in the booted system ($pr)" "$(ok grep -E '^rc=0 ' <<<"$pr")" \
+		"$pr: $(zb 1 PURGE-LOG | tail -n 3 | paste -sd '|' -)"
+fi
+if grep -E '^ZB-END phase=purged$' "$out/boot2.log" >/dev/null; then
+	c=$(zb 2 CMDLINE)
+	check "$p boot 2: cmdline without zswap.zpool=zspp / zswap.enabled=1" "$(ok test -z "$(g -E 'zswap\.' <<<"$c")")" "$c"
+	zp=$(zb 2 PARAM | sed -n 's/^zpool=//p')
+	check "$p boot 2: zswap zpool is the kernel's default ($defpool)" "$(ok test "$zp" = "$defpool")" "zpool=$zp"
+	z=$( (zb 2 LSMOD | g -E '^zspp '; zb 2 KLOG | g -E 'zspp'; zb 2 DEBUGFS | g -vE '^absent$') | paste -sd '|' -)
+	check "$p boot 2: zspp not loaded, not in the kernel log or debugfs" "$(ok test -z "$z")" "$z"
+	ko=$(zb 2 KO) left=$(zb 2 LEFT) unit=$(zb 2 UNIT) dk=$(zb 2 DKMS)
+	check "$p boot 2: no zspp.ko under /lib/modules, no dkms tree" "$(ok test -z "$ko$dk")" "ko: $ko; dkms: $dk"
+	ird=$(zb 2 INITRD-ZSPP | g -vE ': $' | paste -sd '|' -)
+	check "$p boot 2: no zspp in any initramfs" "$(ok test -z "$ird")" "$ird"
+	check "$p boot 2: none of the package's files, no zspp.service" "$(ok test -z "$left" -a "$unit" = absent)" "left: $left; unit: $unit"
+	check "$p boot 2: dpkg knows no zspp-dkms" "$(ok test -z "$(g -E 'install|config-files' < <(zb 2 DPKG))")" "$(zb 2 DPKG)"
+	m1=$(md5sum <"$work/boot1/initrd.img-$krel") m2=$(md5sum <"$work/boot2/initrd.img-$krel")
+	check "$p boot 2: the purge rebuilt the initramfs" "$(ok test "$m1" != "$m2")" "initrd.img-$krel unchanged"
+fi
+
+# For the reader: what the booted guests said.
+for n in 1 2; do
+	echo "deb-boot: boot $n cmdline: $(zb "$n" CMDLINE)"
+	echo "deb-boot: boot $n zswap parameters: $(zb "$n" PARAM | paste -sd ' ' -)"
+	zb "$n" PARAMFILE | sed "s/^/deb-boot: boot $n /"
+	zb "$n" KLOG | g -iE 'zswap' | sed "s/^/deb-boot: boot $n kernel: /"
+done
+for t in RECLAIMED AFTER; do
+	zb 1 "SUMMARY-$t" | sed "s/^/deb-boot: boot 1 zspp summary ($([[ $t == RECLAIMED ]] && echo 'pushed out, workload parked' || echo 'after the workload')): /"
+	zb 1 "ZSWAP-$t" | sed "s/^/deb-boot: boot 1 zswap debugfs ($t):/"
+done
+zb 1 SUMMARYFILE-AFTER | sed 's/^/deb-boot: boot 1 after the workload: /'
+zb 1 VMSTAT | sed 's/^/deb-boot: boot 1 vmstat: /'
+zb 1 PURGE-LOG | g -E 'Reading package lists|Removing|depmod|Deleting|update-initramfs:|Purging' |
+	sed 's/^/deb-boot: boot 1 purge (guest uptime, line): /'
+echo "deb-boot: times: debootstrap ${t_debootstrap}s, chroot apt+dkms ${t_chroot}s, mkfs ${t_mkfs}s, boot 1 ${t_boot1:-0}s, boot 2 ${t_boot2:-0}s, total $(($(now_s) - start))s"
+echo "deb-boot: $npass passed, $nfail failed"
+((nfail == 0))
