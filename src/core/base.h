@@ -137,6 +137,50 @@ struct ListNode {
 	}
 };
 
+// A typed intrusive list: elements of T threaded through the ListNode that
+// Links names (Links::link(T *), and back: Links::owner(ListNode *)), so a
+// list of zspages can only be walked as zspages, through the right link.
+template <typename T, typename Links>
+class List {
+public:
+	void init() { head_.init(); }
+	bool empty() const { return head_.empty(); }
+	T *first() { return empty() ? nullptr : Links::owner(head_.next); }
+	T *last() { return empty() ? nullptr : Links::owner(head_.prev); }
+	// The element before @t (towards the head), or nullptr.
+	T *prev(T *t)
+	{
+		ListNode *n = Links::link(t)->prev;
+		return n == &head_ ? nullptr : Links::owner(n);
+	}
+	bool is_first(T *t) const { return head_.next == Links::link(t); }
+	void push_front(T *t) { head_.push_front(Links::link(t)); }
+	void push_back(T *t) { head_.prev->push_front(Links::link(t)); }
+	// Take @t off whichever list of this kind holds it.
+	static void remove(T *t) { Links::link(t)->unlink(); }
+
+	class Iter {
+	public:
+		explicit Iter(ListNode *n) : n_(n) {}
+		T *operator*() const { return Links::owner(n_); }
+		Iter &operator++()
+		{
+			n_ = n_->next;
+			return *this;
+		}
+		bool operator!=(const Iter &o) const { return n_ != o.n_; }
+
+	private:
+		ListNode *n_;
+	};
+	// Front to back. The current element may not be removed while iterating.
+	Iter begin() { return Iter(head_.next); }
+	Iter end() { return Iter(&head_); }
+
+private:
+	ListNode head_;
+};
+
 // ---- lock annotations -------------------------------------------------------
 // Clang's thread-safety analysis (Zircon's TA_GUARDED / TA_REQ): the host
 // build `scripts/thread-safety.sh` compiles the core with clang

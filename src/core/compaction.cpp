@@ -38,8 +38,7 @@ unsigned long Pool::compactable_pages()
 ZsPage *Pool::pick_source(SizeClass *cls)
 {
 	for (u32 g = kFullnessEmpty + 1; g < kFullnessFull; g++) {
-		for (ListNode *n = cls->fullness[g].next; n != &cls->fullness[g]; n = n->next) {
-			ZsPage *zs = ZsPage::from_node(n);
+		for (ZsPage *zs : cls->fullness[g]) {
 			if (zs->mapped.load() == 0)
 				return zs;
 		}
@@ -52,8 +51,7 @@ ZsPage *Pool::pick_source(SizeClass *cls)
 ZsPage *Pool::pick_destination(SizeClass *cls, ZsPage *src)
 {
 	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty; g--) {
-		for (ListNode *n = cls->fullness[g].next; n != &cls->fullness[g]; n = n->next) {
-			ZsPage *zs = ZsPage::from_node(n);
+		for (ZsPage *zs : cls->fullness[g]) {
 			if (zs != src)
 				return zs;
 		}

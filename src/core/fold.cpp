@@ -79,7 +79,7 @@ bool Pool::bury(ZsPage *zs)
 	SpinGuard guard(cls->lock);
 	if (!cls->fold_active)
 		return false;
-	cls->graveyard.push_front(&zs->node);
+	cls->graveyard.push_front(zs);
 	return true;
 }
 
@@ -231,11 +231,8 @@ u32 Pool::finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *byte
 // tail, so the list is always [unvisited..., visited...].
 ZsPage *Pool::next_unvisited(SizeClass *cls)
 {
-	ListNode *n = cls->fold_list.next;
-	if (n == &cls->fold_list)
-		return nullptr;
-	ZsPage *zs = ZsPage::from_fold_link(n, cls->pages, cls->objs);
-	return zs->fold_seq != cls->fold_pass ? zs : nullptr;
+	ZsPage *zs = cls->fold_list.first();
+	return zs && zs->fold_seq != cls->fold_pass ? zs : nullptr;
 }
 
 // Class lock held; both slots hold written objects of equal bytes, the
@@ -366,7 +363,7 @@ bool Pool::fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp)
 		}
 		if (ZsPage *emptied = settle(cls, zs)) {
 			// Pointed at by index entries: parked until the pass ends.
-			cls->graveyard.push_front(&emptied->node);
+			cls->graveyard.push_front(emptied);
 			fp->freed += cls->pages;
 			done = true;
 		}
@@ -375,8 +372,8 @@ bool Pool::fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp)
 		zs->fold_seq = cls->fold_pass;
 		fp->resume = nullptr;
 		if (!zs->doomed) { // visited: to the tail
-			zs->fold_link()->unlink();
-			cls->fold_list.prev->push_front(zs->fold_link());
+			ZsPageFoldList::remove(zs);
+			cls->fold_list.push_back(zs);
 		}
 	}
 	return done;
@@ -427,22 +424,20 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 		}
 		zspp_cond_resched();
 	}
-	ListNode dead;
+	ZsPageList dead;
 	dead.init();
 	bool folded;
 	{
 		SpinGuard guard(cls->lock);
 		folded = cls->folded != 0;
 		write_once(cls->fold_active, u8(0));
-		while (!cls->graveyard.empty()) {
-			ListNode *n = cls->graveyard.next;
-			n->unlink();
-			dead.push_front(n);
+		while (ZsPage *zs = cls->graveyard.first()) {
+			ZsPageList::remove(zs);
+			dead.push_front(zs);
 		}
 	}
-	while (!dead.empty()) {
-		ZsPage *zs = ZsPage::from_node(dead.next);
-		zs->node.unlink();
+	while (ZsPage *zs = dead.first()) {
+		ZsPageList::remove(zs);
 		release_zspage(zs);
 	}
 	unsigned long freed = fp->freed;

@@ -95,9 +95,8 @@ void Pool::destroy()
 		if (!cls || cls->index != i)
 			continue; // not created, or merged: freed via its serving index
 		for (auto &head : cls->fullness) {
-			while (cls->lock.valid() && !head.empty()) {
-				ZsPage *zs = ZsPage::from_node(head.next);
-				head.next->unlink();
+			while (ZsPage *zs = cls->lock.valid() ? head.first() : nullptr) {
+				ZsPageList::remove(zs);
 				for (u32 s = 0; s < zs->objs; s++) {
 					SlotWord w = zs->slot(s);
 					if (w.is_free())
@@ -167,6 +166,7 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 		zs->lru()->link.init();
 	if constexpr (kFold)
 		zs->fold_link()->init();
+	// (Links start out pointing at themselves: "on no list".)
 	zs->magic = ZsPage::kMagic;
 	zs->class_index = u16(cls->index);
 	zs->slot_size = u16(cls->size);
@@ -206,7 +206,7 @@ void Pool::release_zspage(ZsPage *zs)
 		zspp_page_unlock(pages[locked]);
 	{
 		SpinGuard guard(defer_lock_);
-		deferred_.push_front(&zs->node);
+		deferred_.push_front(zs);
 	}
 	deferred_frees_.add(1);
 	zspp_work_kick(free_work_);
@@ -233,10 +233,9 @@ void Pool::deferred_free()
 		ZsPage *zs = nullptr;
 		{
 			SpinGuard guard(defer_lock_);
-			if (!deferred_.empty()) {
-				zs = ZsPage::from_node(deferred_.next);
-				zs->node.unlink();
-			}
+			zs = deferred_.first();
+			if (zs)
+				ZsPageList::remove(zs);
 		}
 		if (!zs)
 			return;
@@ -253,11 +252,11 @@ void Pool::deferred_free()
 void Pool::insert_zspage(SizeClass *cls, ZsPage *zs)
 {
 	zs->fullness = kFullnessEmpty;
-	cls->fullness[kFullnessEmpty].push_front(&zs->node);
+	cls->fullness[kFullnessEmpty].push_front(zs);
 	cls->zspages_in[kFullnessEmpty]++;
 	cls->zspages++;
 	if constexpr (kFold)
-		cls->fold_list.push_front(zs->fold_link()); // unvisited: at the head
+		cls->fold_list.push_front(zs); // unvisited: at the head
 }
 
 // Lock held. Move @zs to the list its inuse count belongs in.
@@ -266,9 +265,9 @@ void Pool::regroup(SizeClass *cls, ZsPage *zs)
 	u32 g = fullness_group(zs->inuse, zs->objs);
 	if (g == zs->fullness)
 		return;
-	zs->node.unlink();
+	ZsPageList::remove(zs);
 	cls->zspages_in[zs->fullness]--;
-	cls->fullness[g].push_front(&zs->node);
+	cls->fullness[g].push_front(zs);
 	cls->zspages_in[g]++;
 	zs->fullness = u8(g);
 }
@@ -279,9 +278,9 @@ ZsPage *Pool::settle(SizeClass *cls, ZsPage *zs)
 		regroup(cls, zs);
 		return nullptr;
 	}
-	zs->node.unlink();
+	ZsPageList::remove(zs);
 	if (evictable())
-		zs->lru()->link.unlink();
+		ZsPageLruList::remove(zs);
 	cls->zspages_in[zs->fullness]--;
 	cls->zspages--;
 	doom(zs);
@@ -290,11 +289,10 @@ ZsPage *Pool::settle(SizeClass *cls, ZsPage *zs)
 
 void Pool::lru_touch(SizeClass *cls, ZsPage *zs)
 {
-	ZsLru *lru = zs->lru();
-	lru->seq = lru_clock_.add(1);
-	if (cls->lru.next != &lru->link) {
-		lru->link.unlink();
-		cls->lru.push_front(&lru->link);
+	zs->lru()->seq = lru_clock_.add(1);
+	if (!cls->lru.is_first(zs)) {
+		ZsPageLruList::remove(zs);
+		cls->lru.push_front(zs);
 	}
 }
 
@@ -302,8 +300,8 @@ void Pool::lru_touch(SizeClass *cls, ZsPage *zs)
 ZsPage *Pool::find_non_full(SizeClass *cls)
 {
 	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty; g--) {
-		if (!cls->fullness[g].empty())
-			return ZsPage::from_node(cls->fullness[g].next);
+		if (ZsPage *zs = cls->fullness[g].first())
+			return zs;
 	}
 	return nullptr;
 }
@@ -654,8 +652,7 @@ Status Pool::validate()
 		unsigned long zspages = 0, used = 0, shared = 0;
 		for (u32 g = 0; g < kNumFullness; g++) {
 			unsigned long in_group = 0;
-			for (ListNode *n = cls->fullness[g].next; n != &cls->fullness[g]; n = n->next) {
-				ZsPage *zs = ZsPage::from_node(n);
+			for (ZsPage *zs : cls->fullness[g]) {
 				in_group++;
 				if (zs->reclaiming || zs->fullness != g || fullness_group(zs->inuse, zs->objs) != g) {
 					zspp_log_err("zspp: validate: class %u zspage in the wrong group\n", i);
@@ -674,8 +671,10 @@ Status Pool::validate()
 			ZSPP_TRY(validate_lru(cls, &zspages, &used, &shared));
 		if constexpr (kFold) {
 			unsigned long listed = 0;
-			for (ListNode *n = cls->fold_list.next; n != &cls->fold_list; n = n->next)
+			for (ZsPage *zs : cls->fold_list) {
+				(void)zs;
 				listed++;
+			}
 			if (listed != cls->zspages) {
 				zspp_log_err("zspp: validate: class %u fold list holds %lu of %lu zspages\n", i,
 					     listed, cls->zspages);
@@ -698,8 +697,8 @@ Status Pool::validate()
 	// Doomed zspages waiting for the free worker still hold their pages.
 	{
 		SpinGuard guard(defer_lock_);
-		for (ListNode *n = deferred_.next; n != &deferred_; n = n->next)
-			pages += ZsPage::from_node(n)->nr_pages;
+		for (ZsPage *zs : deferred_)
+			pages += zs->nr_pages;
 	}
 	if (pages != pages_.load() || objects != objects_.load()) {
 		zspp_log_err("zspp: validate: pool totals off (pages %lu/%lu objects %lu/%lu)\n", pages,

@@ -30,18 +30,18 @@ struct SizeClass {
 	// zspages on these lists (their ZsPage fields but `mapped`; the
 	// analysis cannot name another object's lock, see locking.rst), are
 	// guarded by lock.
-	ListNode fullness[kNumFullness] ZSPP_GUARDED_BY(lock);
+	ZsPageList fullness[kNumFullness] ZSPP_GUARDED_BY(lock);
 	unsigned long zspages_in[kNumFullness] ZSPP_GUARDED_BY(lock);
 	unsigned long obj_used ZSPP_GUARDED_BY(lock); // includes objects of zspages under reclaim
 	unsigned long zspages ZSPP_GUARDED_BY(lock);  // includes zspages under reclaim (off the lists)
-	ListNode lru ZSPP_GUARDED_BY(lock);           // evictable pools: every zspage, newest first
+	ZsPageLruList lru ZSPP_GUARDED_BY(lock);      // evictable pools: every zspage, newest first
 
 	// CONFIG_ZSPP_FOLD (fold.cpp).
 	unsigned long folded ZSPP_GUARDED_BY(lock); // handles sharing another's slot: sum of (refs - 1)
 	u16 fold_pass ZSPP_GUARDED_BY(lock);    // number of the running (or last) fold pass, never 0
 	u8 fold_active ZSPP_GUARDED_BY(lock);   // a fold pass holds pointers to this class's zspages
-	ListNode graveyard ZSPP_GUARDED_BY(lock); // zspages emptied while fold_active, freed when it ends
-	ListNode fold_list ZSPP_GUARDED_BY(lock); // every zspage: not yet visited by this pass first
+	ZsPageList graveyard ZSPP_GUARDED_BY(lock); // zspages emptied while fold_active, freed when it ends
+	ZsPageFoldList fold_list ZSPP_GUARDED_BY(lock); // every zspage: not yet visited by this pass first
 };
 
 // A resolved handle: the object's zspage and slot, valid while the class
@@ -132,7 +132,7 @@ private:
 	{
 		zs->doomed = 1;
 		if constexpr (kFold)
-			zs->fold_link()->unlink();
+			ZsPageFoldList::remove(zs);
 	}
 	// Class lock held, after a slot was released: regroup @zs, or, if it is
 	// now empty, take it off the class and doom it. Returns @zs when the
@@ -250,7 +250,7 @@ private:
 	zspp_shrinker *shrinker_;
 	zspp_work *free_work_;        // runs deferred_free()
 	SpinLock defer_lock_;
-	ListNode deferred_ ZSPP_GUARDED_BY(defer_lock_); // doomed zspages waiting for page locks
+	ZsPageList deferred_ ZSPP_GUARDED_BY(defer_lock_); // doomed zspages waiting for page locks
 	SizeClass *classes_[kNumClassIndices]; // by request index; merged share
 
 	// The counters of struct zspp_pool_stats, from the list in

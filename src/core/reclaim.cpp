@@ -27,8 +27,7 @@ constexpr u32 kReclaimRetries = 8;
 // Class lock held. The oldest zspage of @cls not already being reclaimed.
 ZsPage *lru_tail(SizeClass *cls) ZSPP_REQUIRES(cls->lock)
 {
-	for (ListNode *n = cls->lru.prev; n != &cls->lru; n = n->prev) {
-		ZsPage *zs = ZsPage::from_lru(n);
+	for (ZsPage *zs = cls->lru.last(); zs; zs = cls->lru.prev(zs)) {
 		if (!zs->reclaiming)
 			return zs;
 	}
@@ -61,7 +60,7 @@ ZsPage *Pool::isolate_victim(SizeClass **cls_out)
 	if (!zs)
 		return nullptr;
 	zs->reclaiming = ZsPage::kReclaiming;
-	zs->node.unlink();
+	ZsPageList::remove(zs);
 	best->zspages_in[zs->fullness]--;
 	*cls_out = best;
 	return zs;
@@ -165,7 +164,7 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 	bytes_slots_.sub(freed * cls->size);
 	zs->reclaiming = 0;
 	if (zs->inuse == 0) {
-		zs->lru()->link.unlink();
+		ZsPageLruList::remove(zs);
 		cls->zspages--;
 		doom(zs);
 		return zs;
@@ -173,7 +172,7 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 	// Not emptied: back into its class. It goes to the LRU head so that
 	// the next attempt tries another zspage.
 	zs->fullness = u8(fullness_group(zs->inuse, zs->objs));
-	cls->fullness[zs->fullness].push_front(&zs->node);
+	cls->fullness[zs->fullness].push_front(zs);
 	cls->zspages_in[zs->fullness]++;
 	lru_touch(cls, zs);
 	return nullptr;
@@ -220,8 +219,7 @@ Status Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long 
 {
 	unsigned long listed = 0, reclaiming = 0;
 	u64 newer = ~u64(0);
-	for (ListNode *n = cls->lru.next; n != &cls->lru; n = n->next) {
-		ZsPage *zs = ZsPage::from_lru(n);
+	for (ZsPage *zs : cls->lru) {
 		if (zs->lru()->seq > newer) {
 			zspp_log_err("zspp: validate: class %u LRU out of order\n", cls->index);
 			return Error{-ZSPP_EINVAL};

@@ -11,8 +11,9 @@
 // Descriptor layout (one kmalloc; every byte of it is metadata the user pays
 // for, so nothing in it is there for convenience):
 //   evictable pools only: ZsLru |
-//   ZsPage | char *addrs[nr_pages] | u64 slot[objs] |
-//   CONFIG_ZSPP_FOLD only: u8 flags[objs] | (pad to 8) ListNode fold_link
+//   ZsPage | CONFIG_ZSPP_FOLD only: ListNode fold_link |
+//   char *addrs[nr_pages] | u64 slot[objs] | CONFIG_ZSPP_FOLD only: u8 flags[objs]
+// (ZsPage::descriptor_size() and the accessors are the one computation of it.)
 // addrs[] holds each page's kernel address (64-bit: no highmem, fixed for
 // the page's life), so the map/read/write paths make no shim call for it;
 // the struct page comes from the address (zspp_virt_to_page) on the slow
@@ -168,19 +169,18 @@ struct ZsPage {
 	Pool *pool;
 	u64 pfn0;         // pfn of page 0: what Locations name
 
+	// The descriptor's layout, computed here only: [prefix] ZsPage |
+	// [fold link] | addrs[nr_pages] | slot words[objs] | [flags[objs]].
 	// Bytes in front of the ZsPage in its allocation (the ZsLru or nothing).
 	static constexpr usize prefix_size(bool evictable) { return evictable ? sizeof(ZsLru) : 0; }
-	static constexpr usize fold_link_offset(u32 nr_pages, u32 objs)
-	{
-		return (sizeof(ZsPage) + nr_pages * sizeof(char *) + objs * (sizeof(u64) + sizeof(u8)) + 7) &
-		       ~usize(7);
-	}
+	// The ZsPage and, with CONFIG_ZSPP_FOLD, its fold link (at a fixed
+	// offset, so that the fold list can get back to the zspage).
+	static constexpr usize header_size() { return sizeof(ZsPage) + (kFold ? sizeof(ListNode) : 0); }
 	// The whole allocation, prefix included.
 	static constexpr usize descriptor_size(u32 nr_pages, u32 objs, bool evictable)
 	{
-		return prefix_size(evictable) +
-		       (kFold ? fold_link_offset(nr_pages, objs) + sizeof(ListNode)
-			      : sizeof(ZsPage) + nr_pages * sizeof(char *) + objs * sizeof(u64));
+		return prefix_size(evictable) + header_size() + nr_pages * sizeof(char *) + objs * sizeof(u64) +
+		       (kFold ? objs * sizeof(u8) : 0);
 	}
 	static ZsPage *from_node(ListNode *n)
 	{
@@ -192,7 +192,7 @@ struct ZsPage {
 	// Where the allocation starts (what kfree takes).
 	void *allocation(bool evictable) { return reinterpret_cast<char *>(this) - prefix_size(evictable); }
 
-	char **addrs() { return byte_offset<char *>(this, sizeof(ZsPage)); }
+	char **addrs() { return byte_offset<char *>(this, header_size()); }
 	// The struct page of page @i (slow paths: one shim call).
 	zspp_page *page(u32 i) { return zspp_virt_to_page(addrs()[i]); }
 	// Slot @idx's word. The class lock guards them; lock-free readers (a
@@ -206,10 +206,10 @@ struct ZsPage {
 	static constexpr u8 kWritten = 1;
 	// CONFIG_ZSPP_FOLD: in its class's fold_list (class lock), the zspages
 	// a fold pass has yet to visit first: the pass takes the head, O(1).
-	ListNode *fold_link() { return byte_offset<ListNode>(this, fold_link_offset(nr_pages, objs)); }
-	static ZsPage *from_fold_link(ListNode *n, u32 nr_pages, u32 objs)
+	ListNode *fold_link() { return byte_offset<ListNode>(this, sizeof(ZsPage)); }
+	static ZsPage *from_fold_link(ListNode *n)
 	{
-		return reinterpret_cast<ZsPage *>(reinterpret_cast<char *>(n) - fold_link_offset(nr_pages, objs));
+		return reinterpret_cast<ZsPage *>(reinterpret_cast<char *>(n) - sizeof(ZsPage));
 	}
 
 	bool full() const { return inuse == objs; }
@@ -247,8 +247,29 @@ struct ZsPage {
 	u32 slot_offset(u32 idx) const { return u32((usize(idx) * slot_size) & (kPageSize - 1)); }
 
 private:
-	u64 *slot_words() { return byte_offset<u64>(this, sizeof(ZsPage) + nr_pages * sizeof(char *)); }
+	u64 *slot_words() { return byte_offset<u64>(this, header_size() + nr_pages * sizeof(char *)); }
 };
+
+// The three lists a zspage can be on, each through its own link. `node`:
+// its class's fullness group while it lives, then (doomed) the pool's
+// deferred-free list or its class's graveyard, one at a time. `lru` (in the
+// prefix of evictable pools): its class's LRU. `fold link`
+// (CONFIG_ZSPP_FOLD): its class's fold list.
+struct ZsPageNode {
+	static ListNode *link(ZsPage *zs) { return &zs->node; }
+	static ZsPage *owner(ListNode *n) { return ZsPage::from_node(n); }
+};
+struct ZsPageLru {
+	static ListNode *link(ZsPage *zs) { return &zs->lru()->link; }
+	static ZsPage *owner(ListNode *n) { return ZsPage::from_lru(n); }
+};
+struct ZsPageFoldLink {
+	static ListNode *link(ZsPage *zs) { return zs->fold_link(); }
+	static ZsPage *owner(ListNode *n) { return ZsPage::from_fold_link(n); }
+};
+using ZsPageList = List<ZsPage, ZsPageNode>;
+using ZsPageLruList = List<ZsPage, ZsPageLru>;
+using ZsPageFoldList = List<ZsPage, ZsPageFoldLink>;
 
 static_assert(sizeof(ZsPage) % 8 == 0, "pages[] and slots[] stay 8-aligned");
 
