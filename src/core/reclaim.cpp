@@ -24,11 +24,14 @@ namespace {
 // zsmalloc's and zbud's reclaim retries).
 constexpr u32 kReclaimRetries = 8;
 
-// Class lock held. The oldest zspage of @cls not already being reclaimed.
+// Class lock held. The oldest zspage of @cls not already being reclaimed
+// and not pinned: a pinned zspage has an object mapped, maybe a store still
+// filling it, whose bytes an evict would read half-written (6.1 zswap reads
+// the swap offset from the object before it looks the entry up).
 ZsPage *lru_tail(SizeClass *cls) ZSPP_REQUIRES(cls->lock)
 {
 	for (ZsPage *zs = cls->lru.last(); zs; zs = cls->lru.prev(zs)) {
-		if (!zs->reclaiming)
+		if (!zs->reclaiming && zs->mapped.load() == 0)
 			return zs;
 	}
 	return nullptr;
