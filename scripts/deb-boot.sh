@@ -152,15 +152,7 @@ mkdir -p "$root"
 
 t0=$(now_s)
 log "debootstrap $suite minbase from $tarball"
-if ! unshare --mount --propagation private debootstrap --variant=minbase --unpack-tarball="$tarball" \
-	"$suite" "$root" "$mirror" >"$out/debootstrap.log" 2>&1; then
-	warn "debootstrap from $tarball failed; debootstrapping $suite from $mirror"
-	rm -rf --one-file-system "$root"
-	mkdir -p "$root"
-	unshare --mount --propagation private debootstrap --variant=minbase "$suite" "$root" "$mirror" \
-		>"$out/debootstrap.log" 2>&1 ||
-		{ tail -n 20 "$out/debootstrap.log" >&2; die "debootstrap $suite failed (log: $out/debootstrap.log)"; }
-fi
+debootstrap_minbase "$suite" "$root" "$mirror" "$tarball" "$out/debootstrap.log"
 t_debootstrap=$(($(now_s) - t0))
 
 # apt sources: the host's (bookworm); trixie's private ones (trixie.sh), with

@@ -85,17 +85,7 @@ cleanup() {
 }
 trap cleanup EXIT
 log "debootstrap $suite minbase from $tarball into $root"
-# debootstrap mounts /proc and /sys in its target: a private namespace drops them.
-if ! unshare --mount --propagation private debootstrap --variant=minbase --unpack-tarball="$tarball" \
-	"$suite" "$root" "$mirror" >"$out/debootstrap.log" 2>&1; then
-	# A stale tarball (the archive moved on): fetch afresh, once.
-	warn "debootstrap from $tarball failed; debootstrapping $suite from $mirror"
-	rm -rf --one-file-system "$root"
-	mkdir -p "$root"
-	unshare --mount --propagation private debootstrap --variant=minbase "$suite" "$root" "$mirror" \
-		>"$out/debootstrap.log" 2>&1 ||
-		{ tail -n 20 "$out/debootstrap.log" >&2; die "debootstrap $suite failed (log: $out/debootstrap.log)"; }
-fi
+debootstrap_minbase "$suite" "$root" "$mirror" "$tarball" "$out/debootstrap.log"
 log "debootstrap done in $(($(now_s) - start))s"
 
 # This machine's apt sources (Debian's archive is the only network here).

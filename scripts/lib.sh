@@ -168,3 +168,21 @@ splat_lines() {
 		if ((oom)); then splat_drop_oom_reports; else cat; fi |
 		g -v -E "$allow" | g -E "$SPLAT_RE|$SPLAT_ZSPP_RE" | sed -n "1,${max}p"
 }
+
+# debootstrap_minbase SUITE ROOT MIRROR TARBALL LOG: a minbase SUITE in ROOT
+# from the cached TARBALL (debootstrap --make-tarball), in a private mount
+# namespace (debootstrap mounts /proc and /sys in its target: the namespace
+# drops them however the run ends); a stale tarball (the archive moved on)
+# falls back to a fresh debootstrap from MIRROR, once. Output in LOG.
+debootstrap_minbase() {
+	local suite=$1 root=$2 mirror=$3 tarball=$4 dlog=$5
+	if ! unshare --mount --propagation private debootstrap --variant=minbase --unpack-tarball="$tarball" \
+		"$suite" "$root" "$mirror" >"$dlog" 2>&1; then
+		warn "debootstrap from $tarball failed; debootstrapping $suite from $mirror"
+		rm -rf --one-file-system "$root"
+		mkdir -p "$root"
+		unshare --mount --propagation private debootstrap --variant=minbase "$suite" "$root" "$mirror" \
+			>"$dlog" 2>&1 ||
+			{ tail -n 20 "$dlog" >&2; die "debootstrap $suite failed (log: $dlog)"; }
+	fi
+}
