@@ -29,8 +29,13 @@
 #                         ran any test (seen under TCG: an "Oops: int3" in early
 #                         initcalls of Debian's 6.12). Boot again, up to
 #                         ZSPP_EARLY_PANIC_RETRIES times (default 1); the crashed
-#                         console is kept as LOG.early-panic.N. Never use it for
-#                         kernels whose tests run before /init (built-in KUnit)
+#                         console is kept as LOG.early-panic.N. The same when
+#                         the marker has not shown ZSPP_BOOT_TIMEOUT seconds
+#                         (default 300) after QEMU started: the kernel hung
+#                         while booting (seen under TCG: the 6.1 debug kernel
+#                         stuck in its RCU-tasks self test, 0.45 s into boot).
+#                         Never use it for kernels whose tests run before
+#                         /init (built-in KUnit)
 #
 # Exit status: QEMU's (0 after the guest's reboot -f), 124 on timeout.
 set -euo pipefail
@@ -135,20 +140,45 @@ while :; do
 		-nographic -no-reboot -nic none \
 		-serial "file:$logf" -monitor none \
 		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
-		"${drive_args[@]}" </dev/null >"$workdir/qemu.out" 2>&1 || rc=$?
+		"${drive_args[@]}" </dev/null >"$workdir/qemu.out" 2>&1 &
+	qpid=$!
+	hung=0
+	if [[ -n $marker ]]; then
+		# Watch for /init's first line; give up on a boot that never gets there.
+		while kill -0 "$qpid" 2>/dev/null; do
+			if tr -d '\r' <"$logf" | grep -E "$marker" >/dev/null; then
+				break
+			fi
+			if (($(now_s) - start >= ${ZSPP_BOOT_TIMEOUT:-300})); then
+				hung=1
+				kill "$qpid" 2>/dev/null || true # timeout(1) passes it on to QEMU
+				break
+			fi
+			sleep 2
+		done
+	fi
+	wait "$qpid" || rc=$?
 	if [[ -n $marker ]] && ((attempt < ${ZSPP_EARLY_PANIC_RETRIES:-1})) &&
-		! tr -d '\r' <"$logf" | grep -E "$marker" >/dev/null && grep -a 'Kernel panic' "$logf" >/dev/null; then
+		! tr -d '\r' <"$logf" | grep -E "$marker" >/dev/null &&
+		{ ((hung)) || grep -a 'Kernel panic' "$logf" >/dev/null; }; then
 		attempt=$((attempt + 1))
 		cp "$logf" "$logf.early-panic.$attempt"
-		warn "the kernel panicked while booting, before /init ran ($(grep -a -m1 -E 'Oops|BUG:|Kernel panic' "$logf" | tr -d '\r' | cut -c1-100)); booting again (console kept as $logf.early-panic.$attempt)"
+		if ((hung)); then
+			warn "the kernel hung while booting: no '$marker' from /init after ${ZSPP_BOOT_TIMEOUT:-300}s (last line: $(tail -n 1 "$logf" | tr -d '\r' | cut -c1-100)); booting again (console kept as $logf.early-panic.$attempt)"
+		else
+			warn "the kernel panicked while booting, before /init ran ($(grep -a -m1 -E 'Oops|BUG:|Kernel panic' "$logf" | tr -d '\r' | cut -c1-100)); booting again (console kept as $logf.early-panic.$attempt)"
+		fi
 		: >"$logf"
 		continue
 	fi
+	((hung)) && rc=124
 	break
 done
 elapsed=$(($(now_s) - start))
 
-if ((rc == 124 || rc == 137)); then
+if ((hung)); then
+	log "QEMU killed: the kernel never reached /init ('$marker') in ${ZSPP_BOOT_TIMEOUT:-300}s (boots: $((attempt + 1))); console: $logf"
+elif ((rc == 124 || rc == 137)); then
 	log "QEMU killed after ${tmo}s timeout (guest hung?); console: $logf"
 	rc=124
 elif ((rc != 0)); then
