@@ -16,9 +16,11 @@ the least absolute waste (mm/zsmalloc.c calculate_zspage_chain_size),
 classes of equal geometry merged, a huge class for the rest; metadata = the
 8-byte zs_handle + the zspage struct (56 B) per zspage.
 zspp: slot = size rounded to 16 (no header), chain with the least waste per
-page, equal geometries merged; metadata = the 8-byte handle + the descriptor
-at its kmalloc bucket: 56 B header (+24 evictable) + 8 B per page + 8 B per
-slot (src/core/zspage.h).
+page, equal geometries merged; a zspage's pages come as its slots reach them,
+so a class's last zspage holds only the pages its objects reach
+(src/core/zspage.h; --no-lazy: every page up front, as before); metadata =
+the 8-byte handle + the descriptor at its kmalloc bucket: 56 B header (+24
+evictable) + 8 B per page + 8 B per slot.
 """
 import argparse
 import math
@@ -63,8 +65,9 @@ def zspp_geo(size, chain):
     return best
 
 
-def per_object(hist, nobj, slot_of, geo, meta_per_zspage, handle=8):
-    """B/obj of pages and of metadata for nobj objects."""
+def per_object(hist, nobj, slot_of, geo, meta_per_zspage, handle=8, lazy=False):
+    """B/obj of pages and of metadata for nobj objects; @lazy: the last
+    zspage of a class has only the pages its objects reach."""
     total = sum(hist.values())
     sizes = list(range(32, P + 1, 16))
     serve = {}
@@ -79,11 +82,12 @@ def per_object(hist, nobj, slot_of, geo, meta_per_zspage, handle=8):
         cls = serve[slot_of(size)]
         per_class[cls] = per_class.get(cls, 0) + count * nobj / total
     pages = meta = 0.0
-    for (_, npages, objs), n in per_class.items():
+    for (slot, npages, objs), n in per_class.items():
         n = round(n)
         if n:
             z = math.ceil(n / objs)
-            pages += z * npages
+            last = n - (z - 1) * objs
+            pages += (z - 1) * npages + (min(npages, math.ceil(last * slot / P)) if lazy else npages)
             meta += z * meta_per_zspage(npages, objs) + handle * n
     return pages * P / nobj, meta / nobj
 
@@ -95,6 +99,7 @@ def main():
     ap.add_argument('--zsmalloc-chain', type=int, default=8)
     ap.add_argument('--chain', type=int, default=8)
     ap.add_argument('--evictable', action='store_true', help='zspp pool with writeback (6.1 zswap)')
+    ap.add_argument('--no-lazy', action='store_true', help='zspp zspages with every page up front (before 2026-12-02)')
     ap.add_argument('--slot-bytes', type=int, default=8,
                     help='descriptor bytes per slot (8: the reverse map; 10 before the size moved into the handle word)')
     a = ap.parse_args()
@@ -108,7 +113,7 @@ def main():
     for n in a.objects:
         zp, zm = per_object(hist, n, zs_slot, lambda s: zsmalloc_geo(s, a.zsmalloc_chain), lambda p, o: 56)
         sp, sm = per_object(hist, n, zp_slot, lambda s: zspp_geo(s, a.chain),
-                            lambda p, o: kmalloc(hdr + 8 * p + a.slot_bytes * o))
+                            lambda p, o: kmalloc(hdr + 8 * p + a.slot_bytes * o), lazy=not a.no_lazy)
         # Exact packing (no class rounding, no partly filled zspage) and an
         # 8-byte handle: what no allocator that hands out handles beats.
         floor = mean + 8

@@ -9,16 +9,30 @@
 namespace zspp {
 
 namespace {
-// Whole zspages' worth of free slots in @cls if it has @zspages zspages
-// holding @used objects.
-unsigned long freeable(const SizeClass *cls, unsigned long zspages, unsigned long used)
+// The pages compaction could give back in @cls if it has @zspages zspages
+// holding @used objects in @pages pages: zero unless a whole zspage's worth
+// of slots is free (so that a source always fits into the others), else
+// at most the pages beyond what @used objects packed from the front would
+// take (zspages fill their pages from the front, zspage.h). An upper bound:
+// what compact() frees is at most this (its freed count is net of the pages
+// its moves attach).
+unsigned long freeable(const SizeClass *cls, unsigned long zspages, unsigned long used, unsigned long pages)
 {
 	unsigned long allocated = zspages * cls->objs;
-	return used >= allocated ? 0 : (allocated - used) / cls->objs * cls->pages;
+	if (used >= allocated || (allocated - used) < cls->objs)
+		return 0;
+	unsigned long rest = used % cls->objs;
+	unsigned long packed = used / cls->objs * cls->pages + (rest ? ((rest * cls->size - 1) >> kPageShift) + 1 : 0);
+	// Compaction empties (allocated - used) / objs zspages, of at most
+	// cls->pages pages each.
+	return pages > packed ? min(pages - packed, (allocated - used) / cls->objs * cls->pages) : 0;
 }
 } // namespace
 
-unsigned long Pool::freeable_pages(const SizeClass *cls) { return freeable(cls, cls->zspages, cls->obj_used); }
+unsigned long Pool::freeable_pages(const SizeClass *cls)
+{
+	return freeable(cls, cls->zspages, cls->obj_used, cls->pages_used);
+}
 
 // The shrinker's count: a racy snapshot of every class, no lock taken (the
 // two counters may be from different moments; the scan re-checks under the
@@ -29,7 +43,8 @@ unsigned long Pool::compactable_pages()
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		const SizeClass *cls = classes_[i];
 		if (cls->index == i)
-			pages += freeable(cls, ZSPP_RACY_READ(cls->zspages), ZSPP_RACY_READ(cls->obj_used));
+			pages += freeable(cls, ZSPP_RACY_READ(cls->zspages), ZSPP_RACY_READ(cls->obj_used),
+					  ZSPP_RACY_READ(cls->pages_used));
 	}
 	return pages;
 }
@@ -60,7 +75,7 @@ ZsPage *Pool::pick_destination(SizeClass *cls, ZsPage *src)
 }
 
 
-// Lock held; @dst has a free slot. The handle words are rewritten under the
+// Lock held; @dst's next free slot has its page. The handle words are rewritten under the
 // class lock, which every resolver of this class takes (or is excluded by
 // the source not being pinned).
 void Pool::move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst)
@@ -80,10 +95,16 @@ void Pool::move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst)
 
 unsigned long Pool::compact_class(SizeClass *cls)
 {
-	unsigned long freed = 0;
+	unsigned long freed = 0, attached = 0;
+	// The page for a destination slot that has none yet (zspages fill their
+	// pages from the front): got without sleeping or reclaim, as the
+	// shrinker may run us, and only once a move needs it.
+	zspp_page *spare = nullptr;
 	while (!destroying_.load()) {
 		ZsPage *emptied = nullptr;
 		unsigned long moved = 0;
+		bool need_page = false;
+		u32 emptied_pages = 0;
 		{
 			SpinGuard guard(cls->lock);
 			if (freeable_pages(cls) == 0)
@@ -99,19 +120,32 @@ unsigned long Pool::compact_class(SizeClass *cls)
 				ZsPage *dst = pick_destination(cls, src);
 				if (!dst)
 					break;
+				bool had_spare = spare != nullptr;
+				if (!back_next_slot(cls, dst, &spare)) {
+					need_page = true;
+					break;
+				}
+				attached += had_spare && !spare;
 				move_object(cls, src, s, dst);
 				moved++;
 			}
 			emptied = settle(cls, src);
+			if (emptied)
+				emptied_pages = emptied->present_pages(); // doomed: fixed
 		}
 		objs_moved_.add(moved);
-		if (!emptied)
+		if (emptied) {
+			release_zspage(emptied);
+			freed += emptied_pages;
+		} else if (!need_page || !(spare = zspp_page_alloc(zspp_gfp_nowait))) {
 			break;
-		release_zspage(emptied);
-		freed += cls->pages;
+		}
 		zspp_cond_resched();
 	}
-	return freed;
+	if (spare)
+		zspp_page_free(spare);
+	// Net of the pages the moves attached (at most about what they freed).
+	return freed > attached ? freed - attached : 0;
 }
 
 unsigned long Pool::compact()

@@ -105,7 +105,7 @@ void Pool::retire_share(Share *sh)
 	bytes_share_.sub(zspp_kmalloc_size(Share::bytes(sh->cap)));
 }
 
-bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh)
+bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh, zspp_page **spare)
 {
 	if (!ref->zs->slot(ref->idx).is_shared())
 		return true;
@@ -113,9 +113,11 @@ bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **f
 	if (!dst) {
 		if (!*fresh)
 			return false;
-		dst = *fresh;
+		dst = *fresh; // slot 0 is in page 0: backed
 		*fresh = nullptr;
 		insert_zspage(cls, dst);
+	} else if (!back_next_slot(cls, dst, spare)) {
+		return false;
 	}
 	u32 didx = dst->take_slot(SlotWord::owned(handle));
 	copy_slot(ref->zs, ref->idx, dst, didx, ref->size);
@@ -140,15 +142,33 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 	}
 	ObjRef ref;
 	ZsPage *fresh = nullptr;
+	zspp_page *spare = nullptr;
 	for (;;) {
 		SpinGuard guard(cls->lock);
 		bool ok = lookup(handle, cls, &ref, freed);
 		// A freed handle is pinned as it is (map gives it a copy): no
 		// unsharing, nothing written.
-		if (ok && !ref.freed && ref.zs->slot(ref.idx).is_shared() && !unshare(cls, handle, &ref, &fresh)) {
-			// No free slot for the copy: get a zspage unlocked, retry.
+		if (ok && !ref.freed && ref.zs->slot(ref.idx).is_shared() &&
+		    !unshare(cls, handle, &ref, &fresh, &spare)) {
+			// No free slot for the copy, or its page missing: get a
+			// zspage or the page unlocked, retry.
+			bool need_zspage = !find_non_full(cls);
 			guard.release();
-			fresh = ZSPP_TRY(alloc_zspage(cls, gfp));
+			if (need_zspage) {
+				Result<ZsPage *> r = alloc_zspage(cls, gfp);
+				if (!r.ok()) {
+					if (spare)
+						zspp_page_free(spare);
+					return Error{r.error()};
+				}
+				fresh = r.value();
+			} else if (!(spare = zspp_page_alloc(gfp))) {
+				if (fresh) { // never inserted: nobody else sees it
+					doom(fresh);
+					release_zspage(fresh);
+				}
+				return Error{-ZSPP_ENOMEM};
+			}
 			continue;
 		}
 		if (ok) {
@@ -161,6 +181,8 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 		guard.release();
 		if (fresh)
 			release_zspage(fresh);
+		if (spare)
+			zspp_page_free(spare);
 		if (!ok) {
 			bad_handle(what, handle);
 			return Error{-ZSPP_EINVAL};
@@ -364,7 +386,7 @@ bool Pool::fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp)
 		if (ZsPage *emptied = settle(cls, zs)) {
 			// Pointed at by index entries: parked until the pass ends.
 			cls->graveyard.push_front(emptied);
-			fp->freed += cls->pages;
+			fp->freed += emptied->present_pages();
 			done = true;
 		}
 	}

@@ -148,19 +148,14 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	auto *zs = new (static_cast<char *>(mem) + ZsPage::prefix_size(evictable())) ZsPage;
 	zs->nr_pages = u8(cls->pages);
 	zs->objs = u16(cls->objs);
-	// The descriptor keeps addresses only; the struct pages are needed once
-	// more here, so they are kept on the stack rather than looked up again.
-	zspp_page *pages[kMaxChain];
-	for (u32 i = 0; i < cls->pages; i++) {
-		pages[i] = zspp_page_alloc(gfp);
-		if (!pages[i]) {
-			while (i-- > 0)
-				zspp_page_free(pages[i]);
-			zspp_kfree(mem);
-			return Error{-ZSPP_ENOMEM};
-		}
-		zs->addrs()[i] = static_cast<char *>(zspp_page_address(pages[i]));
+	// Page 0 only (it holds slot 0 whole); the rest come as slots reach
+	// them (back_next_slot).
+	zspp_page *page0 = zspp_page_alloc(gfp);
+	if (!page0) {
+		zspp_kfree(mem);
+		return Error{-ZSPP_ENOMEM};
 	}
+	zs->addrs()[0] = static_cast<char *>(zspp_page_address(page0));
 	zs->node.init();
 	if (evictable())
 		zs->lru()->link.init();
@@ -171,14 +166,12 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	zs->class_index = u16(cls->index);
 	zs->slot_size = u16(cls->size);
 	zs->pool = this;
-	zs->pfn0 = zspp_page_pfn(pages[0]);
+	zs->pfn0 = zspp_page_pfn(page0);
 	zs->init_free_list();
-	for (u32 i = 0; i < cls->pages; i++)
-		zspp_page_set_owner(pages[i], zs);
-	// Last: from here on migration may move these pages (migrate.cpp).
-	for (u32 i = 0; i < cls->pages; i++)
-		zspp_page_make_movable(pages[i]);
-	pages_.add(cls->pages);
+	zspp_page_set_owner(page0, zs);
+	// Last: from here on migration may move the page (migrate.cpp).
+	zspp_page_make_movable(page0);
+	pages_.add(1);
 	zspages_.add(1);
 	bytes_desc_.add(cls->desc_bytes);
 	return zs;
@@ -192,12 +185,13 @@ void Pool::release_zspage(ZsPage *zs)
 	}
 	// Doomed: its pages no longer change, so they are looked up once.
 	zspp_page *pages[kMaxChain];
-	for (u32 i = 0; i < zs->nr_pages; i++)
+	u32 n = zs->present_pages();
+	for (u32 i = 0; i < n; i++)
 		pages[i] = zs->page(i);
 	u32 locked = 0;
-	while (locked < zs->nr_pages && zspp_page_trylock(pages[locked]))
+	while (locked < n && zspp_page_trylock(pages[locked]))
 		locked++;
-	if (locked == zs->nr_pages) {
+	if (locked == n) {
 		destroy_zspage(zs, pages);
 		return;
 	}
@@ -215,9 +209,10 @@ void Pool::release_zspage(ZsPage *zs)
 void Pool::destroy_zspage(ZsPage *zs, zspp_page *const *pages)
 {
 	SizeClass *cls = classes_[zs->class_index];
-	for (u32 i = 0; i < zs->nr_pages; i++)
+	u32 n = zs->present_pages();
+	for (u32 i = 0; i < n; i++)
 		zspp_page_free_locked(pages[i]);
-	pages_.sub(zs->nr_pages);
+	pages_.sub(n);
 	zspages_.sub(1);
 	bytes_desc_.sub(cls->desc_bytes);
 	zs->magic = 0;
@@ -240,7 +235,7 @@ void Pool::deferred_free()
 		if (!zs)
 			return;
 		zspp_page *pages[kMaxChain];
-		for (u32 i = 0; i < zs->nr_pages; i++) {
+		for (u32 i = 0, n = zs->present_pages(); i < n; i++) {
 			pages[i] = zs->page(i);
 			zspp_page_lock(pages[i]);
 		}
@@ -255,6 +250,7 @@ void Pool::insert_zspage(SizeClass *cls, ZsPage *zs)
 	cls->fullness[kFullnessEmpty].push_front(zs);
 	cls->zspages_in[kFullnessEmpty]++;
 	cls->zspages++;
+	cls->pages_used += zs->present_pages();
 	if constexpr (kFold)
 		cls->fold_list.push_front(zs); // unvisited: at the head
 }
@@ -282,9 +278,36 @@ ZsPage *Pool::settle(SizeClass *cls, ZsPage *zs)
 	if (evictable())
 		ZsPageLruList::remove(zs);
 	cls->zspages_in[zs->fullness]--;
-	cls->zspages--;
+	uncount_zspage(cls, zs);
 	doom(zs);
 	return zs;
+}
+
+u32 Pool::uncount_zspage(SizeClass *cls, ZsPage *zs)
+{
+	u32 n = zs->present_pages();
+	cls->zspages--;
+	cls->pages_used -= n;
+	return n;
+}
+
+bool Pool::back_next_slot(SizeClass *cls, ZsPage *zs, zspp_page **spare)
+{
+	if (zs->next_slot_backed())
+		return true;
+	zspp_page *page = *spare;
+	if (!page)
+		return false;
+	*spare = nullptr;
+	u32 i = zs->slot_last_page(zs->free_head); // == present_pages() (zspage.h); validate() checks the prefix
+	// Under the class lock, which migration takes before it looks at
+	// addrs[] (migrate.cpp): the page is in place before it is movable.
+	zs->addrs()[i] = static_cast<char *>(zspp_page_address(page));
+	zspp_page_set_owner(page, zs);
+	zspp_page_make_movable(page);
+	cls->pages_used++;
+	pages_.add(1);
+	return true;
 }
 
 void Pool::lru_touch(SizeClass *cls, ZsPage *zs)
@@ -320,6 +343,7 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 	}
 
 	ZsPage *fresh = nullptr;
+	zspp_page *spare = nullptr; // for a zspage whose next slot needs its page
 	for (;;) {
 		SpinGuard guard(cls->lock);
 		ZsPage *zs = find_non_full(cls);
@@ -327,6 +351,21 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 			insert_zspage(cls, fresh);
 			zs = fresh;
 			fresh = nullptr;
+		}
+		if (zs && !back_next_slot(cls, zs, &spare)) {
+			guard.release();
+			// The caller's gfp may sleep: allocate with no lock held.
+			spare = zspp_page_alloc(gfp);
+			if (!spare) {
+				if (fresh) { // never inserted: nobody else sees it
+					doom(fresh);
+					release_zspage(fresh);
+				}
+				zspp_cache_free(handle_cache_, handle);
+				malloc_fail_.add(1);
+				return Error{-ZSPP_ENOMEM};
+			}
+			continue;
 		}
 		if (zs) {
 			u32 idx = zs->take_slot(SlotWord::owned(reinterpret_cast<u64>(handle)));
@@ -340,6 +379,8 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 			guard.release();
 			if (fresh)
 				release_zspage(fresh);
+			if (spare) // another CPU gave that zspage its page meanwhile
+				zspp_page_free(spare);
 			break;
 		}
 		guard.release();
@@ -586,7 +627,7 @@ Result<bool> Pool::class_stats(u32 index, struct zspp_class_stats *out)
 		out->fullness[g] = cls->zspages_in[g];
 	out->obj_allocated = cls->zspages * cls->objs;
 	out->obj_used = cls->obj_used;
-	out->pages_used = cls->zspages * cls->pages;
+	out->pages_used = cls->pages_used;
 	out->freeable = freeable_pages(cls);
 	out->folded = cls->folded;
 	return false;
@@ -602,7 +643,15 @@ Status Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 		zspp_log_err("zspp: validate: class %u zspage header inconsistent\n", i);
 		return Error{-ZSPP_EINVAL};
 	}
+	u32 present = zs->present_pages();
 	for (u32 p = 0; p < zs->nr_pages; p++) {
+		if (p >= present) {
+			if (zs->addrs()[p]) {
+				zspp_log_err("zspp: validate: class %u page %u attached after a missing one\n", i, p);
+				return Error{-ZSPP_EINVAL};
+			}
+			continue;
+		}
 		zspp_page *page = zs->page(p);
 		if (zspp_pfn_owner(zspp_page_pfn(page)) != zs) {
 			zspp_log_err("zspp: validate: class %u page %u not owned by its zspage\n", i, p);
@@ -615,6 +664,10 @@ Status Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 		if (w.is_free())
 			continue;
 		allocated++;
+		if (zs->slot_last_page(s) >= present) {
+			zspp_log_err("zspp: validate: class %u slot %u in use without its page\n", i, s);
+			return Error{-ZSPP_EINVAL};
+		}
 		if (kFold && w.is_shared()) {
 			ZSPP_TRY(validate_share(cls, zs, s));
 			*folded += w.share()->refs - 1;
@@ -629,11 +682,26 @@ Status Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 			return Error{-ZSPP_EINVAL};
 		}
 	}
+	// Once the list reaches a slot without its page, the rest of it is the
+	// never-used slots in order, the first of them needing the next page
+	// (what back_next_slot relies on).
+	bool tail = false, order_ok = true;
+	u32 expect = 0;
 	for (u16 f = zs->free_head; f != ZsPage::kNoFree; f = zs->slot(f).next()) {
 		if (f >= zs->objs || !zs->slot(f).is_free() || ++free_len > zs->objs)
 			break;
+		if (!tail && zs->slot_last_page(f) >= present) {
+			tail = true;
+			expect = f;
+			order_ok = zs->slot_last_page(f) == present;
+		}
+		if (tail)
+			order_ok &= f == expect++;
 	}
-	if (allocated != zs->inuse || free_len != u32(zs->objs - zs->inuse) || zspp_pfn_owner(zs->pfn0) != zs) {
+	if (tail)
+		order_ok &= expect == zs->objs;
+	if (allocated != zs->inuse || free_len != u32(zs->objs - zs->inuse) || zspp_pfn_owner(zs->pfn0) != zs ||
+	    !order_ok) {
 		zspp_log_err("zspp: validate: class %u counts inuse %u allocated %u free %u\n", i, zs->inuse,
 			     allocated, free_len);
 		return Error{-ZSPP_EINVAL};
@@ -649,7 +717,7 @@ Status Pool::validate()
 		if (cls->index != i)
 			continue;
 		SpinGuard guard(cls->lock);
-		unsigned long zspages = 0, used = 0, shared = 0;
+		unsigned long zspages = 0, used = 0, shared = 0, listed_pages = 0;
 		for (u32 g = 0; g < kNumFullness; g++) {
 			unsigned long in_group = 0;
 			for (ZsPage *zs : cls->fullness[g]) {
@@ -660,6 +728,7 @@ Status Pool::validate()
 				}
 				ZSPP_TRY(validate_zspage(cls, zs, &shared));
 				used += zs->inuse;
+				listed_pages += zs->present_pages();
 			}
 			if (in_group != cls->zspages_in[g]) {
 				zspp_log_err("zspp: validate: class %u group %u count off\n", i, g);
@@ -681,12 +750,14 @@ Status Pool::validate()
 				return Error{-ZSPP_EINVAL};
 			}
 		}
+		// Zspages under reclaim are off the lists (their pages counted).
+		bool pages_ok = evict_ ? listed_pages <= cls->pages_used : listed_pages == cls->pages_used;
 		if (zspages != cls->zspages || used != cls->obj_used || shared != cls->folded ||
-		    cls->zspages_in[kFullnessEmpty] != 0) {
+		    cls->zspages_in[kFullnessEmpty] != 0 || !pages_ok) {
 			zspp_log_err("zspp: validate: class %u totals off\n", i);
 			return Error{-ZSPP_EINVAL};
 		}
-		pages += zspages * cls->pages;
+		pages += cls->pages_used;
 		objects += used + cls->folded;
 		folded += cls->folded;
 	}
@@ -698,7 +769,7 @@ Status Pool::validate()
 	{
 		SpinGuard guard(defer_lock_);
 		for (ZsPage *zs : deferred_)
-			pages += zs->nr_pages;
+			pages += zs->present_pages();
 	}
 	if (pages != pages_.load() || objects != objects_.load()) {
 		zspp_log_err("zspp: validate: pool totals off (pages %lu/%lu objects %lu/%lu)\n", pages,

@@ -34,6 +34,7 @@ struct SizeClass {
 	unsigned long zspages_in[kNumFullness] ZSPP_GUARDED_BY(lock);
 	unsigned long obj_used ZSPP_GUARDED_BY(lock); // includes objects of zspages under reclaim
 	unsigned long zspages ZSPP_GUARDED_BY(lock);  // includes zspages under reclaim (off the lists)
+	unsigned long pages_used ZSPP_GUARDED_BY(lock); // pages attached to those zspages (zspage.h: they fill from the front)
 	ZsPageLruList lru ZSPP_GUARDED_BY(lock);      // evictable pools: every zspage, newest first
 
 	// CONFIG_ZSPP_FOLD (fold.cpp).
@@ -148,6 +149,14 @@ private:
 	void insert_zspage(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	void regroup(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	ZsPage *find_non_full(SizeClass *cls) ZSPP_REQUIRES(cls->lock);
+	// Class lock held, @zs not full: make sure the slot take_slot() hands
+	// out next has its page, attaching *@spare (which is then consumed) if
+	// it does not. False: a page is needed and *@spare is null; the caller
+	// gets one with no lock held (zspp_page_alloc) and retries.
+	[[nodiscard]] bool back_next_slot(SizeClass *cls, ZsPage *zs, zspp_page **spare) ZSPP_REQUIRES(cls->lock);
+	// Class lock held: take @zs (doomed, or about to be) off the class's
+	// counts. Returns its pages (what freeing it gives back).
+	u32 uncount_zspage(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 
 	// The class @handle's word names (no lock taken); nullptr for a handle
 	// that cannot be ours. The word is trusted only after lookup(), under
@@ -196,9 +205,12 @@ private:
 	[[nodiscard]] Status pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Freed freed,
 					   zspp_gfp_t gfp);
 	// Class lock held, @ref resolved: give a shared object its own
-	// slot, from @fresh if the class has none free (then *fresh is used up).
-	// False: no free slot and no @fresh.
-	[[nodiscard]] bool unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh) ZSPP_REQUIRES(cls->lock);
+	// slot, from @fresh if the class has none free (then *fresh is used up),
+	// with *@spare as the page of a slot that has none yet (back_next_slot).
+	// False: no free slot and no @fresh, or the slot's page missing and no
+	// @spare (find_non_full() tells which).
+	[[nodiscard]] bool unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh, zspp_page **spare)
+		ZSPP_REQUIRES(cls->lock);
 	// Class lock held: drop @handle from the Share of slot @ref; returns the
 	// record to kfree (after unlock) if the slot went back to one owner.
 	Share *drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle) ZSPP_REQUIRES(cls->lock);

@@ -168,7 +168,7 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 	zs->reclaiming = 0;
 	if (zs->inuse == 0) {
 		ZsPageLruList::remove(zs);
-		cls->zspages--;
+		uncount_zspage(cls, zs);
 		doom(zs);
 		return zs;
 	}
@@ -201,8 +201,8 @@ Result<unsigned long> Pool::reclaim(unsigned long pages)
 		evict_objects(zs);
 		ZsPage *emptied = finish_reclaim(cls, zs);
 		if (emptied) {
+			freed += emptied->present_pages(); // doomed: its pages are fixed
 			release_zspage(emptied);
-			freed += cls->pages;
 		} else {
 			// An evict failed, or returned 0 without freeing its handle.
 			failures++;

@@ -16,6 +16,12 @@
 // (ZsPage::descriptor_size() and the accessors are the one computation of it.)
 // addrs[] holds each page's kernel address (64-bit: no highmem, fixed for
 // the page's life), so the map/read/write paths make no shim call for it;
+// it fills from the front as the zspage does: a zspage starts with page 0
+// only and gets page i when the first slot reaching into page i is handed
+// out (Pool::back_next_slot), so a class's last, part-filled zspage holds
+// at most one page it does not use yet instead of up to chain - 1
+// (zsmalloc allocates every page of a zspage up front). addrs[i] is null
+// for a page not there yet; the pages there are always 0..present_pages()-1;
 // the struct page comes from the address (zspp_virt_to_page) on the slow
 // paths that need it (free, page locks, migration). Migration updates
 // addrs[] under the class lock.
@@ -213,6 +219,25 @@ struct ZsPage {
 	}
 
 	bool full() const { return inuse == objs; }
+
+	// Pages attached so far (0..n-1; page 0 always). Slow paths only: a
+	// walk of at most kMaxChain words.
+	u32 present_pages()
+	{
+		u32 n = 1;
+		while (n < nr_pages && addrs()[n])
+			n++;
+		return n;
+	}
+	// The page slot @idx ends in.
+	u32 slot_last_page(u32 idx) const { return u32((usize(idx + 1) * slot_size - 1) >> kPageShift); }
+	// Whether the slot take_slot() hands out next has its pages. Free slots
+	// come off the list most recently freed first, then the never-used ones
+	// in slot order, so a slot with a missing page is the lowest never-used
+	// one and needs exactly one more page (slot_last_page(), the one after
+	// the last present: a slot is at most a page long). Caller checks
+	// !full().
+	bool next_slot_backed() { return addrs()[slot_last_page(free_head)] != nullptr; }
 
 	// A new zspage (no reader yet): every slot free, in order.
 	void init_free_list()

@@ -46,6 +46,7 @@ ZsInfo zspage_info(const void *p)
 	i.class_index = zs->class_index;
 	i.fullness = zs->fullness;
 	i.nr_pages = zs->nr_pages;
+	i.present_pages = zs->present_pages();
 	i.objs = zs->objs;
 	i.inuse = zs->inuse;
 	i.slot_size = zs->slot_size;

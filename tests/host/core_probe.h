@@ -41,6 +41,7 @@ unsigned zspage_no_free();
 size_t descriptor_size(unsigned pages, unsigned objs, bool evictable);
 struct ZsInfo {
 	unsigned magic_ok, class_index, fullness, nr_pages, objs, inuse, slot_size, mapped;
+	unsigned present_pages; // attached so far (zspages fill their pages from the front)
 	uint64_t pfn0;
 };
 // Read a zspage descriptor (as returned by zspp_pfn_owner). Unlocked: tests only.

@@ -121,7 +121,7 @@ TEST_P(Migration, FreeWhileIsolated)
 	const void *zs = zspage_of(first);
 	zspp_page *p = page_of(first);
 	const long pages_before = fake::live().pages;
-	const unsigned pages_per = probe::zspage_info(zs).nr_pages;
+	const unsigned pages_per = probe::zspage_info(zs).present_pages;
 	fake::MigrateResult res = fake::migrate_page(p, [&] {
 		for (auto it = objs_.begin(); it != objs_.end();) {
 			unsigned long h = it->first;
