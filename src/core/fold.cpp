@@ -163,8 +163,13 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 				}
 				fresh = r.value();
 			} else if (!(spare = zspp_page_alloc(gfp))) {
-				if (fresh) { // never inserted: nobody else sees it
-					doom(fresh);
+				if (fresh) {
+					// Never inserted, but migration may look at its
+					// page 0 (can_isolate), under the class lock.
+					{
+						SpinGuard g(cls->lock);
+						doom(fresh);
+					}
 					release_zspage(fresh);
 				}
 				return Error{-ZSPP_ENOMEM};

@@ -344,6 +344,32 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 
 	ZsPage *fresh = nullptr;
 	zspp_page *spare = nullptr; // for a zspage whose next slot needs its page
+	// No lock held: give back what this malloc got and did not use.
+	auto drop_unused = [&] {
+		if (fresh) {
+			// Never inserted, but its page 0 is movable: migration may
+			// look at it (can_isolate), under the class lock.
+			{
+				SpinGuard guard(cls->lock);
+				doom(fresh);
+			}
+			release_zspage(fresh);
+		}
+		if (spare)
+			zspp_page_free(spare);
+	};
+	auto fail = [&](int err) -> Result<unsigned long> {
+		drop_unused();
+		zspp_cache_free(handle_cache_, handle);
+		malloc_fail_.add(1);
+		return Error{err};
+	};
+	// Most mallocs go to the zspage the last one used: if that one left it
+	// needing a page, get the page now, with no lock held, instead of
+	// finding out under the lock and dropping it (an extra lock round trip
+	// for about every other malloc of a multi-page class).
+	if (ZSPP_RACY_READ(cls->next_needs_page) && !(spare = zspp_page_alloc(gfp)))
+		return fail(-ZSPP_ENOMEM);
 	for (;;) {
 		SpinGuard guard(cls->lock);
 		ZsPage *zs = find_non_full(cls);
@@ -355,42 +381,28 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 		if (zs && !back_next_slot(cls, zs, &spare)) {
 			guard.release();
 			// The caller's gfp may sleep: allocate with no lock held.
-			spare = zspp_page_alloc(gfp);
-			if (!spare) {
-				if (fresh) { // never inserted: nobody else sees it
-					doom(fresh);
-					release_zspage(fresh);
-				}
-				zspp_cache_free(handle_cache_, handle);
-				malloc_fail_.add(1);
-				return Error{-ZSPP_ENOMEM};
-			}
+			if (!(spare = zspp_page_alloc(gfp)))
+				return fail(-ZSPP_ENOMEM);
 			continue;
 		}
 		if (zs) {
 			u32 idx = zs->take_slot(SlotWord::owned(reinterpret_cast<u64>(handle)));
 			write_once(*handle, Location(zs->pfn0, u32(size), idx).word());
 			cls->obj_used++;
+			write_once(cls->next_needs_page, u8(!zs->full() && !zs->next_slot_backed()));
 			regroup(cls, zs);
 			if (evict_)
 				lru_touch(cls, zs);
-			if (fresh) // another CPU made room meanwhile: ours is not needed
-				doom(fresh);
 			guard.release();
-			if (fresh)
-				release_zspage(fresh);
-			if (spare) // another CPU gave that zspage its page meanwhile
-				zspp_page_free(spare);
+			// Another CPU made room or gave that zspage its page meanwhile.
+			drop_unused();
 			break;
 		}
 		guard.release();
 		// The caller's gfp may sleep: allocate with no lock held.
 		Result<ZsPage *> r = alloc_zspage(cls, gfp);
-		if (!r.ok()) {
-			zspp_cache_free(handle_cache_, handle);
-			malloc_fail_.add(1);
-			return Error{r.error()};
-		}
+		if (!r.ok())
+			return fail(r.error());
 		fresh = r.value();
 	}
 	objects_.add(1);

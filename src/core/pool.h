@@ -35,6 +35,10 @@ struct SizeClass {
 	unsigned long obj_used ZSPP_GUARDED_BY(lock); // includes objects of zspages under reclaim
 	unsigned long zspages ZSPP_GUARDED_BY(lock);  // includes zspages under reclaim (off the lists)
 	unsigned long pages_used ZSPP_GUARDED_BY(lock); // pages attached to those zspages (zspage.h: they fill from the front)
+	// The zspage the last malloc used is not full and its next slot needs
+	// a page: the next malloc gets that page before it takes the lock (a
+	// hint, read racily; malloc copes with it being stale either way).
+	u8 next_needs_page ZSPP_GUARDED_BY(lock);
 	ZsPageLruList lru ZSPP_GUARDED_BY(lock);      // evictable pools: every zspage, newest first
 
 	// CONFIG_ZSPP_FOLD (fold.cpp).

@@ -1124,10 +1124,18 @@ static void page_put(zspp_page *page)
 // @src referenced by the caller (refs), so it stays a valid struct.
 static MigrateResult migrate_referenced(zspp_page *src, const std::function<void()> &between)
 {
-	// As the kernel's migration core (6.1, non-LRU movable pages):
-	// isolate_movable_page() trylocks the page, checks PageMovable, calls
-	// isolate_page and unlocks; later migrate_pages() locks the page again,
-	// finds it still movable, allocates the new page and calls migrate_page.
+	// As the kernel's migration core (6.1 and 6.12, non-LRU movable pages):
+	// isolate_movable_page() tests __PageMovable without the lock (a page
+	// that is not movable is never locked: zspp's pages that are not in a
+	// zspage yet, like a malloc's spare, stay untouched), trylocks the page,
+	// checks PageMovable again, calls isolate_page and unlocks; later
+	// migrate_pages() locks the page again, finds it still movable,
+	// allocates the new page and calls migrate_page.
+	{
+		std::lock_guard<std::mutex> g(g_page_mu);
+		if (!src->movable)
+			return MigrateResult::kNotMovable;
+	}
 	if (!zspp_page_trylock(src))
 		return MigrateResult::kLocked;
 	void *owner = nullptr;
