@@ -291,10 +291,8 @@ u32 Pool::uncount_zspage(SizeClass *cls, ZsPage *zs)
 	return n;
 }
 
-bool Pool::back_next_slot(SizeClass *cls, ZsPage *zs, zspp_page **spare)
+bool Pool::attach_next_page(SizeClass *cls, ZsPage *zs, zspp_page **spare)
 {
-	if (zs->next_slot_backed())
-		return true;
 	zspp_page *page = *spare;
 	if (!page)
 		return false;

@@ -157,7 +157,13 @@ private:
 	// out next has its page, attaching *@spare (which is then consumed) if
 	// it does not. False: a page is needed and *@spare is null; the caller
 	// gets one with no lock held (zspp_page_alloc) and retries.
-	[[nodiscard]] bool back_next_slot(SizeClass *cls, ZsPage *zs, zspp_page **spare) ZSPP_REQUIRES(cls->lock);
+	[[nodiscard]] ZSPP_HOT bool back_next_slot(SizeClass *cls, ZsPage *zs, zspp_page **spare)
+		ZSPP_REQUIRES(cls->lock)
+	{
+		return zs->next_slot_backed() || attach_next_page(cls, zs, spare);
+	}
+	// back_next_slot()'s slow half: the next slot has no page yet.
+	[[nodiscard]] bool attach_next_page(SizeClass *cls, ZsPage *zs, zspp_page **spare) ZSPP_REQUIRES(cls->lock);
 	// Class lock held: take @zs (doomed, or about to be) off the class's
 	// counts. Returns its pages (what freeing it gives back).
 	u32 uncount_zspage(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
