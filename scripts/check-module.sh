@@ -29,6 +29,15 @@ if grep -Eq '\.(ctors|gcc_except_table)' <<<"$sections" || [ -n "$ctor_syms" ] |
 else
 	ok "has no static constructors or exception tables${sanitizer_ctors:+ (sanitizer module constructors only)}"
 fi
+# The module loader makes a sysfs file per section name: a name twice (a
+# COMDAT group's own __patchable_function_entries, Debian 13's gcc 14) fails
+# insmod. Kbuild links the composite object with --force-group-allocation.
+dup_sections=$(awk '$1 ~ /^[0-9]+$/ { print $2 }' <<<"$sections" | sort | uniq -d)
+if [ -n "$dup_sections" ]; then
+	bad "has every section name once (twice: ${dup_sections//$'\n'/, })"
+else
+	ok "has every section name once"
+fi
 undef=$(nm -u "$ko")
 grep -Eq ' (_Z|__cxa_|_Unwind|__gxx_)' <<<"$undef" &&
 	bad "needs no libstdc++/libgcc symbols" || ok "needs no libstdc++/libgcc symbols"
