@@ -46,7 +46,7 @@ initrd="$work/kunit.cpio.gz"
 log="$work/console.log"
 rc=0
 "$ZSPP_SCRIPTS/qemu-run.sh" --kernel "$BZIMAGE" --initrd "$initrd" --log "$log" \
-	--smp 2 --mem 2048M --timeout 600 --init-marker "^KUNIT-GUEST " >&2 || rc=$?
+	--smp 2 --mem 2048M --timeout 600 --init-marker "^KUNIT-GUEST " --boot-timeout 300 >&2 || rc=$?
 [ "$rc" -eq 0 ] || echo "FAIL: kunit guest exited cleanly (qemu rc=$rc)"
 
 fail=0

@@ -29,13 +29,15 @@
 #                         ran any test (seen under TCG: an "Oops: int3" in early
 #                         initcalls of Debian's 6.12). Boot again, up to
 #                         ZSPP_EARLY_PANIC_RETRIES times (default 1); the crashed
-#                         console is kept as LOG.early-panic.N. The same when
-#                         the marker has not shown ZSPP_BOOT_TIMEOUT seconds
-#                         (default 300) after QEMU started: the kernel hung
-#                         while booting (seen under TCG: the 6.1 debug kernel
-#                         stuck in its RCU-tasks self test, 0.45 s into boot).
-#                         Never use it for kernels whose tests run before
-#                         /init (built-in KUnit)
+#                         console is kept as LOG.early-panic.N. Never use it
+#                         for kernels whose tests run before /init (built-in KUnit)
+#       --boot-timeout S  with --init-marker: also boot again when the marker
+#                         has not shown S seconds after QEMU started (the kernel
+#                         hung while booting; seen under TCG: the 6.1 debug
+#                         kernel stuck in its RCU-tasks self test 0.45 s into
+#                         boot). Only for an /init that prints its marker at
+#                         once (not a full Debian boot: deb-boot's marker comes
+#                         after systemd, minutes later under TCG)
 #
 # Exit status: QEMU's (0 after the guest's reboot -f), 124 on timeout.
 set -euo pipefail
@@ -44,7 +46,7 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-kernel="" initrd="" workdir="" logf="" mem=1024M smp=2 append="" tmo=600 echo=0 keep=0 marker="" fullcmd=""
+kernel="" initrd="" workdir="" logf="" mem=1024M smp=2 append="" tmo=600 echo=0 keep=0 marker="" fullcmd="" boot_tmo=""
 disks=() images=()
 while (($#)); do
 	case $1 in
@@ -62,6 +64,7 @@ while (($#)); do
 	-e | --echo) echo=1 ;;
 	--keep-disks) keep=1 ;;
 	--init-marker) marker=$2; shift ;;
+	--boot-timeout) boot_tmo=$2; shift ;;
 	-h | --help) usage 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -74,6 +77,7 @@ need_cmd timeout coreutils
 [[ -n $kernel && -f $kernel ]] || die "kernel image '${kernel}' not found (--kernel)"
 [[ -n $initrd && -f $initrd ]] || die "initramfs '${initrd}' not found (--initrd)"
 [[ $tmo =~ ^[0-9]+$ ]] || die "--timeout wants seconds, got '$tmo'"
+[[ -z $boot_tmo || $boot_tmo =~ ^[0-9]+$ ]] || die "--boot-timeout wants seconds, got '$boot_tmo'"
 tmp_workdir=0
 if [[ -z $workdir ]]; then
 	workdir=$(mktemp -d "${TMPDIR:-/tmp}/zspp-qemu.XXXXXX")
@@ -143,13 +147,13 @@ while :; do
 		"${drive_args[@]}" </dev/null >"$workdir/qemu.out" 2>&1 &
 	qpid=$!
 	hung=0
-	if [[ -n $marker ]]; then
+	if [[ -n $marker && -n $boot_tmo ]]; then
 		# Watch for /init's first line; give up on a boot that never gets there.
 		while kill -0 "$qpid" 2>/dev/null; do
 			if tr -d '\r' <"$logf" | grep -E "$marker" >/dev/null; then
 				break
 			fi
-			if (($(now_s) - start >= ${ZSPP_BOOT_TIMEOUT:-300})); then
+			if (($(now_s) - start >= boot_tmo)); then
 				hung=1
 				kill "$qpid" 2>/dev/null || true # timeout(1) passes it on to QEMU
 				break
@@ -164,7 +168,7 @@ while :; do
 		attempt=$((attempt + 1))
 		cp "$logf" "$logf.early-panic.$attempt"
 		if ((hung)); then
-			warn "the kernel hung while booting: no '$marker' from /init after ${ZSPP_BOOT_TIMEOUT:-300}s (last line: $(tail -n 1 "$logf" | tr -d '\r' | cut -c1-100)); booting again (console kept as $logf.early-panic.$attempt)"
+			warn "the kernel hung while booting: no '$marker' from /init after ${boot_tmo}s (last line: $(tail -n 1 "$logf" | tr -d '\r' | cut -c1-100)); booting again (console kept as $logf.early-panic.$attempt)"
 		else
 			warn "the kernel panicked while booting, before /init ran ($(grep -a -m1 -E 'Oops|BUG:|Kernel panic' "$logf" | tr -d '\r' | cut -c1-100)); booting again (console kept as $logf.early-panic.$attempt)"
 		fi
@@ -177,7 +181,7 @@ done
 elapsed=$(($(now_s) - start))
 
 if ((hung)); then
-	log "QEMU killed: the kernel never reached /init ('$marker') in ${ZSPP_BOOT_TIMEOUT:-300}s (boots: $((attempt + 1))); console: $logf"
+	log "QEMU killed: the kernel never reached /init ('$marker') in ${boot_tmo}s (boots: $((attempt + 1))); console: $logf"
 elif ((rc == 124 || rc == 137)); then
 	log "QEMU killed after ${tmo}s timeout (guest hung?); console: $logf"
 	rc=124

@@ -37,7 +37,7 @@ CONF
 log="$work/console.log"
 rc=0
 "$ZSPP_SCRIPTS/qemu-run.sh" --kernel "$BZIMAGE" --initrd "$work/stress.cpio.gz" --log "$log" \
-	--smp 2 --mem 1024M --disk 512M --timeout 1200 --init-marker "^STRESS " >&2 || rc=$?
+	--smp 2 --mem 1024M --disk 512M --timeout 1200 --init-marker "^STRESS " --boot-timeout 300 >&2 || rc=$?
 log "guest exited with qemu rc=$rc"
 
 pass=0 fail=0
