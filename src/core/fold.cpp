@@ -157,21 +157,12 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 			if (need_zspage) {
 				Result<ZsPage *> r = alloc_zspage(cls, gfp);
 				if (!r.ok()) {
-					if (spare)
-						zspp_page_free(spare);
+					drop_unused(cls, nullptr, spare);
 					return Error{r.error()};
 				}
 				fresh = r.value();
 			} else if (!(spare = zspp_page_alloc(gfp))) {
-				if (fresh) {
-					// Never inserted, but migration may look at its
-					// page 0 (can_isolate), under the class lock.
-					{
-						SpinGuard g(cls->lock);
-						doom(fresh);
-					}
-					release_zspage(fresh);
-				}
+				drop_unused(cls, fresh, nullptr);
 				return Error{-ZSPP_ENOMEM};
 			}
 			continue;

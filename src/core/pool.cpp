@@ -283,6 +283,19 @@ ZsPage *Pool::settle(SizeClass *cls, ZsPage *zs)
 	return zs;
 }
 
+void Pool::drop_unused(SizeClass *cls, ZsPage *fresh, zspp_page *spare)
+{
+	if (fresh) {
+		{
+			SpinGuard guard(cls->lock);
+			doom(fresh);
+		}
+		release_zspage(fresh);
+	}
+	if (spare)
+		zspp_page_free(spare);
+}
+
 u32 Pool::uncount_zspage(SizeClass *cls, ZsPage *zs)
 {
 	u32 n = zs->present_pages();
@@ -342,22 +355,8 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 
 	ZsPage *fresh = nullptr;
 	zspp_page *spare = nullptr; // for a zspage whose next slot needs its page
-	// No lock held: give back what this malloc got and did not use.
-	auto drop_unused = [&] {
-		if (fresh) {
-			// Never inserted, but its page 0 is movable: migration may
-			// look at it (can_isolate), under the class lock.
-			{
-				SpinGuard guard(cls->lock);
-				doom(fresh);
-			}
-			release_zspage(fresh);
-		}
-		if (spare)
-			zspp_page_free(spare);
-	};
 	auto fail = [&](int err) -> Result<unsigned long> {
-		drop_unused();
+		drop_unused(cls, fresh, spare);
 		zspp_cache_free(handle_cache_, handle);
 		malloc_fail_.add(1);
 		return Error{err};
@@ -393,7 +392,7 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 				lru_touch(cls, zs);
 			guard.release();
 			// Another CPU made room or gave that zspage its page meanwhile.
-			drop_unused();
+			drop_unused(cls, fresh, spare);
 			break;
 		}
 		guard.release();

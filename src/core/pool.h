@@ -164,6 +164,11 @@ private:
 	}
 	// back_next_slot()'s slow half: the next slot has no page yet.
 	[[nodiscard]] bool attach_next_page(SizeClass *cls, ZsPage *zs, zspp_page **spare) ZSPP_REQUIRES(cls->lock);
+	// No lock held: give back a fresh zspage and a spare page an allocation
+	// got and did not use (either may be null). The zspage was never
+	// inserted, but its page 0 is movable, so migration may look at it
+	// (can_isolate, under the class lock): it is doomed under that lock.
+	void drop_unused(SizeClass *cls, ZsPage *fresh, zspp_page *spare);
 	// Class lock held: take @zs (doomed, or about to be) off the class's
 	// counts. Returns its pages (what freeing it gives back).
 	u32 uncount_zspage(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
