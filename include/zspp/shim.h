@@ -73,8 +73,15 @@ void *zspp_pfn_owner(unsigned long pfn);
  * locked (trylock where it cannot sleep, else from a worker), so a page lock
  * keeps its zspage alive.
  */
-/* Mark a fresh, owned page movable (does nothing without CONFIG_MIGRATION). */
-void zspp_page_make_movable(struct zspp_page *page);
+/*
+ * Make a fresh page part of a zspage, in this order: store its kernel address
+ * at *@addr (the zspage's addrs[] entry), record @owner as its owner (as
+ * zspp_page_set_owner), then mark it movable (nothing without
+ * CONFIG_MIGRATION): from then on migration may move it, and finds it in
+ * place. One call, not three: it runs on malloc's growth path, about once
+ * per two mallocs of a multi-page class. Never sleeps.
+ */
+void zspp_page_attach(struct zspp_page *page, void *owner, char **addr);
 bool zspp_page_trylock(struct zspp_page *page);		/* never sleeps */
 void zspp_page_lock(struct zspp_page *page);		/* sleeps */
 void zspp_page_unlock(struct zspp_page *page);
@@ -97,8 +104,24 @@ int zspp_core_page_migrate(void *owner, struct zspp_page *dst, struct zspp_page 
 struct zspp_spinlock;
 struct zspp_spinlock *zspp_spin_alloc(void);		/* sleeps; NULL on -ENOMEM */
 void zspp_spin_free(struct zspp_spinlock *lock);
+#if defined(__cplusplus) && defined(ZSPP_DIRECT_SPINLOCK)
+/*
+ * Kbuild defines ZSPP_DIRECT_SPINLOCK where spin_lock() and spin_unlock() are
+ * the exported _raw_spin_lock()/_raw_spin_unlock() on the spinlock_t's raw
+ * lock at offset 0 (not PREEMPT_RT, neither inlined; src/kernel/shim.c checks
+ * it against the kernel's headers): the core calls them itself, one call per
+ * lock or unlock instead of two (each class lock is taken about twice per
+ * malloc + write; Documentation/benchmarks.md). The C files keep the
+ * out-of-line functions.
+ */
+void _raw_spin_lock(struct zspp_spinlock *lock);
+void _raw_spin_unlock(struct zspp_spinlock *lock);
+static inline void zspp_spin_lock(struct zspp_spinlock *lock) { _raw_spin_lock(lock); }
+static inline void zspp_spin_unlock(struct zspp_spinlock *lock) { _raw_spin_unlock(lock); }
+#else
 void zspp_spin_lock(struct zspp_spinlock *lock);
 void zspp_spin_unlock(struct zspp_spinlock *lock);
+#endif
 
 /*
  * ---- bounce areas for objects that span two pages (classic map API)

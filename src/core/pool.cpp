@@ -155,7 +155,6 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 		zspp_kfree(mem);
 		return Error{-ZSPP_ENOMEM};
 	}
-	zs->addrs()[0] = static_cast<char *>(zspp_page_address(page0));
 	zs->node.init();
 	if (evictable())
 		zs->lru()->link.init();
@@ -168,9 +167,8 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	zs->pool = this;
 	zs->pfn0 = zspp_page_pfn(page0);
 	zs->init_free_list();
-	zspp_page_set_owner(page0, zs);
 	// Last: from here on migration may move the page (migrate.cpp).
-	zspp_page_make_movable(page0);
+	zspp_page_attach(page0, zs, &zs->addrs()[0]);
 	pages_.add(1);
 	zspages_.add(1);
 	bytes_desc_.add(cls->desc_bytes);
@@ -255,12 +253,8 @@ void Pool::insert_zspage(SizeClass *cls, ZsPage *zs)
 		cls->fold_list.push_front(zs); // unvisited: at the head
 }
 
-// Lock held. Move @zs to the list its inuse count belongs in.
-void Pool::regroup(SizeClass *cls, ZsPage *zs)
+void Pool::move_to_group(SizeClass *cls, ZsPage *zs, u32 g)
 {
-	u32 g = fullness_group(zs->inuse, zs->objs);
-	if (g == zs->fullness)
-		return;
 	ZsPageList::remove(zs);
 	cls->zspages_in[zs->fullness]--;
 	cls->fullness[g].push_front(zs);
@@ -268,12 +262,8 @@ void Pool::regroup(SizeClass *cls, ZsPage *zs)
 	zs->fullness = u8(g);
 }
 
-ZsPage *Pool::settle(SizeClass *cls, ZsPage *zs)
+ZsPage *Pool::retire_empty(SizeClass *cls, ZsPage *zs)
 {
-	if (zs->inuse) {
-		regroup(cls, zs);
-		return nullptr;
-	}
 	ZsPageList::remove(zs);
 	if (evictable())
 		ZsPageLruList::remove(zs);
@@ -304,21 +294,14 @@ u32 Pool::uncount_zspage(SizeClass *cls, ZsPage *zs)
 	return n;
 }
 
-bool Pool::attach_next_page(SizeClass *cls, ZsPage *zs, zspp_page **spare)
+void Pool::attach_next_page(SizeClass *cls, ZsPage *zs, zspp_page *page)
 {
-	zspp_page *page = *spare;
-	if (!page)
-		return false;
-	*spare = nullptr;
 	u32 i = zs->slot_last_page(zs->free_head); // == present_pages() (zspage.h); validate() checks the prefix
 	// Under the class lock, which migration takes before it looks at
 	// addrs[] (migrate.cpp): the page is in place before it is movable.
-	zs->addrs()[i] = static_cast<char *>(zspp_page_address(page));
-	zspp_page_set_owner(page, zs);
-	zspp_page_make_movable(page);
+	zspp_page_attach(page, zs, &zs->addrs()[i]);
 	cls->pages_used++;
 	pages_.add(1);
-	return true;
 }
 
 void Pool::lru_touch(SizeClass *cls, ZsPage *zs)
@@ -410,7 +393,7 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 
 void Pool::free(unsigned long handle)
 {
-	ObjRef ref;
+	ObjRef ref ZSPP_NO_AUTO_INIT;
 	SizeClass *cls = class_of(handle);
 	if (!cls) {
 		bad_handle("free", handle);
@@ -488,7 +471,7 @@ char *slot_address(ZsPage *zs, u32 page, u32 off)
 } // namespace
 
 
-void Pool::copy_out(const ObjRef &ref, void *dst)
+inline void Pool::copy_out(const ObjRef &ref, void *dst)
 {
 	u32 page = ref.zs->slot_page(ref.idx), off = ref.zs->slot_offset(ref.idx);
 	usize first = min(usize(ref.size), kPageSize - off);
@@ -497,7 +480,7 @@ void Pool::copy_out(const ObjRef &ref, void *dst)
 		copy_bytes(static_cast<char *>(dst) + first, slot_address(ref.zs, page + 1, 0), ref.size - first);
 }
 
-void Pool::copy_in(const ObjRef &ref, const void *src, usize len)
+inline void Pool::copy_in(const ObjRef &ref, const void *src, usize len)
 {
 	u32 page = ref.zs->slot_page(ref.idx), off = ref.zs->slot_offset(ref.idx);
 	usize first = min(len, kPageSize - off);
@@ -512,7 +495,7 @@ void *Pool::map(unsigned long handle, zspp_mapmode mode)
 	// may sleep, but runs in zswap's store path: no I/O. A handle whose free
 	// waits for a reclaim maps too: 6.1 zswap's evict maps the handle before
 	// it finds out that the entry is gone (Documentation/zswap-contract.rst).
-	ObjRef ref;
+	ObjRef ref ZSPP_NO_AUTO_INIT;
 	if (!pin(handle, &ref, "map", mode == ZSPP_MM_RO ? Access::kRead : Access::kWrite, Freed::kAccept,
 		 zspp_gfp_noio)
 		     .ok())
@@ -530,7 +513,7 @@ void *Pool::map(unsigned long handle, zspp_mapmode mode)
 
 void Pool::unmap(unsigned long handle)
 {
-	ObjRef ref;
+	ObjRef ref ZSPP_NO_AUTO_INIT;
 	if (!lookup_pinned(handle, &ref)) {
 		bad_handle("unmap", handle);
 		return;
@@ -556,7 +539,7 @@ void Pool::unmap(unsigned long handle)
 
 void *Pool::read_begin(unsigned long handle, void *local_copy)
 {
-	ObjRef ref;
+	ObjRef ref ZSPP_NO_AUTO_INIT;
 	if (!pin(handle, &ref, "read_begin", Access::kRead, Freed::kAccept).ok())
 		return nullptr;
 	if (!spans(ref))
@@ -567,7 +550,7 @@ void *Pool::read_begin(unsigned long handle, void *local_copy)
 
 void Pool::read_end(unsigned long handle)
 {
-	ObjRef ref;
+	ObjRef ref ZSPP_NO_AUTO_INIT;
 	if (!lookup_pinned(handle, &ref)) {
 		bad_handle("read_end", handle);
 		return;
@@ -579,7 +562,7 @@ Status Pool::write(unsigned long handle, const void *src, usize len)
 {
 	// obj_write never sleeps: a shared object's copy gets a zspage only if
 	// one can be had without waiting.
-	ObjRef ref;
+	ObjRef ref ZSPP_NO_AUTO_INIT;
 	ZSPP_TRY(pin(handle, &ref, "obj_write", Access::kWrite, Freed::kRefuse, zspp_gfp_nowait));
 	if (len > ref.size) {
 		bad_handle("obj_write longer than the object", handle);

@@ -142,7 +142,16 @@ private:
 	// Class lock held, after a slot was released: regroup @zs, or, if it is
 	// now empty, take it off the class and doom it. Returns @zs when the
 	// caller must release_zspage() it (after dropping the lock).
-	ZsPage *settle(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
+	ZSPP_HOT ZsPage *settle(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock)
+	{
+		if (zs->inuse) {
+			regroup(cls, zs);
+			return nullptr;
+		}
+		return retire_empty(cls, zs);
+	}
+	// settle()'s slow half: @zs has no objects left.
+	ZsPage *retire_empty(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	// No lock held, @zs doomed: free it now if every page can be locked
 	// without sleeping, else hand it to the deferred-free worker.
 	void release_zspage(ZsPage *zs);
@@ -151,7 +160,16 @@ private:
 	static void deferred_free_work(void *pool);
 	void deferred_free();
 	void insert_zspage(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
-	void regroup(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
+	// Class lock held: move @zs to the fullness group its inuse count
+	// belongs in. Inline, as settle(): every malloc and free asks, and most
+	// leave the zspage where it is (a call each was 10 instructions).
+	ZSPP_HOT void regroup(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock)
+	{
+		u32 g = fullness_group(zs->inuse, zs->objs);
+		if (g != zs->fullness)
+			move_to_group(cls, zs, g);
+	}
+	void move_to_group(SizeClass *cls, ZsPage *zs, u32 g) ZSPP_REQUIRES(cls->lock);
 	ZsPage *find_non_full(SizeClass *cls) ZSPP_REQUIRES(cls->lock);
 	// Class lock held, @zs not full: make sure the slot take_slot() hands
 	// out next has its page, attaching *@spare (which is then consumed) if
@@ -160,10 +178,17 @@ private:
 	[[nodiscard]] ZSPP_HOT bool back_next_slot(SizeClass *cls, ZsPage *zs, zspp_page **spare)
 		ZSPP_REQUIRES(cls->lock)
 	{
-		return zs->next_slot_backed() || attach_next_page(cls, zs, spare);
+		if (zs->next_slot_backed())
+			return true;
+		if (!*spare)
+			return false;
+		attach_next_page(cls, zs, *spare);
+		*spare = nullptr;
+		return true;
 	}
-	// back_next_slot()'s slow half: the next slot has no page yet.
-	[[nodiscard]] bool attach_next_page(SizeClass *cls, ZsPage *zs, zspp_page **spare) ZSPP_REQUIRES(cls->lock);
+	// back_next_slot()'s slow half: @page becomes the page the next slot
+	// needs. By value, so that the callers' spare stays in a register.
+	void attach_next_page(SizeClass *cls, ZsPage *zs, zspp_page *page) ZSPP_REQUIRES(cls->lock);
 	// No lock held: give back a fresh zspage and a spare page an allocation
 	// got and did not use (either may be null). The zspage was never
 	// inserted, but its page 0 is movable, so migration may look at it
@@ -211,9 +236,12 @@ private:
 	static bool spans(const ObjRef &ref);
 	void bad_handle(const char *what, unsigned long handle);
 
-	// Copy between an object and a linear buffer (handles a span).
-	void copy_out(const ObjRef &ref, void *dst);
-	void copy_in(const ObjRef &ref, const void *src, usize len);
+	// Copy between an object and a linear buffer (handles a span). Inline
+	// (pool.cpp's callers only): an out-of-line call would take the ObjRef's
+	// address, so the caller would keep it on the stack, zeroed, with a
+	// stack-protector canary (6.1 module: 20 instructions per obj_write).
+	ZSPP_HOT void copy_out(const ObjRef &ref, void *dst);
+	ZSPP_HOT void copy_in(const ObjRef &ref, const void *src, usize len);
 
 	// fold.cpp. pin() for a write: mark the object written, unsharing it
 	// first (allocating a zspage with @gfp, no lock held, if need be).

@@ -61,11 +61,14 @@ static const struct movable_operations zspp_mops = {
 };
 #endif
 
-void zspp_page_make_movable(struct zspp_page *p)
+void zspp_page_attach(struct zspp_page *p, void *owner, char **addr)
 {
-#ifdef CONFIG_MIGRATION
 	struct page *page = (struct page *)p;
 
+	*addr = page_address(page);
+	set_page_private(page, (unsigned long)owner);
+	SetPagePrivate(page);
+#ifdef CONFIG_MIGRATION
 	/*
 	 * A fresh page nobody else can see: the trylock cannot fail. If it
 	 * did, someone else holds the lock: leave the page unmovable (it is
@@ -77,7 +80,6 @@ void zspp_page_make_movable(struct zspp_page *p)
 	unlock_page(page);
 #endif
 }
-
 
 bool zspp_page_trylock(struct zspp_page *page)
 {

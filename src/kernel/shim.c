@@ -172,6 +172,18 @@ void zspp_spin_free(struct zspp_spinlock *lock)
 	kfree(lock);
 }
 
+#ifdef ZSPP_DIRECT_SPINLOCK
+/*
+ * The C++ core calls _raw_spin_lock()/_raw_spin_unlock() on a zspp_spinlock
+ * itself (include/zspp/shim.h): right only where spin_lock()/spin_unlock()
+ * are exactly those calls on the raw lock at the start of the spinlock_t.
+ */
+#if defined(CONFIG_PREEMPT_RT) || defined(CONFIG_INLINE_SPIN_LOCK) || !defined(CONFIG_UNINLINE_SPIN_UNLOCK)
+#error "ZSPP_DIRECT_SPINLOCK: spin_lock()/spin_unlock() are not _raw_spin_lock()/_raw_spin_unlock() here"
+#endif
+static_assert(offsetof(spinlock_t, rlock) == 0);
+#endif
+
 void zspp_spin_lock(struct zspp_spinlock *lock)
 {
 	spin_lock((spinlock_t *)lock);

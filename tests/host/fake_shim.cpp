@@ -532,13 +532,18 @@ void *zspp_pfn_owner(unsigned long pfn)
 	return it->second->owner;
 }
 
-void zspp_page_make_movable(struct zspp_page *page)
+void zspp_page_attach(struct zspp_page *page, void *owner, char **addr)
 {
-	if (!page_ok(page, "zspp_page_make_movable"))
+	if (!page_ok(page, "zspp_page_attach"))
 		return;
+	*addr = static_cast<char *>(page->mem);
 	std::lock_guard<std::mutex> g(g_page_mu);
+	if (page->has_owner || page->movable)
+		violation("zspp_page_attach: pfn %#lx is not a fresh page", page->pfn);
 	if (!page->has_owner)
-		violation("zspp_page_make_movable: pfn %#lx has no owner", page->pfn);
+		g_owned_pages++;
+	page->has_owner = true;
+	page->owner = owner;
 	page->movable = true;
 }
 
