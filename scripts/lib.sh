@@ -169,6 +169,40 @@ splat_lines() {
 		g -v -E "$allow" | g -E "$SPLAT_RE|$SPLAT_ZSPP_RE" | sed -n "1,${max}p"
 }
 
+# stale_code_oops LOG: print the first report of LOG (its Oops and RIP lines)
+# and succeed when it is an int3 trap on a byte that memory does not hold as
+# int3: the vCPU ran translated code older than the kernel text, an artifact of
+# QEMU's multi-threaded TCG, never of the guest. Linux patches live text
+# (static keys: the first memory cgroup turns memcg_kmem_online_key on and
+# rewrites every slab fast path) by writing int3 over the first byte, syncing
+# every CPU, writing the rest, then the new first byte, syncing again; only then
+# does poke_int3_handler stop claiming those int3s (arch/x86/kernel/alternative.c,
+# text_poke_bp_batch). So a CPU that traps there afterwards executed an int3 no
+# longer in memory. QEMU 7.2 (Debian 12's) translates a block without its page
+# lock and publishes it after (accel/tcg/translate-all.c tb_gen_code, then
+# tb-maint.c tb_link_page, no second look at the bytes): a vCPU translating the
+# patched function while another vCPU writes the final byte keeps, and shares
+# with every vCPU, a block with the int3 in it (seen: both CPUs trapping at
+# kfree+0xa2 within 4 ms, the Code: line showing `66 <90>`). The trapping byte
+# is the one before the <..> marker of the report's first Code: line (RIP is
+# after the int3). A first report of any other kind, or a Code: line that shows
+# cc there (a real int3 in memory: a BUG of ours or padding run into) is not
+# stale: the function fails.
+stale_code_oops() {
+	[[ -r $1 ]] || return 1
+	# awk reads to the end (no early exit: tr would die of SIGPIPE under pipefail).
+	tr -d '\r' <"$1" | awk '
+		done { next }
+		!first && /Oops:|BUG:|kernel BUG|general protection|KASAN|UBSAN|WARNING:/ {
+			first = 1; if ($0 !~ /Oops: int3/) { done = 1; next }; print; next }
+		first && /RIP: / && !rip { rip = 1; print; next }
+		first && /Code: / {
+			done = 1
+			for (i = 1; i <= NF; i++) if ($i ~ /^<[0-9a-f][0-9a-f]>$/) break
+			if (i <= NF && $(i - 1) ~ /^[0-9a-f][0-9a-f]$/ && $(i - 1) != "cc") stale = 1 }
+		END { exit stale ? 0 : 1 }'
+}
+
 # debootstrap_minbase SUITE ROOT MIRROR TARBALL LOG: a minbase SUITE in ROOT
 # from the cached TARBALL (debootstrap --make-tarball), in a private mount
 # namespace (debootstrap mounts /proc and /sys in its target: the namespace

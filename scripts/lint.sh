@@ -10,7 +10,8 @@
 #  2. Debian's shellcheck at severity warning and above on every script.
 #  3. The one kernel-splat pattern (splat_lines, scripts/lib.sh) catches a
 #     sample of each report it names, passes the lines every log has, and
-#     tolerates only what each option says.
+#     tolerates only what each option says; stale_code_oops (the one report
+#     qemu-run.sh boots again on) takes a real stale int3 and nothing else.
 #  4. include/zspp/zspp.h, the public API: every function has a kernel-doc
 #     comment, and the kernel's own scripts/kernel-doc -none -Wall (6.12's,
 #     from linux-headers-6.12-*-common, else extracted from linux-source-6.12
@@ -126,6 +127,37 @@ else
 	echo "FAIL: lint splat pattern (scripts/lib.sh splat_lines):"
 	printf '    missed: %s\n' "${missed[@]}"
 	printf '    %s\n' "${bad[@]}"
+	fail=1
+fi
+
+# 3b. stale_code_oops (qemu-run.sh boots again on it): the stale int3 of a real
+# crash (6.12 TCG, test_zswap with zspp fold, its first lines verbatim) and
+# nothing else: not a real int3 in memory, not an int3 after another report, not
+# a report without opcode bytes, not a clean log. Padded past a pipe buffer so
+# an early reader would show as a SIGPIPE failure.
+stale_bad=()
+stale_log() { # header, code line: a log of 200 KiB of boot lines, then the report
+	{ for ((k = 0; k < 3000; k++)); do printf '[    1.%06d] virtio_blk virtio1: [vda] 65536 512-byte logical blocks (33.6 MB/32.0 MiB)\n' "$k"; done
+	  printf '%s\n' "$@"; } >"$t/log"
+}
+oops='[    3.811683] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI'
+rip='[    3.812305] RIP: 0010:kfree+0xa2/0x370'
+code='[    3.812624] Code: c4 f6 c2 01 0f 85 aa 01 00 00 0f 1f 44 00 00 41 80 7c 24 33 f5 0f 85 6c 01 00 00 4c 8b 75 08 4d 8b 6c 24 08 48 89 5c 24 10 66 <90> 4d 8b 44 24 38 49 83 f8 07 0f 87 a4 01 00 00 0f 1f 44 00 00 48'
+stale_log "$oops" "$rip" "$code"
+[[ $(stale_code_oops "$t/log" | paste -sd '|' -) == "$oops|$rip" ]] || stale_bad+=("missed the stale int3 of kfree+0xa2")
+stale_log "$oops" '[    3.8] RIP: 0010:zspp_x+0x2/0x9 [zspp]' '[    3.8] Code: 00 00 c3 cc <cc> cc cc'
+stale_code_oops "$t/log" >/dev/null && stale_bad+=("took an int3 memory holds (cc before <..>) for stale")
+stale_log '[    3.7] BUG: unable to handle page fault for address: 0000000000000008' "$oops" "$rip" "$code"
+stale_code_oops "$t/log" >/dev/null && stale_bad+=("took an int3 after another report for stale")
+stale_log "$oops" "$rip" '[    3.8] Code: Unable to access opcode bytes at 0xffffffff9706d70d.'
+stale_code_oops "$t/log" >/dev/null && stale_bad+=("took a report without opcode bytes for stale")
+stale_log
+stale_code_oops "$t/log" >/dev/null && stale_bad+=("took a clean log for stale")
+if [[ ${#stale_bad[@]} -eq 0 ]]; then
+	echo "PASS: lint stale_code_oops takes the stale int3 of a real crash, not a real int3, a later one, one without bytes or a clean log"
+else
+	echo "FAIL: lint stale_code_oops (scripts/lib.sh):"
+	printf '    %s\n' "${stale_bad[@]}"
 	fail=1
 fi
 
