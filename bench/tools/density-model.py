@@ -65,11 +65,11 @@ def zspp_geo(size, chain):
     return best
 
 
-def per_object(hist, nobj, slot_of, geo, meta_per_zspage, handle=8, lazy=False):
+def per_object(hist, nobj, slot_of, geo, meta_per_zspage, handle=8, lazy=False, step=16):
     """B/obj of pages and of metadata for nobj objects; @lazy: the last
     zspage of a class has only the pages its objects reach."""
     total = sum(hist.values())
-    sizes = list(range(32, P + 1, 16))
+    sizes = list(range(32, P + 1, step))
     serve = {}
     for i in range(len(sizes) - 1, -1, -1):
         g = geo(sizes[i])
@@ -102,18 +102,26 @@ def main():
     ap.add_argument('--no-lazy', action='store_true', help='zspp zspages with every page up front (before 2026-12-02)')
     ap.add_argument('--slot-bytes', type=int, default=8,
                     help='descriptor bytes per slot (8: the reverse map; 10 before the size moved into the handle word)')
+    # Metadata levers, priced before anyone builds them.
+    ap.add_argument('--header', type=int, default=56, help="descriptor header bytes (ZsPage; 56 now)")
+    ap.add_argument('--page-bytes', type=int, default=8,
+                    help='descriptor bytes per page (8: the addrs[] cache; 0: none, as zsmalloc)')
+    ap.add_argument('--step', type=int, default=16, choices=[8, 16], help="zspp's class step in bytes")
+    ap.add_argument('--exact-desc', action='store_true',
+                    help='descriptors at their exact size (dedicated caches, slab waste ignored), not their kmalloc bucket')
     a = ap.parse_args()
     hist = load(a.csv)
     mean = sum(s * n for s, n in hist.items()) / sum(hist.values())
     zs_slot = lambda s: min(P, ((s + 8 + 15) // 16) * 16)
-    zp_slot = lambda s: max(32, ((s + 15) // 16) * 16)
-    hdr = 56 + (24 if a.evictable else 0)
+    zp_slot = lambda s: max(32, ((s + a.step - 1) // a.step) * a.step)
+    hdr = a.header + (24 if a.evictable else 0)
+    desc = (lambda n: n) if a.exact_desc else kmalloc
     print(f'mean object {mean:.1f} B; zsmalloc chain {a.zsmalloc_chain}, zspp chain {a.chain}')
     print('objects | zsmalloc pages+meta | zspp pages+meta | ratio pages | ratio total | floor | floor ratio')
     for n in a.objects:
         zp, zm = per_object(hist, n, zs_slot, lambda s: zsmalloc_geo(s, a.zsmalloc_chain), lambda p, o: 56)
         sp, sm = per_object(hist, n, zp_slot, lambda s: zspp_geo(s, a.chain),
-                            lambda p, o: kmalloc(hdr + 8 * p + a.slot_bytes * o), lazy=not a.no_lazy)
+                            lambda p, o: desc(hdr + a.page_bytes * p + a.slot_bytes * o), lazy=not a.no_lazy, step=a.step)
         # Exact packing (no class rounding, no partly filled zspage) and an
         # 8-byte handle: what no allocator that hands out handles beats.
         floor = mean + 8
