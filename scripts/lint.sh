@@ -145,6 +145,10 @@ rip='[    3.812305] RIP: 0010:kfree+0xa2/0x370'
 code='[    3.812624] Code: c4 f6 c2 01 0f 85 aa 01 00 00 0f 1f 44 00 00 41 80 7c 24 33 f5 0f 85 6c 01 00 00 4c 8b 75 08 4d 8b 6c 24 08 48 89 5c 24 10 66 <90> 4d 8b 44 24 38 49 83 f8 07 0f 87 a4 01 00 00 0f 1f 44 00 00 48'
 stale_log "$oops" "$rip" "$code"
 [[ $(stale_code_oops "$t/log" | paste -sd '|' -) == "$oops|$rip" ]] || stale_bad+=("missed the stale int3 of kfree+0xa2")
+# The same in a zsmalloc boot, no module loaded, PID 1 in early boot (sched_clock_running).
+stale_log '[    1.749533] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI' '[    1.750052] RIP: 0010:sched_clock_cpu+0x9/0x190' \
+	'[    1.750295] Code: 00 e9 b8 fe ff ff 66 66 2e 0f 1f 84 00 00 00 00 00 90 90 90 90 90 90 90 90 90 90 90 90 90 90 90 90 f3 0f 1e fa 41 54 55 53 66 <90> e8 41 ac f0 ff 48 03 05 a2 02 d2 01 48 89 c2 5b 48 89 d0 5d 41'
+stale_code_oops "$t/log" >/dev/null || stale_bad+=("missed the stale int3 of sched_clock_cpu+0x9")
 stale_log "$oops" '[    3.8] RIP: 0010:zspp_x+0x2/0x9 [zspp]' '[    3.8] Code: 00 00 c3 cc <cc> cc cc'
 stale_code_oops "$t/log" >/dev/null && stale_bad+=("took an int3 memory holds (cc before <..>) for stale")
 stale_log '[    3.7] BUG: unable to handle page fault for address: 0000000000000008' "$oops" "$rip" "$code"
