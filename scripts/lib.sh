@@ -185,15 +185,15 @@ splat_lines() {
 # with every vCPU, a block with the int3 in it (seen: both CPUs trapping at
 # kfree+0xa2 within 4 ms, the Code: line showing `66 <90>`). The trapping byte
 # is the one before the <..> marker of the report's first Code: line (RIP is
-# after the int3). A first report of any other kind, or a Code: line that shows
-# cc there (a real int3 in memory: a BUG of ours or padding run into) is not
-# stale: the function fails.
+# after the int3). A first report (what splat_lines would report first) of any
+# other kind, or a Code: line that shows cc there (a real int3 in memory: a BUG
+# of ours or padding run into) is not stale: the function fails.
 stale_code_oops() {
 	[[ -r $1 ]] || return 1
 	# awk reads to the end (no early exit: tr would die of SIGPIPE under pipefail).
-	tr -d '\r' <"$1" | awk '
-		done { next }
-		!first && /Oops:|BUG:|kernel BUG|general protection|KASAN|UBSAN|WARNING:/ {
+	tr -d '\r' <"$1" | awk -v splat="$SPLAT_RE|$SPLAT_ZSPP_RE" -v expected="$SPLAT_EXPECTED_RE" '
+		done || $0 ~ expected { next }
+		!first && $0 ~ splat {
 			first = 1; if ($0 !~ /Oops: int3/) { done = 1; next }; print; next }
 		first && /RIP: / && !rip { rip = 1; print; next }
 		first && /Code: / {

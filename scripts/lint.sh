@@ -136,14 +136,14 @@ fi
 # a report without opcode bytes, not a clean log. Padded past a pipe buffer so
 # an early reader would show as a SIGPIPE failure.
 stale_bad=()
-stale_log() { # header, code line: a log of 200 KiB of boot lines, then the report
+stale_log() { # LINE...: 200 KiB of boot lines, then the LINEs
 	{ for ((k = 0; k < 3000; k++)); do printf '[    1.%06d] virtio_blk virtio1: [vda] 65536 512-byte logical blocks (33.6 MB/32.0 MiB)\n' "$k"; done
 	  printf '%s\n' "$@"; } >"$t/log"
 }
 oops='[    3.811683] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI'
 rip='[    3.812305] RIP: 0010:kfree+0xa2/0x370'
 code='[    3.812624] Code: c4 f6 c2 01 0f 85 aa 01 00 00 0f 1f 44 00 00 41 80 7c 24 33 f5 0f 85 6c 01 00 00 4c 8b 75 08 4d 8b 6c 24 08 48 89 5c 24 10 66 <90> 4d 8b 44 24 38 49 83 f8 07 0f 87 a4 01 00 00 0f 1f 44 00 00 48'
-stale_log "$oops" "$rip" "$code"
+stale_log 'zspp: module verification failed: signature and/or required key missing - tainting kernel' "$oops" "$rip" "$code"
 [[ $(stale_code_oops "$t/log" | paste -sd '|' -) == "$oops|$rip" ]] || stale_bad+=("missed the stale int3 of kfree+0xa2")
 # The same in a zsmalloc boot, no module loaded, PID 1 in early boot (sched_clock_running).
 stale_log '[    1.749533] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI' '[    1.750052] RIP: 0010:sched_clock_cpu+0x9/0x190' \
@@ -153,6 +153,8 @@ stale_log "$oops" '[    3.8] RIP: 0010:zspp_x+0x2/0x9 [zspp]' '[    3.8] Code: 0
 stale_code_oops "$t/log" >/dev/null && stale_bad+=("took an int3 memory holds (cc before <..>) for stale")
 stale_log '[    3.7] BUG: unable to handle page fault for address: 0000000000000008' "$oops" "$rip" "$code"
 stale_code_oops "$t/log" >/dev/null && stale_bad+=("took an int3 after another report for stale")
+stale_log 'zspp: pool 3: bad handle 0x1234 freed' "$oops" "$rip" "$code"
+stale_code_oops "$t/log" >/dev/null && stale_bad+=("took an int3 after a zspp error line for stale")
 stale_log "$oops" "$rip" '[    3.8] Code: Unable to access opcode bytes at 0xffffffff9706d70d.'
 stale_code_oops "$t/log" >/dev/null && stale_bad+=("took a report without opcode bytes for stale")
 stale_log
