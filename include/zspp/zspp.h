@@ -314,6 +314,7 @@ unsigned long zspp_get_total_pages(struct zspp_pool *pool);
 	X(compactions, counter, "zspp_compact runs that did work")                          \
 	X(objs_moved, counter, "objects moved by compaction")                               \
 	X(pages_compacted, counter, "pages freed by compaction")                            \
+	X(pages_trimmed, counter, "pages compaction released past a zspage's last object") \
 	X(pages_migrated, counter, "zspage pages moved by page migration")                  \
 	X(deferred_frees, counter, "zspage frees left to the worker (page locked)")         \
 	X(pages_reclaimed, counter, "pages freed by zspp_reclaim (writeback)")              \

@@ -1,37 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
-// Compaction (over the fullness groups): per class, take the emptiest zspage that
-// nobody has pinned, move each of its objects into the fullest zspage with
-// room, free it, drop the lock, repeat while a whole zspage's worth of slots
-// is free. The class lock is held for one source zspage at a time, never for
-// a whole class.
+// Compaction (over the fullness groups): per class, take the emptiest zspage
+// that nobody has pinned and move its objects, from its last slot down, into
+// the fullest zspages with room. Emptied, it is freed; if the others fill up
+// first, it is the class's one part-full zspage left: its objects are packed
+// into its first slots and the pages past the last of them are released
+// (trim), as zspages fill their pages from the front (zspage.h). So a class
+// ends with at most one part-full zspage holding only the pages its objects
+// reach, whatever the chain length (zsmalloc frees whole zspages only, so up
+// to a zspage's worth of slots stays free in every class). The class lock is
+// held for one source zspage at a time, never for a whole class.
 #include "pool.h"
 
 namespace zspp {
 
 namespace {
-// The pages compaction could give back in @cls if it has @zspages zspages
-// holding @used objects in @pages pages: zero unless a whole zspage's worth
-// of slots is free (so that a source always fits into the others), else
-// at most the pages beyond what @used objects packed from the front would
-// take (zspages fill their pages from the front, zspage.h). An upper bound:
-// what compact() frees is at most this (its freed count is net of the pages
-// its moves attach).
-unsigned long freeable(const SizeClass *cls, unsigned long zspages, unsigned long used, unsigned long pages)
+// The pages @used objects of @cls take when packed from the front: full
+// zspages, then one holding the rest. No layout of the class takes fewer
+// (the pages a zspage's objects reach are at least what as many slots
+// from its front reach), so it is what compaction works towards.
+unsigned long packed_pages(const SizeClass *cls, unsigned long used)
 {
-	unsigned long allocated = zspages * cls->objs;
-	if (used >= allocated || (allocated - used) < cls->objs)
-		return 0;
 	unsigned long rest = used % cls->objs;
-	unsigned long packed = used / cls->objs * cls->pages + (rest ? ((rest * cls->size - 1) >> kPageShift) + 1 : 0);
-	// Compaction empties (allocated - used) / objs zspages, of at most
-	// cls->pages pages each.
-	return pages > packed ? min(pages - packed, (allocated - used) / cls->objs * cls->pages) : 0;
+	return used / cls->objs * cls->pages + (rest ? ((rest * cls->size - 1) >> kPageShift) + 1 : 0);
+}
+
+// The pages compaction could give back in @cls, holding @used objects in
+// @pages pages: everything past the packed layout. An upper bound: what
+// compact() frees is at most this (its freed count is net of the pages its
+// moves attach), less when a zspage is pinned, under reclaim or has a page
+// held by migration.
+unsigned long freeable(const SizeClass *cls, unsigned long used, unsigned long pages)
+{
+	unsigned long packed = packed_pages(cls, used);
+	return pages > packed ? pages - packed : 0;
 }
 } // namespace
 
 unsigned long Pool::freeable_pages(const SizeClass *cls)
 {
-	return freeable(cls, cls->zspages, cls->obj_used, cls->pages_used);
+	return freeable(cls, cls->obj_used, cls->pages_used);
 }
 
 // The shrinker's count: a racy snapshot of every class, no lock taken (the
@@ -43,8 +50,7 @@ unsigned long Pool::compactable_pages()
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		const SizeClass *cls = classes_[i];
 		if (cls->index == i)
-			pages += freeable(cls, ZSPP_RACY_READ(cls->zspages), ZSPP_RACY_READ(cls->obj_used),
-					  ZSPP_RACY_READ(cls->pages_used));
+			pages += freeable(cls, ZSPP_RACY_READ(cls->obj_used), ZSPP_RACY_READ(cls->pages_used));
 	}
 	return pages;
 }
@@ -93,6 +99,64 @@ void Pool::move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst)
 	regroup(cls, dst);
 }
 
+// Lock held, @zs not pinned: move slot @from's object to free slot @to of
+// the same zspage (below it, so its pages are there). The free list is
+// left stale: pack() rebuilds it.
+void Pool::move_within(ZsPage *zs, u32 from, u32 to)
+{
+	SlotWord w = zs->slot(from);
+	u32 size = object_size(w);
+	zs->set_slot(to, w);
+	if constexpr (kFold)
+		zs->flags()[to] = zs->flags()[from];
+	copy_slot(zs, from, zs, to, size);
+	u64 loc = Location(zs->pfn0, size, to).word();
+	for_each_handle(w, [loc](u64 *handle) { write_once(*handle, loc); });
+	zs->set_slot(from, SlotWord::free(ZsPage::kNoFree));
+}
+
+// Lock held, @zs not pinned: move its objects into its first inuse slots
+// (the highest into the lowest free, in turn) and rebuild its free list.
+// Returns the objects moved.
+u32 Pool::pack(ZsPage *zs)
+{
+	u32 moved = 0;
+	for (u32 lo = 0, hi = zs->objs;;) {
+		while (lo < hi && !zs->slot(lo).is_free())
+			lo++;
+		while (hi > lo && zs->slot(hi - 1).is_free())
+			hi--;
+		if (lo >= hi)
+			break;
+		// Slot lo is free and hi - 1 > lo holds an object.
+		move_within(zs, --hi, lo++);
+		moved++;
+	}
+	zs->reset_free_tail();
+	return moved;
+}
+
+// Lock held, @zs packed (pack()) and not pinned: detach its pages past the
+// last used slot, from the top down, each only if its page lock can be
+// taken now (migration may hold it: that page and those below it stay).
+// The detached pages, still locked, go into @out; the caller frees them
+// (zspp_page_free_locked) after dropping the lock, which makes an isolated
+// one drop out of migration as a freed zspage's pages do (locking.rst).
+u32 Pool::trim(SizeClass *cls, ZsPage *zs, zspp_page **out)
+{
+	u32 n = 0;
+	for (u32 p = zs->present_pages(), keep = zs->pages_for(zs->inuse); p > keep; p--) {
+		zspp_page *page = zs->page(p - 1);
+		if (!zspp_page_trylock(page))
+			break;
+		write_once(zs->addrs()[p - 1], static_cast<char *>(nullptr));
+		out[n++] = page;
+	}
+	cls->pages_used -= n;
+	pages_.sub(n);
+	return n;
+}
+
 unsigned long Pool::compact_class(SizeClass *cls)
 {
 	unsigned long freed = 0, attached = 0;
@@ -102,9 +166,10 @@ unsigned long Pool::compact_class(SizeClass *cls)
 	zspp_page *spare = nullptr;
 	while (!destroying_.load()) {
 		ZsPage *emptied = nullptr;
+		zspp_page *trimmed[kMaxChain];
+		u32 nr_trimmed = 0, emptied_pages = 0;
 		unsigned long moved = 0;
 		bool need_page = false;
-		u32 emptied_pages = 0;
 		{
 			SpinGuard guard(cls->lock);
 			if (freeable_pages(cls) == 0)
@@ -112,14 +177,17 @@ unsigned long Pool::compact_class(SizeClass *cls)
 			ZsPage *src = pick_source(cls);
 			if (!src)
 				break;
-			// A whole zspage of free slots exists elsewhere, so src
-			// (not itself empty) always fits into the others.
-			for (u32 s = 0; s < src->objs && src->inuse; s++) {
+			// From the last slot down: what stays behind when the
+			// others are full is src's front, ready to be trimmed.
+			bool room = true;
+			for (u32 s = src->objs; s-- > 0 && src->inuse;) {
 				if (src->slot(s).is_free())
 					continue;
 				ZsPage *dst = pick_destination(cls, src);
-				if (!dst)
+				if (!dst) {
+					room = false;
 					break;
+				}
 				bool had_spare = spare != nullptr;
 				if (!back_next_slot(cls, dst, &spare)) {
 					need_page = true;
@@ -130,14 +198,26 @@ unsigned long Pool::compact_class(SizeClass *cls)
 				moved++;
 			}
 			emptied = settle(cls, src);
-			if (emptied)
+			if (emptied) {
 				emptied_pages = emptied->present_pages(); // doomed: fixed
+			} else if (!room) {
+				// Every other zspage of the class is full.
+				moved += pack(src);
+				nr_trimmed = trim(cls, src, trimmed);
+			}
 		}
 		objs_moved_.add(moved);
 		if (emptied) {
 			release_zspage(emptied);
 			freed += emptied_pages;
+		} else if (nr_trimmed) {
+			for (u32 i = 0; i < nr_trimmed; i++)
+				zspp_page_free_locked(trimmed[i]);
+			freed += nr_trimmed;
+			pages_trimmed_.add(nr_trimmed);
 		} else if (!need_page || !(spare = zspp_page_alloc(zspp_gfp_nowait))) {
+			// Nothing freed and no page to wait for: whatever is
+			// left is pinned, under reclaim or held by migration.
 			break;
 		}
 		zspp_cond_resched();

@@ -279,6 +279,10 @@ private:
 	ZsPage *pick_source(SizeClass *cls) ZSPP_REQUIRES(cls->lock);
 	ZsPage *pick_destination(SizeClass *cls, ZsPage *src) ZSPP_REQUIRES(cls->lock);
 	void move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst) ZSPP_REQUIRES(cls->lock);
+	// The class lock of @zs held (the analysis cannot name it from here).
+	void move_within(ZsPage *zs, u32 from, u32 to);
+	u32 pack(ZsPage *zs);
+	[[nodiscard]] u32 trim(SizeClass *cls, ZsPage *zs, zspp_page **out) ZSPP_REQUIRES(cls->lock);
 	static unsigned long freeable_pages(const SizeClass *cls) ZSPP_REQUIRES(cls->lock);
 
 	// Class lock held, evictable pool: @zs was just allocated into.

@@ -20,7 +20,9 @@
 // only and gets page i when the first slot reaching into page i is handed
 // out (Pool::back_next_slot), so a class's last, part-filled zspage holds
 // at most one page it does not use yet instead of up to chain - 1
-// (zsmalloc allocates every page of a zspage up front). addrs[i] is null
+// (zsmalloc allocates every page of a zspage up front), and compaction
+// gives back the pages past a part-full zspage's last object once it has
+// packed them to the front (compaction.cpp: trim). addrs[i] is null
 // for a page not there yet; the pages there are always 0..present_pages()-1;
 // the struct page comes from the address (zspp_virt_to_page) on the slow
 // paths that need it (free, page locks, migration). Migration updates
@@ -266,6 +268,18 @@ struct ZsPage {
 		free_head = u16(idx);
 		inuse--;
 	}
+	// Compaction's packing (compaction.cpp): slots 0..inuse-1 hold the
+	// objects, so the free list becomes the rest in slot order, which is
+	// also the order back_next_slot() needs once pages past the last used
+	// slot are released (every free slot is then a never-used one).
+	void reset_free_tail()
+	{
+		for (u32 s = inuse; s < objs; s++)
+			set_slot(s, SlotWord::free(s + 1 < objs ? u16(s + 1) : kNoFree));
+		free_head = inuse < objs ? u16(inuse) : kNoFree;
+	}
+	// Pages slots 0..@used-1 reach into (at least page 0).
+	u32 pages_for(u32 used) const { return used ? slot_last_page(used - 1) + 1 : 1; }
 
 	// Where slot @idx starts: page index and offset within it.
 	u32 slot_page(u32 idx) const { return u32((usize(idx) * slot_size) >> kPageShift); }

@@ -91,16 +91,12 @@ protected:
 			ASSERT_EQ(cs.pages_used, zs_pages) << "class " << ci;
 			for (unsigned g = 0; g < ZSPP_NR_FULLNESS; g++)
 				ASSERT_EQ(cs.fullness[g], groups[g]) << "class " << ci << " group " << g;
-			unsigned long free_slots = nz * cs.objs_per_zspage - pc.used;
-			// At most the pages beyond the used objects packed from the
-			// front, and only while a whole zspage's worth of slots is free.
+			// The pages beyond the used objects packed from the front
+			// (full zspages, then one holding the rest, trimmed).
 			unsigned long rest = pc.used % cs.objs_per_zspage;
 			unsigned long packed = pc.used / cs.objs_per_zspage * cs.pages_per_zspage +
 					       (rest ? (rest * cs.size - 1) / 4096 + 1 : 0);
-			unsigned long want = free_slots < cs.objs_per_zspage || zs_pages <= packed
-						     ? 0
-						     : std::min(zs_pages - packed,
-								free_slots / cs.objs_per_zspage * cs.pages_per_zspage);
+			unsigned long want = zs_pages > packed ? zs_pages - packed : 0;
 			ASSERT_EQ(cs.freeable, want) << "class " << ci;
 			compactable += cs.freeable;
 			pages += cs.pages_used;

@@ -171,6 +171,100 @@ TEST_P(Migration, CompactionWhileIsolated)
 	RecordProperty("released", outcomes[int(fake::MigrateResult::kReleased)]);
 }
 
+// Trimming (compaction releasing the pages past a part-full zspage's last
+// object), with migration at the zspage's last slot's first page: one
+// zspage of a class of four pages or more, filled, then the upper half of
+// its slots freed.
+// A trim in the isolation window: the page leaves zspp and migration finds
+// it released, as for a zspage freed while isolated.
+TEST_P(Migration, TrimWhileIsolated)
+{
+	size_t size = 0;
+	ClassStats cs{};
+	for (size_t sz = 1024; sz <= 4096 && !size; sz += 16) {
+		cs = class_stats(pool_, serving_index_of(chain(), sz));
+		if (cs.pages_per_zspage >= 4)
+			size = cs.size;
+	}
+	if (!size)
+		GTEST_SKIP() << "no class of four pages or more at this chain";
+	std::vector<unsigned long> hs;
+	for (unsigned i = 0; i < cs.objs_per_zspage; i++)
+		hs.push_back(add(size));
+	const void *zs = zspage_of(hs[0]);
+	ASSERT_EQ(zspage_of(hs.back()), zs);
+	ASSERT_EQ(probe::zspage_info(zs).present_pages, cs.pages_per_zspage);
+	zspp_page *last = page_of(hs.back());
+	const long pages_before = fake::live().pages;
+	const unsigned keep_objs = cs.objs_per_zspage / 2;
+	const unsigned keep_pages = unsigned((keep_objs * size - 1) / 4096) + 1;
+	const unsigned last_index = unsigned((cs.objs_per_zspage - 1ul) * size / 4096);
+	ASSERT_GE(last_index, keep_pages) << "the page must be past the kept objects";
+	unsigned long freed = 0;
+	fake::MigrateResult res = fake::migrate_page(last, [&] {
+		for (unsigned i = keep_objs; i < hs.size(); i++)
+			remove(hs[i]);
+		freed = zspp_compact(pool_);
+	});
+	EXPECT_EQ(int(res), int(fake::MigrateResult::kReleased)) << "the trimmed page was migrated";
+	EXPECT_EQ(freed, cs.pages_per_zspage - keep_pages);
+	EXPECT_EQ(probe::zspage_info(zs).present_pages, keep_pages);
+	EXPECT_EQ(pool_stats(pool_).pages_trimmed, freed);
+	fake::flush_work();
+	EXPECT_EQ(fake::live().pages, pages_before - long(freed));
+	validate();
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+	// The zspage grows again as its slots are taken.
+	for (unsigned i = keep_objs; i < cs.objs_per_zspage; i++)
+		add(size);
+	EXPECT_EQ(probe::zspage_info(zs).present_pages, cs.pages_per_zspage);
+	validate();
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
+// A page whose lock migration holds is not trimmed (nor the pages below it:
+// the pages there stay 0..n-1); once unlocked, the next compaction trims.
+TEST_P(Migration, TrimLeavesALockedPage)
+{
+	size_t size = 0;
+	ClassStats cs{};
+	for (size_t sz = 1024; sz <= 4096 && !size; sz += 16) {
+		cs = class_stats(pool_, serving_index_of(chain(), sz));
+		if (cs.pages_per_zspage >= 4)
+			size = cs.size;
+	}
+	if (!size)
+		GTEST_SKIP() << "no class of four pages or more at this chain";
+	std::vector<unsigned long> hs;
+	for (unsigned i = 0; i < cs.objs_per_zspage; i++)
+		hs.push_back(add(size));
+	const void *zs = zspage_of(hs[0]);
+	zspp_page *last = page_of(hs.back());
+	const unsigned keep_objs = cs.objs_per_zspage / 2;
+	const unsigned keep_pages = unsigned((keep_objs * size - 1) / 4096) + 1;
+	for (unsigned i = keep_objs; i < hs.size(); i++)
+		remove(hs[i]);
+	hs.resize(keep_objs);
+	const long pages_before = fake::live().pages;
+	// The last slot may start on the page before the last one.
+	const unsigned last_index = unsigned((cs.objs_per_zspage - 1ul) * size / 4096);
+	ASSERT_GE(last_index, keep_pages);
+	const unsigned above = cs.pages_per_zspage - 1 - last_index;
+	ASSERT_TRUE(zspp_page_trylock(last)); // as migration's isolate does
+	EXPECT_EQ(zspp_compact(pool_), above) << "only pages above the locked one may go";
+	EXPECT_EQ(probe::zspage_info(zs).present_pages, last_index + 1);
+	EXPECT_GT(zspp_compactable_pages(pool_), 0u);
+	EXPECT_EQ(fake::live().pages, pages_before - long(above));
+	zspp_page_unlock(last);
+	validate();
+	EXPECT_EQ(zspp_compact(pool_), last_index + 1 - keep_pages);
+	EXPECT_EQ(probe::zspage_info(zs).present_pages, keep_pages);
+	EXPECT_EQ(zspp_compactable_pages(pool_), 0u);
+	EXPECT_EQ(fake::live().pages, pages_before - long(cs.pages_per_zspage - keep_pages));
+	validate();
+	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
 // A page locked by migration when its zspage empties: the free is deferred
 // to the worker, which completes once the page lock is dropped.
 TEST_P(Migration, FreeWithPageLockedIsDeferred)
