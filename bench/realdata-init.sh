@@ -12,6 +12,7 @@ export PATH
 /bin/busybox --install -s
 MODDIR=/lib/e2e-modules
 RD_ZPOOL=zsmalloc
+RD_ZSPP_PARAMS=
 RD_BYTES_A=0
 RD_BYTES_B=0
 RD_MAX_POOL_PERCENT=50
@@ -24,14 +25,15 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 exec >/dev/console 2>&1 </dev/null
-echo "RD-GUEST kernel=$(uname -r) zpool=$RD_ZPOOL bytes_a=$RD_BYTES_A bytes_b=$RD_BYTES_B cmdline='$(cat /proc/cmdline)'"
+echo "RD-GUEST kernel=$(uname -r) zpool=$RD_ZPOOL zspp_params='$RD_ZSPP_PARAMS' bytes_a=$RD_BYTES_A bytes_b=$RD_BYTES_B cmdline='$(cat /proc/cmdline)'"
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk zsmalloc; do
 	[ -f $MODDIR/$m.ko ] || continue
 	insmod $MODDIR/$m.ko
 	echo "RD-INSMOD $m rc=$?"
 done
 if [ "$RD_ZPOOL" = zspp ]; then
-	insmod $MODDIR/zspp.ko
+	# shellcheck disable=SC2086 # RD_ZSPP_PARAMS: zero or more name=value words
+	insmod $MODDIR/zspp.ko $RD_ZSPP_PARAMS
 	echo "RD-INSMOD zspp rc=$?"
 fi
 i=0

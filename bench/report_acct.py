@@ -310,13 +310,15 @@ def parse_realdata(path):
     return res
 
 
-def realdata_rows(d, kernels, zpools=("zsmalloc", "zspp")):
+def realdata_rows(d, kernels, zpools=("zsmalloc", "zspp", "zspp-c8", "zspp-c16")):
     rows = []
     for k in kernels:
-        for z in zpools:
-            log = os.path.join(d, "realdata-%s-%s" % (k, z), "console.clean.log")
+        for zname in zpools:
+            log = os.path.join(d, "realdata-%s-%s" % (k, zname), "console.clean.log")
             if not os.path.exists(log):
                 continue
+            # zspp-cN (bench.sh --realdata-zpools): zspp with chain_size=N.
+            z = "zspp" if zname.startswith("zspp") else zname
             r = parse_realdata(log)
             secs = os.path.join(os.path.dirname(log), "seconds")
             boot_s = float(open(secs).read()) if os.path.exists(secs) else float("nan")
@@ -330,7 +332,7 @@ def realdata_rows(d, kernels, zpools=("zsmalloc", "zspp")):
                 pool = num(zw.get("pool_total_size"))
                 sums = slab_sums(s.get("slab", {}), z)
                 in_pool = stored - same
-                row = {"kernel": k, "zpool": z, "phase": phase, "stored_pages": stored, "same_filled": same,
+                row = {"kernel": k, "zpool": zname, "phase": phase, "stored_pages": stored, "same_filled": same,
                        "pool_pages_stored": in_pool, "pool_bytes": pool, "alloc_slab": sums["alloc"],
                        "alloc_caches": " ".join(sums["caches"]), "kmalloc_slab": sums["kmalloc"],
                        "other_slab": sums["other"], "sunreclaim": sums.get("SUnreclaim", 0),
@@ -381,7 +383,8 @@ def markdown_realdata(rows, manifest=None):
                "metadata = the allocator's own caches (zsmalloc `zs_handle*`/`zspage*`, zspp `zspp*`) + the "
                "kmalloc-* delta (which also holds the kernel's other kmalloc changes, alike in both boots); "
                "total = both; SUnreclaim = pool + the whole unreclaimable-slab delta (zswap's entries and "
-               "trees included, alike for both allocators). Ratio = zspp/zsmalloc (target: total <= 0.97)."
+               "trees included, alike for both allocators). zspp-cN = zspp loaded with chain_size=N (zspp: the "
+               "default, auto: 8 on 6.1, whose zswap writes back through the pool, 16 on 6.12). Ratio = zspp/zsmalloc (target: total <= 0.97)."
                % (manifest or "%d + %d pages" % (r0.get("pages_a", 0), r0.get("pages_b", 0))))
     out.append("")
     out.append("| kernel | zpool | after | pages in pool | pool B/page | metadata B/page | total B/page | "
@@ -397,7 +400,7 @@ def markdown_realdata(rows, manifest=None):
         out.append("| %s | %s | %s | %d | %.1f | %.1f | %.1f | %s | %s | %.1f | %s | %d/%d | %.0f |" % (
             r["kernel"], r["zpool"], "fill" if r["phase"] == "fill" else "churn + compact", r["pool_pages_stored"],
             r["pool_per_page"], r["meta_per_page"], r["total_per_page"], rp, rt, r["sunreclaim_total_per_page"],
-            "%.1f" % r["zspp_stat_per_page"] if r["zpool"] == "zspp" else "-", r["verified"], r["checked"],
+            "%.1f" % r["zspp_stat_per_page"] if r["zpool"].startswith("zspp") else "-", r["verified"], r["checked"],
             r["boot_s"]))
     out.append("")
     return "\n".join(out)

@@ -38,7 +38,7 @@
 #   --no-mem          skip the memory accounting runs
 #   --no-realdata     skip the real-data end to end (smoke: always skipped)
 #   --realdata-mib A,B  MiB of real files stored first / after the churn (default 64,32)
-#   --realdata-zpools LIST (default zsmalloc,zspp)
+#   --realdata-zpools LIST (default zsmalloc,zspp,zspp-c8,zspp-c16; zspp-cN: zspp with chain_size=N)
 #
 #   --smoke           tiny micro run only (seconds); asserts that the bench ran,
 #                     that its numbers parse and that every object verified;
@@ -63,7 +63,7 @@ set -euo pipefail
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
 corrupt=0 smoke=0 nobj="" reps="" e2e=1 micro=1 fold=1 fold_dups=0,25,50 fold_reps="" zpools=zbud,z3fold,zsmalloc,zspp workdir="" out=""
-kernels="" icount=1 icount_reps=2 icount_twice=0 mem=1 realdata=1 rd_mib=64,32 rd_zpools=zsmalloc,zspp
+kernels="" icount=1 icount_reps=2 icount_twice=0 mem=1 realdata=1 rd_mib=64,32 rd_zpools=zsmalloc,zspp,zspp-c8,zspp-c16
 while (($#)); do
 	case $1 in
 	--kernels) kernels=$2; shift ;;
@@ -240,7 +240,12 @@ run_realdata() {
 	for z in "${rzl[@]}"; do
 		w="$workdir/realdata-$k-$z"
 		mkdir -p "$w"
-		printf 'RD_ZPOOL=%s\nRD_BYTES_A=%s\nRD_BYTES_B=%s\n' "$z" "$a" "$b" >"$w/rd.conf"
+		# zspp-cN: zspp loaded with chain_size=N (zswap's zpool is still zspp).
+		local zp=$z params=""
+		if [[ $z =~ ^zspp-c([0-9]+)$ ]]; then
+			zp=zspp params="chain_size=${BASH_REMATCH[1]}"
+		fi
+		printf 'RD_ZPOOL=%s\nRD_ZSPP_PARAMS="%s"\nRD_BYTES_A=%s\nRD_BYTES_B=%s\n' "$zp" "$params" "$a" "$b" >"$w/rd.conf"
 		"$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$w/initramfs.cpio.gz" -m "$MODDIR" -i "$ZSPP_ROOT/bench/realdata-init.sh" \
 			-f "$w/rd.conf:etc/zspp-rd.conf" -f "$data/blob:data/blob" -f "$rdbin:bin/realdata" \
 			-f "$ZSPP_ROOT/bench/rd-snap.sh:bin/rd-snap" "$ZSPP_KO" >/dev/null

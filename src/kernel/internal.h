@@ -5,8 +5,21 @@
 
 #include <zspp/zspp.h>
 
-/* module.c: the chain_size module parameter (pages per zspage, 1..16). */
+/* module.c: the chain_size module parameter (pages per zspage, 1..16; 0: auto). */
 extern unsigned int zspp_chain_size;
+
+/*
+ * The chain a new zpool pool gets. auto: 16, as compaction releases the
+ * pages past a part-full zspage's last object (so a long chain costs no
+ * holes after churn) and longer zspages waste less of their tail; 8 for a
+ * pool that writes back (6.1's zswap), where writeback empties a whole
+ * zspage per shrink call, so 16 would write back twice as much at once
+ * (Documentation/writeback.rst).
+ */
+static inline unsigned int zspp_pool_chain(bool evictable)
+{
+	return zspp_chain_size ? zspp_chain_size : evictable ? 8 : 16;
+}
 
 /* shim.c: per-CPU bounce areas (a dynamic cpuhp state). */
 int zspp_areas_init(void);

@@ -6,17 +6,25 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include <zspp/zspp.h>
 #include "internal.h"
 
-unsigned int zspp_chain_size = 8;
+/* 0: "auto" (zspp_pool_chain()). */
+unsigned int zspp_chain_size;
 
 static int chain_size_set(const char *val, const struct kernel_param *kp)
 {
 	unsigned int v;
-	int ret = kstrtouint(val, 0, &v);
+	int ret;
 
+	if (sysfs_streq(val, "auto")) {
+		*(unsigned int *)kp->arg = 0;
+		return 0;
+	}
+	ret = kstrtouint(val, 0, &v);
 	if (ret)
 		return ret;
 	if (v < ZSPP_MIN_CHAIN || v > ZSPP_MAX_CHAIN)
@@ -25,15 +33,22 @@ static int chain_size_set(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
+static int chain_size_get(char *buf, const struct kernel_param *kp)
+{
+	unsigned int v = *(unsigned int *)kp->arg;
+
+	return v ? sysfs_emit(buf, "%u\n", v) : sysfs_emit(buf, "auto\n");
+}
+
 static const struct kernel_param_ops chain_size_ops = {
 	.set = chain_size_set,
-	.get = param_get_uint,
+	.get = chain_size_get,
 };
 
 /* Read-only at runtime: pools are built with the value in force at creation. */
 module_param_cb(chain_size, &chain_size_ops, &zspp_chain_size, 0444);
 MODULE_PARM_DESC(chain_size,
-		 "Max 0-order pages chained into one zspage (1-16, default 8, as CONFIG_ZSMALLOC_CHAIN_SIZE); set at load time");
+		 "Max 0-order pages chained into one zspage: 1-16, or auto (the default: 16, or 8 for a pool that writes back, i.e. 6.1's zswap); set at load time");
 
 static int __init zspp_init(void)
 {
@@ -48,7 +63,11 @@ static int __init zspp_init(void)
 	}
 	zspp_debugfs_init();
 	zspp_zpool_register();
-	pr_info("zspp: loaded (chain_size=%u)\n", zspp_chain_size);
+	if (zspp_chain_size)
+		pr_info("zspp: loaded (chain_size=%u)\n", zspp_chain_size);
+	else
+		pr_info("zspp: loaded (chain_size=auto: %u, %u with writeback)\n",
+			zspp_pool_chain(false), zspp_pool_chain(true));
 	return 0;
 }
 

@@ -43,9 +43,9 @@ static int zspp_zpool_new_pool(struct zspp_zpool *zp, const char *name,
 	zp->ops = ops;
 	zp->zpool = zpool;
 	if (ops && ops->evict)
-		return zspp_create_pool_evictable(name, zspp_chain_size,
+		return zspp_create_pool_evictable(name, zspp_pool_chain(true),
 						  zspp_zpool_evict, zp, &zp->pool);
-	return zspp_create_pool(name, zspp_chain_size, &zp->pool);
+	return zspp_create_pool(name, zspp_pool_chain(false), &zp->pool);
 }
 
 static void *zspp_zpool_create(const char *name, gfp_t gfp,
@@ -53,7 +53,7 @@ static void *zspp_zpool_create(const char *name, gfp_t gfp,
 #else
 /* 6.12: zswap keeps its own LRU and writes back by itself; no evict. */
 #define zspp_zpool_new_pool(zp, name, ops, zpool) \
-	zspp_create_pool(name, zspp_chain_size, &(zp)->pool)
+	zspp_create_pool(name, zspp_pool_chain(false), &(zp)->pool)
 
 static void *zspp_zpool_create(const char *name, gfp_t gfp)
 #endif
