@@ -65,6 +65,19 @@ def zspp_geo(size, chain):
     return best
 
 
+def zspp_geo_cost(size, chain, desc_bytes):
+    """The chain with the least bytes per slot, counting the descriptor
+    (desc_bytes(pages, objs), at its allocation size) with the tail waste;
+    ties go to fewer pages."""
+    best, cost = None, None
+    for p in range(1, chain + 1):
+        objs = p * P // size
+        c = (p * P - objs * size + desc_bytes(p, objs)) / objs
+        if best is None or c < cost:
+            best, cost = (p, objs), c
+    return best
+
+
 def per_object(hist, nobj, slot_of, geo, meta_per_zspage, handle=8, lazy=False, step=16):
     """B/obj of pages and of metadata for nobj objects; @lazy: the last
     zspage of a class has only the pages its objects reach."""
@@ -107,6 +120,9 @@ def main():
     ap.add_argument('--page-bytes', type=int, default=8,
                     help='descriptor bytes per page (8: the addrs[] cache; 0: none, as zsmalloc)')
     ap.add_argument('--step', type=int, default=16, choices=[8, 16], help="zspp's class step in bytes")
+    ap.add_argument('--geometry', choices=['waste', 'cost'], default='waste',
+                    help="zspp's chain per class: least tail waste per page (waste), or least bytes per slot "
+                         "counting the descriptor too (cost)")
     ap.add_argument('--exact-desc', action='store_true',
                     help='descriptors at their exact size (dedicated caches, slab waste ignored), not their kmalloc bucket')
     a = ap.parse_args()
@@ -120,8 +136,10 @@ def main():
     print('objects | zsmalloc pages+meta | zspp pages+meta | ratio pages | ratio total | floor | floor ratio')
     for n in a.objects:
         zp, zm = per_object(hist, n, zs_slot, lambda s: zsmalloc_geo(s, a.zsmalloc_chain), lambda p, o: 56)
-        sp, sm = per_object(hist, n, zp_slot, lambda s: zspp_geo(s, a.chain),
-                            lambda p, o: desc(hdr + a.page_bytes * p + a.slot_bytes * o), lazy=not a.no_lazy, step=a.step)
+        dbytes = lambda p, o: desc(hdr + a.page_bytes * p + a.slot_bytes * o)
+        geo = ((lambda s: zspp_geo_cost(s, a.chain, dbytes)) if a.geometry == 'cost'
+               else (lambda s: zspp_geo(s, a.chain)))
+        sp, sm = per_object(hist, n, zp_slot, geo, dbytes, lazy=not a.no_lazy, step=a.step)
         # Exact packing (no class rounding, no partly filled zspage) and an
         # 8-byte handle: what no allocator that hands out handles beats.
         floor = mean + 8

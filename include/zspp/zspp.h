@@ -409,6 +409,21 @@ int zspp_debug_validate(struct zspp_pool *pool);
  */
 void *zspp_debug_handle_page(struct zspp_pool *pool, unsigned long handle);
 
+/**
+ * zspp_debug_descriptor_size() - A zspage descriptor's size (test hook).
+ * @pages: pages per zspage
+ * @objs: slots per zspage
+ *
+ * What a zspage of a pool without writeback asks kmalloc for: the size-class
+ * table picks each class's chain by the bytes per slot of its tail waste plus
+ * this, at kmalloc's size for it (KUnit checks the choice against the
+ * kernel's kmalloc_size_roundup()).
+ *
+ * Context: Any context.
+ * Return: the descriptor's bytes.
+ */
+size_t zspp_debug_descriptor_size(unsigned int pages, unsigned int objs);
+
 #ifdef ZSPP_FOLD
 /**
  * zspp_fold() - Store objects with identical bytes once (CONFIG_ZSPP_FOLD).

@@ -108,6 +108,11 @@ void *zspp_debug_handle_page(struct zspp_pool *pool, unsigned long handle)
 	return to_pool(pool)->handle_page(handle);
 }
 
+size_t zspp_debug_descriptor_size(unsigned int pages, unsigned int objs)
+{
+	return zspp::ZsPage::descriptor_size(pages, objs, false);
+}
+
 const char *zspp_pool_name(struct zspp_pool *pool) { return to_pool(pool)->name(); }
 
 unsigned int zspp_pool_chain_size(struct zspp_pool *pool) { return to_pool(pool)->chain(); }

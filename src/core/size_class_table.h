@@ -35,16 +35,64 @@ struct ClassGeometry {
 	constexpr bool operator==(const ClassGeometry &o) const { return pages == o.pages && objs == o.objs; }
 };
 
-// The chain length (1..@chain) with the smallest fraction of wasted bytes;
-// ties go to fewer pages (smaller zspages free more easily).
+// A zspage's descriptor (zspage.h, which checks these against its layout;
+// a pool without writeback): header, 8 bytes per page (addrs[]), 8 per slot
+// (the reverse map) and, with CONFIG_ZSPP_FOLD, the fold link and a flag
+// byte per slot.
+#ifdef ZSPP_FOLD
+constexpr usize kDescHeaderBytes = 72, kDescSlotBytes = 9;
+#else
+constexpr usize kDescHeaderBytes = 56, kDescSlotBytes = 8;
+#endif
+constexpr usize kDescPageBytes = 8;
+constexpr usize descriptor_bytes(u32 pages, u32 objs)
+{
+	return kDescHeaderBytes + pages * kDescPageBytes + objs * kDescSlotBytes;
+}
+
+// What kmalloc takes for @n bytes on the kernels zspp serves (SLUB's
+// kmalloc caches up to 8 KiB, then whole pages in powers of two): the
+// geometry's price of a descriptor. A guess only picks the geometry; the
+// accounting uses the kernel's own figure (zspp_kmalloc_size), and KUnit
+// checks the choice against it.
+constexpr usize kmalloc_estimate(usize n)
+{
+	if (n <= 8)
+		return 8;
+	if (n > 64 && n <= 96)
+		return 96;
+	if (n > 128 && n <= 192)
+		return 192;
+	usize b = 16;
+	while (b < n && b < 8192)
+		b *= 2;
+	if (n <= b)
+		return b;
+	b = kPageSize;
+	while (b < n)
+		b *= 2;
+	return b;
+}
+static_assert(kmalloc_estimate(56) == 64 && kmalloc_estimate(72) == 96 && kmalloc_estimate(160) == 192 &&
+	      kmalloc_estimate(440) == 512 && kmalloc_estimate(8192) == 8192 && kmalloc_estimate(8193) == 16384);
+
+// The chain length (1..@chain) whose zspage costs the fewest bytes per slot:
+// its tail waste plus its descriptor at kmalloc's size, as the user pays
+// for both (a short zspage of a class that fits its pages well would spend
+// more on its descriptor's header, addrs[] and kmalloc rounding than a
+// longer one spends on waste). Ties go to fewer pages.
 constexpr ClassGeometry geometry_for(u32 size, u32 chain)
 {
 	ClassGeometry best{1, u32(kPageSize) / size};
+	u64 best_cost = best.waste(size) + kmalloc_estimate(descriptor_bytes(best.pages, best.objs));
 	for (u32 pages = 2; pages <= chain; pages++) {
 		ClassGeometry g{pages, pages * u32(kPageSize) / size};
-		// waste_g / pages < waste_best / best.pages, without division.
-		if (u64(g.waste(size)) * best.pages < u64(best.waste(size)) * pages)
+		u64 cost = g.waste(size) + kmalloc_estimate(descriptor_bytes(g.pages, g.objs));
+		// cost / g.objs < best_cost / best.objs, without division.
+		if (cost * best.objs < best_cost * g.objs) {
 			best = g;
+			best_cost = cost;
+		}
 	}
 	return best;
 }
@@ -76,8 +124,13 @@ constexpr u32 max_objs_per_zspage(u32 chain)
 
 static_assert(class_index_for(1) == 0 && class_index_for(32) == 0 && class_index_for(33) == 1);
 static_assert(index_slot_size(kNumClassIndices - 1) == kMaxAlloc);
-static_assert(geometry_for(4096, 8) == ClassGeometry{1, 1});
-static_assert(geometry_for(32, 8) == ClassGeometry{1, 128});
+#ifndef ZSPP_FOLD
+// 4096: no waste at any length, so the descriptor decides: 8 pages cost 192
+// bytes of descriptor (24 per slot), one page 96 (all of it for one slot).
+static_assert(geometry_for(4096, 8) == ClassGeometry{8, 8});
+static_assert(geometry_for(4096, 1) == ClassGeometry{1, 1});
+#endif
+static_assert(geometry_for(32, 1) == ClassGeometry{1, 128});
 // 3264: one page wastes 832 bytes; 5 pages hold 6 with 1 KiB spare (5%),
 // 8 pages hold 10 slots exactly: chain 8 stores it without waste.
 static_assert(geometry_for(3264, 8).waste(3264) * 100 < 8 * kPageSize);

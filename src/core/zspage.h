@@ -311,6 +311,9 @@ using ZsPageLruList = List<ZsPage, ZsPageLru>;
 using ZsPageFoldList = List<ZsPage, ZsPageFoldLink>;
 
 static_assert(sizeof(ZsPage) % 8 == 0, "pages[] and slots[] stay 8-aligned");
+// What the size-class table prices a descriptor at (size_class_table.h).
+static_assert(ZsPage::descriptor_size(1, 1, false) == descriptor_bytes(1, 1) &&
+	      ZsPage::descriptor_size(16, 500, false) == descriptor_bytes(16, 500));
 
 // Walk @len bytes of slot (a, ai) and slot (b, bi) side by side, either or
 // both of which may span pages, calling @fn(a_bytes, b_bytes, n) per run

@@ -27,6 +27,7 @@ EXPORT_SYMBOL_GPL(zspp_pool_chain_size);
 EXPORT_SYMBOL_GPL(zspp_compact);
 EXPORT_SYMBOL_GPL(zspp_compactable_pages);
 EXPORT_SYMBOL_GPL(zspp_debug_handle_page);
+EXPORT_SYMBOL_GPL(zspp_debug_descriptor_size);
 #ifdef ZSPP_FOLD
 EXPORT_SYMBOL_GPL(zspp_fold);
 EXPORT_SYMBOL_GPL(zspp_debug_fold_hash_bits);
