@@ -172,95 +172,98 @@ TEST_P(Migration, CompactionWhileIsolated)
 }
 
 // Trimming (compaction releasing the pages past a part-full zspage's last
-// object), with migration at the zspage's last slot's first page: one
-// zspage of a class of four pages or more, filled, then the upper half of
-// its slots freed.
-// A trim in the isolation window: the page leaves zspp and migration finds
-// it released, as for a zspage freed while isolated.
-TEST_P(Migration, TrimWhileIsolated)
-{
+// object) with migration at the page where the zspage's last slot starts:
+// one zspage of a class of four pages or more, filled.
+struct FullZspage {
 	size_t size = 0;
 	ClassStats cs{};
-	for (size_t sz = 1024; sz <= 4096 && !size; sz += 16) {
-		cs = class_stats(pool_, serving_index_of(chain(), sz));
-		if (cs.pages_per_zspage >= 4)
-			size = cs.size;
+	std::vector<unsigned long> hs; // slot order
+	const void *zs = nullptr;
+	zspp_page *last = nullptr;     // where the last slot starts
+	unsigned keep_objs = 0;        // the lower half, kept
+	unsigned keep_pages = 0;       // the pages they reach
+	unsigned last_index = 0;       // index of `last` in the zspage
+};
+
+class TrimMigration : public Migration {
+protected:
+	// False: no class of four pages or more at this chain.
+	bool fill_one(FullZspage *f)
+	{
+		for (size_t sz = 1024; sz <= 4096 && !f->size; sz += 16) {
+			f->cs = class_stats(pool_, serving_index_of(chain(), sz));
+			if (f->cs.pages_per_zspage >= 4)
+				f->size = f->cs.size;
+		}
+		if (!f->size)
+			return false;
+		for (unsigned i = 0; i < f->cs.objs_per_zspage; i++)
+			f->hs.push_back(add(f->size));
+		f->zs = zspage_of(f->hs[0]);
+		EXPECT_EQ(zspage_of(f->hs.back()), f->zs);
+		EXPECT_EQ(probe::zspage_info(f->zs).present_pages, f->cs.pages_per_zspage);
+		f->last = page_of(f->hs.back());
+		f->keep_objs = f->cs.objs_per_zspage / 2;
+		f->keep_pages = unsigned((f->keep_objs * f->size - 1) / 4096) + 1;
+		f->last_index = unsigned((f->cs.objs_per_zspage - 1ul) * f->size / 4096);
+		EXPECT_GE(f->last_index, f->keep_pages) << "the page must be past the kept objects";
+		return true;
 	}
-	if (!size)
+};
+
+// A trim in the isolation window: the page leaves zspp and migration finds
+// it released, as for a zspage freed while isolated.
+TEST_P(TrimMigration, TrimWhileIsolated)
+{
+	FullZspage f;
+	if (!fill_one(&f))
 		GTEST_SKIP() << "no class of four pages or more at this chain";
-	std::vector<unsigned long> hs;
-	for (unsigned i = 0; i < cs.objs_per_zspage; i++)
-		hs.push_back(add(size));
-	const void *zs = zspage_of(hs[0]);
-	ASSERT_EQ(zspage_of(hs.back()), zs);
-	ASSERT_EQ(probe::zspage_info(zs).present_pages, cs.pages_per_zspage);
-	zspp_page *last = page_of(hs.back());
 	const long pages_before = fake::live().pages;
-	const unsigned keep_objs = cs.objs_per_zspage / 2;
-	const unsigned keep_pages = unsigned((keep_objs * size - 1) / 4096) + 1;
-	const unsigned last_index = unsigned((cs.objs_per_zspage - 1ul) * size / 4096);
-	ASSERT_GE(last_index, keep_pages) << "the page must be past the kept objects";
 	unsigned long freed = 0;
-	fake::MigrateResult res = fake::migrate_page(last, [&] {
-		for (unsigned i = keep_objs; i < hs.size(); i++)
-			remove(hs[i]);
+	fake::MigrateResult res = fake::migrate_page(f.last, [&] {
+		for (unsigned i = f.keep_objs; i < f.hs.size(); i++)
+			remove(f.hs[i]);
 		freed = zspp_compact(pool_);
 	});
 	EXPECT_EQ(int(res), int(fake::MigrateResult::kReleased)) << "the trimmed page was migrated";
-	EXPECT_EQ(freed, cs.pages_per_zspage - keep_pages);
-	EXPECT_EQ(probe::zspage_info(zs).present_pages, keep_pages);
+	EXPECT_EQ(freed, f.cs.pages_per_zspage - f.keep_pages);
+	EXPECT_EQ(probe::zspage_info(f.zs).present_pages, f.keep_pages);
 	EXPECT_EQ(pool_stats(pool_).pages_trimmed, freed);
 	fake::flush_work();
 	EXPECT_EQ(fake::live().pages, pages_before - long(freed));
 	validate();
 	ASSERT_NO_FATAL_FAILURE(verify_all());
 	// The zspage grows again as its slots are taken.
-	for (unsigned i = keep_objs; i < cs.objs_per_zspage; i++)
-		add(size);
-	EXPECT_EQ(probe::zspage_info(zs).present_pages, cs.pages_per_zspage);
+	for (unsigned i = f.keep_objs; i < f.cs.objs_per_zspage; i++)
+		add(f.size);
+	EXPECT_EQ(probe::zspage_info(f.zs).present_pages, f.cs.pages_per_zspage);
 	validate();
 	ASSERT_NO_FATAL_FAILURE(verify_all());
 }
 
 // A page whose lock migration holds is not trimmed (nor the pages below it:
 // the pages there stay 0..n-1); once unlocked, the next compaction trims.
-TEST_P(Migration, TrimLeavesALockedPage)
+TEST_P(TrimMigration, TrimLeavesALockedPage)
 {
-	size_t size = 0;
-	ClassStats cs{};
-	for (size_t sz = 1024; sz <= 4096 && !size; sz += 16) {
-		cs = class_stats(pool_, serving_index_of(chain(), sz));
-		if (cs.pages_per_zspage >= 4)
-			size = cs.size;
-	}
-	if (!size)
+	FullZspage f;
+	if (!fill_one(&f))
 		GTEST_SKIP() << "no class of four pages or more at this chain";
-	std::vector<unsigned long> hs;
-	for (unsigned i = 0; i < cs.objs_per_zspage; i++)
-		hs.push_back(add(size));
-	const void *zs = zspage_of(hs[0]);
-	zspp_page *last = page_of(hs.back());
-	const unsigned keep_objs = cs.objs_per_zspage / 2;
-	const unsigned keep_pages = unsigned((keep_objs * size - 1) / 4096) + 1;
-	for (unsigned i = keep_objs; i < hs.size(); i++)
-		remove(hs[i]);
-	hs.resize(keep_objs);
+	for (unsigned i = f.keep_objs; i < f.hs.size(); i++)
+		remove(f.hs[i]);
 	const long pages_before = fake::live().pages;
 	// The last slot may start on the page before the last one.
-	const unsigned last_index = unsigned((cs.objs_per_zspage - 1ul) * size / 4096);
-	ASSERT_GE(last_index, keep_pages);
-	const unsigned above = cs.pages_per_zspage - 1 - last_index;
-	ASSERT_TRUE(zspp_page_trylock(last)); // as migration's isolate does
+	const unsigned above = f.cs.pages_per_zspage - 1 - f.last_index;
+	ASSERT_TRUE(zspp_page_trylock(f.last)); // as migration's isolate does
 	EXPECT_EQ(zspp_compact(pool_), above) << "only pages above the locked one may go";
-	EXPECT_EQ(probe::zspage_info(zs).present_pages, last_index + 1);
+	EXPECT_EQ(probe::zspage_info(f.zs).present_pages, f.last_index + 1);
 	EXPECT_GT(zspp_compactable_pages(pool_), 0u);
 	EXPECT_EQ(fake::live().pages, pages_before - long(above));
-	zspp_page_unlock(last);
+	zspp_page_unlock(f.last);
 	validate();
-	EXPECT_EQ(zspp_compact(pool_), last_index + 1 - keep_pages);
-	EXPECT_EQ(probe::zspage_info(zs).present_pages, keep_pages);
+	EXPECT_EQ(zspp_compact(pool_), f.last_index + 1 - f.keep_pages);
+	EXPECT_EQ(probe::zspage_info(f.zs).present_pages, f.keep_pages);
 	EXPECT_EQ(zspp_compactable_pages(pool_), 0u);
-	EXPECT_EQ(fake::live().pages, pages_before - long(cs.pages_per_zspage - keep_pages));
+	EXPECT_EQ(fake::live().pages, pages_before - long(f.cs.pages_per_zspage - f.keep_pages));
 	validate();
 	ASSERT_NO_FATAL_FAILURE(verify_all());
 }
@@ -406,6 +409,7 @@ TEST_P(MigrationThreads, MigrateUnderLoad)
 }
 
 INSTANTIATE_TEST_SUITE_P(Chains, Migration, ::testing::Values(1u, 4u, 8u, 16u), chain_name);
+INSTANTIATE_TEST_SUITE_P(Chains, TrimMigration, ::testing::Values(1u, 4u, 8u, 16u), chain_name);
 INSTANTIATE_TEST_SUITE_P(Chains, MigrationThreads, ::testing::Values(1u, 8u, 16u), chain_name);
 
 } // namespace
