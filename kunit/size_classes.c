@@ -36,6 +36,10 @@ static void size_class_table(struct kunit *test)
 			u64 cost = p * PAGE_SIZE % size +
 				   kmalloc_size_roundup(zspp_debug_descriptor_size(p, objs));
 
+			/* Descriptors stay slab objects (an evictable prefix fits). */
+			if (p > 1 && zspp_debug_descriptor_size(p, objs) > KMALLOC_MAX_CACHE_SIZE - 64)
+				break;
+
 			if (p == 1 || cost * best_objs < best_cost * objs) {
 				best_cost = cost;
 				best_objs = objs;

@@ -72,6 +72,8 @@ def zspp_geo_cost(size, chain, desc_bytes):
     best, cost = None, None
     for p in range(1, chain + 1):
         objs = p * P // size
+        if p > 1 and 56 + 8 * p + 8 * objs > 8192 - 64:
+            break  # descriptors stay slab objects (size_class_table.h)
         c = (p * P - objs * size + desc_bytes(p, objs)) / objs
         if best is None or c < cost:
             best, cost = (p, objs), c

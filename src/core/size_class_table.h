@@ -76,17 +76,27 @@ constexpr usize kmalloc_estimate(usize n)
 static_assert(kmalloc_estimate(56) == 64 && kmalloc_estimate(72) == 96 && kmalloc_estimate(160) == 192 &&
 	      kmalloc_estimate(440) == 512 && kmalloc_estimate(8192) == 8192 && kmalloc_estimate(8193) == 16384);
 
+// The largest descriptor a chain may need: kmalloc serves up to 8 KiB from
+// slab caches (which fall back to smaller slab orders when memory is
+// fragmented); above that it takes pages of order 2 or more straight from
+// the page allocator, which zswap's allocations, made without direct
+// reclaim, fail first. Room is left for an evictable pool's prefix.
+constexpr usize kMaxDescBytes = 8192 - 64;
+
 // The chain length (1..@chain) whose zspage costs the fewest bytes per slot:
 // its tail waste plus its descriptor at kmalloc's size, as the user pays
 // for both (a short zspage of a class that fits its pages well would spend
 // more on its descriptor's header, addrs[] and kmalloc rounding than a
-// longer one spends on waste). Ties go to fewer pages.
+// longer one spends on waste), among those whose descriptor is at most
+// kMaxDescBytes. Ties go to fewer pages.
 constexpr ClassGeometry geometry_for(u32 size, u32 chain)
 {
 	ClassGeometry best{1, u32(kPageSize) / size};
 	u64 best_cost = best.waste(size) + kmalloc_estimate(descriptor_bytes(best.pages, best.objs));
 	for (u32 pages = 2; pages <= chain; pages++) {
 		ClassGeometry g{pages, pages * u32(kPageSize) / size};
+		if (descriptor_bytes(g.pages, g.objs) > kMaxDescBytes)
+			break; // longer chains only have larger descriptors
 		u64 cost = g.waste(size) + kmalloc_estimate(descriptor_bytes(g.pages, g.objs));
 		// cost / g.objs < best_cost / best.objs, without division.
 		if (cost * best.objs < best_cost * g.objs) {
@@ -134,5 +144,6 @@ static_assert(geometry_for(32, 1) == ClassGeometry{1, 128});
 // 3264: one page wastes 832 bytes; 5 pages hold 6 with 1 KiB spare (5%),
 // 8 pages hold 10 slots exactly: chain 8 stores it without waste.
 static_assert(geometry_for(3264, 8).waste(3264) * 100 < 8 * kPageSize);
+static_assert(descriptor_bytes(1, kPageSize / kMinAlloc) <= kMaxDescBytes, "a one-page zspage always fits");
 
 } // namespace zspp

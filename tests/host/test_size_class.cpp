@@ -33,6 +33,9 @@ Candidate brute_geometry(unsigned size, unsigned chain)
 		unsigned long bytes = (unsigned long)p * kPage;
 		unsigned objs = unsigned(bytes / size);
 		unsigned long waste = bytes - (unsigned long)objs * size;
+		// Descriptors stay slab objects, with room for the evictable prefix.
+		if (p > 1 && probe::descriptor_size(p, objs, false) > 8192 - 64)
+			continue;
 		c.push_back({p, objs, waste, waste + zspp_kmalloc_size(probe::descriptor_size(p, objs, false))});
 	}
 	std::stable_sort(c.begin(), c.end(), [](const Candidate &a, const Candidate &b) {
