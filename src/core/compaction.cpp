@@ -20,8 +20,7 @@ namespace {
 // from its front reach), so it is what compaction works towards.
 unsigned long packed_pages(const SizeClass *cls, unsigned long used)
 {
-	unsigned long rest = used % cls->objs;
-	return used / cls->objs * cls->pages + (rest ? ((rest * cls->size - 1) >> kPageShift) + 1 : 0);
+	return used / cls->objs * cls->pages + pages_reached(used % cls->objs, cls->size);
 }
 
 // The pages compaction could give back in @cls, holding @used objects in
@@ -179,15 +178,12 @@ unsigned long Pool::compact_class(SizeClass *cls)
 				break;
 			// From the last slot down: what stays behind when the
 			// others are full is src's front, ready to be trimmed.
-			bool room = true;
 			for (u32 s = src->objs; s-- > 0 && src->inuse;) {
 				if (src->slot(s).is_free())
 					continue;
 				ZsPage *dst = pick_destination(cls, src);
-				if (!dst) {
-					room = false;
+				if (!dst)
 					break;
-				}
 				bool had_spare = spare != nullptr;
 				if (!back_next_slot(cls, dst, &spare)) {
 					need_page = true;
@@ -200,8 +196,9 @@ unsigned long Pool::compact_class(SizeClass *cls)
 			emptied = settle(cls, src);
 			if (emptied) {
 				emptied_pages = emptied->present_pages(); // doomed: fixed
-			} else if (!room) {
-				// Every other zspage of the class is full.
+			} else if (!need_page) {
+				// Objects left and no page wanted: no destination,
+				// every other zspage of the class is full.
 				moved += pack(src);
 				nr_trimmed = trim(cls, src, trimmed);
 			}

@@ -35,6 +35,10 @@ struct ClassGeometry {
 	constexpr bool operator==(const ClassGeometry &o) const { return pages == o.pages && objs == o.objs; }
 };
 
+// The pages the first @used slots of @size bytes reach (0 for none): what a
+// zspage filled from the front holds for them.
+constexpr u64 pages_reached(u64 used, u32 size) { return used ? ((used * size - 1) >> kPageShift) + 1 : 0; }
+
 // A zspage's descriptor (zspage.h, which checks these against its layout;
 // a pool without writeback): header, 8 bytes per page (addrs[]), 8 per slot
 // (the reverse map) and, with CONFIG_ZSPP_FOLD, the fold link and a flag
@@ -95,9 +99,10 @@ constexpr ClassGeometry geometry_for(u32 size, u32 chain)
 	u64 best_cost = best.waste(size) + kmalloc_estimate(descriptor_bytes(best.pages, best.objs));
 	for (u32 pages = 2; pages <= chain; pages++) {
 		ClassGeometry g{pages, pages * u32(kPageSize) / size};
-		if (descriptor_bytes(g.pages, g.objs) > kMaxDescBytes)
+		usize desc = descriptor_bytes(g.pages, g.objs);
+		if (desc > kMaxDescBytes)
 			break; // longer chains only have larger descriptors
-		u64 cost = g.waste(size) + kmalloc_estimate(descriptor_bytes(g.pages, g.objs));
+		u64 cost = g.waste(size) + kmalloc_estimate(desc);
 		// cost / g.objs < best_cost / best.objs, without division.
 		if (cost * best.objs < best_cost * g.objs) {
 			best = g;

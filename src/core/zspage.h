@@ -279,7 +279,7 @@ struct ZsPage {
 		free_head = inuse < objs ? u16(inuse) : kNoFree;
 	}
 	// Pages slots 0..@used-1 reach into (at least page 0).
-	u32 pages_for(u32 used) const { return used ? slot_last_page(used - 1) + 1 : 1; }
+	u32 pages_for(u32 used) const { return used ? u32(pages_reached(used, slot_size)) : 1; }
 
 	// Where slot @idx starts: page index and offset within it.
 	u32 slot_page(u32 idx) const { return u32((usize(idx) * slot_size) >> kPageShift); }

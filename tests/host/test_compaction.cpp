@@ -85,10 +85,7 @@ TEST_P(Compaction, FreesWhatItPromisesAndKeepsEveryObject)
 		if (ret != 0)
 			continue;
 		EXPECT_LT(cs.obj_allocated - cs.obj_used, cs.objs_per_zspage) << "class " << ci;
-		unsigned long rest = cs.obj_used % cs.objs_per_zspage;
-		EXPECT_EQ(cs.pages_used, cs.obj_used / cs.objs_per_zspage * cs.pages_per_zspage +
-						 (rest ? (rest * cs.size - 1) / 4096 + 1 : 0))
-			<< "class " << ci;
+		EXPECT_EQ(cs.pages_used, packed_pages(cs, cs.obj_used)) << "class " << ci;
 	}
 	EXPECT_EQ(zspp_get_total_pages(pool_), pages - freed);
 	EXPECT_EQ(fake::live().pages - baseline_.pages, long(pages - freed)) << "pages really released";

@@ -93,9 +93,7 @@ protected:
 				ASSERT_EQ(cs.fullness[g], groups[g]) << "class " << ci << " group " << g;
 			// The pages beyond the used objects packed from the front
 			// (full zspages, then one holding the rest, trimmed).
-			unsigned long rest = pc.used % cs.objs_per_zspage;
-			unsigned long packed = pc.used / cs.objs_per_zspage * cs.pages_per_zspage +
-					       (rest ? (rest * cs.size - 1) / 4096 + 1 : 0);
+			unsigned long packed = packed_pages(cs, pc.used);
 			unsigned long want = zs_pages > packed ? zs_pages - packed : 0;
 			ASSERT_EQ(cs.freeable, want) << "class " << ci;
 			compactable += cs.freeable;

@@ -162,6 +162,15 @@ inline unsigned long sum_over_classes(zspp_pool *pool, Field field)
 	return n;
 }
 
+// The pages @used objects of class @cs take packed from the front (full
+// zspages, then one holding only the pages the rest reach): what compaction
+// leaves. Written here apart from the core's packed_pages().
+inline unsigned long packed_pages(const ClassStats &cs, unsigned long used)
+{
+	unsigned long rest = used % cs.objs_per_zspage;
+	return used / cs.objs_per_zspage * cs.pages_per_zspage + (rest ? (rest * cs.size - 1) / ZSPP_PAGE_SIZE + 1 : 0);
+}
+
 // The index serving @size (after merging), as the pool reports it.
 inline unsigned serving_index_of(unsigned chain, size_t size)
 {
