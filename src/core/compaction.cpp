@@ -9,6 +9,16 @@
 // reach, whatever the chain length (zsmalloc frees whole zspages only, so up
 // to a zspage's worth of slots stays free in every class). The class lock is
 // held for one source zspage at a time, never for a whole class.
+//
+// A move may need a page for its destination (zspages fill their pages from
+// the front), got with GFP_NOWAIT and never under a lock, so any one of them
+// may fail. So a source's moves are planned first (plan_moves, under the
+// lock, which then stays held for them): the pages they need are got before
+// the first of them, and a source is taken on only if what compaction will
+// have given back by its end covers every page attached. The class is left
+// consistent and never worse off wherever an allocation fails: a class never
+// ends a compaction with more pages than it started with (only a page lock
+// held by migration, which trim skips, can keep back a page counted on).
 #include "pool.h"
 
 namespace zspp {
@@ -32,6 +42,14 @@ unsigned long freeable(const SizeClass *cls, unsigned long used, unsigned long p
 {
 	unsigned long packed = packed_pages(cls, used);
 	return pages > packed ? pages - packed : 0;
+}
+
+// The free slots of @zs that have their pages (the rest are never-used
+// slots past its last page: zspage.h). Every slot in use has its pages.
+u32 backed_free_slots(ZsPage *zs, u32 present)
+{
+	u32 backed = min(u32(usize(present) << kPageShift) / zs->slot_size, u32(zs->objs));
+	return backed - zs->inuse;
 }
 } // namespace
 
@@ -156,19 +174,56 @@ u32 Pool::trim(SizeClass *cls, ZsPage *zs, zspp_page **out)
 	return n;
 }
 
+// Lock held. What moving @src's objects would take, as compact_class()
+// makes the moves: into the fullest zspage with room until it is full, then
+// the next (a destination only gets fuller, so it stays the fullest), each
+// one's slots with pages first. Stops where the objects would need more
+// than @max_pages new pages.
+Pool::MovePlan Pool::plan_moves(SizeClass *cls, ZsPage *src, u32 max_pages)
+{
+	MovePlan plan{0, 0};
+	u32 left = src->inuse;
+	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty && left; g--) {
+		for (ZsPage *zs : cls->fullness[g]) {
+			if (zs == src)
+				continue;
+			u32 present = zs->present_pages(), room = zs->objs - zs->inuse;
+			u32 take = min(left, backed_free_slots(zs, present));
+			// Then its never-used slots past its pages (in slot
+			// order, zspage.h), a page at a time.
+			while (take < left && take < room) {
+				if (zs->slot_last_page(zs->inuse + take) >= present) {
+					if (plan.pages == max_pages)
+						break;
+					plan.pages++;
+					present++;
+				}
+				take++;
+			}
+			plan.objects += take;
+			left -= take;
+			if (!left || plan.pages == max_pages)
+				return plan;
+		}
+	}
+	return plan;
+}
+
 unsigned long Pool::compact_class(SizeClass *cls)
 {
 	unsigned long freed = 0, attached = 0;
-	// The page for a destination slot that has none yet (zspages fill their
+	// Pages for destination slots that have none yet (zspages fill their
 	// pages from the front): got without sleeping or reclaim, as the
-	// shrinker may run us, and only once a move needs it.
-	zspp_page *spare = nullptr;
+	// shrinker may run us, with no lock held, before the moves that need
+	// them. Those left over are freed at the end.
+	zspp_page *spares[kMaxChain];
+	u32 nr_spares = 0;
 	while (!destroying_.load()) {
 		ZsPage *emptied = nullptr;
 		zspp_page *trimmed[kMaxChain];
-		u32 nr_trimmed = 0, emptied_pages = 0;
+		u32 nr_trimmed = 0, emptied_pages = 0, want = 0;
 		unsigned long moved = 0;
-		bool need_page = false;
+		bool unpaid = false;
 		{
 			SpinGuard guard(cls->lock);
 			if (freeable_pages(cls) == 0)
@@ -176,31 +231,41 @@ unsigned long Pool::compact_class(SizeClass *cls)
 			ZsPage *src = pick_source(cls);
 			if (!src)
 				break;
-			// From the last slot down: what stays behind when the
-			// others are full is src's front, ready to be trimmed.
-			for (u32 s = src->objs; s-- > 0 && src->inuse;) {
-				if (src->slot(s).is_free())
-					continue;
-				ZsPage *dst = pick_destination(cls, src);
-				if (!dst)
-					break;
-				bool had_spare = spare != nullptr;
-				if (!back_next_slot(cls, dst, &spare)) {
-					need_page = true;
-					break;
+			MovePlan plan = plan_moves(cls, src, kMaxChain);
+			u32 present = src->present_pages();
+			// What src gives back once the moves are made: all its
+			// pages if it empties, else those past its objects
+			// packed from the front (trim).
+			u32 gives = present - u32(pages_reached(src->inuse - plan.objects, src->slot_size));
+			if (plan.pages > nr_spares) {
+				want = plan.pages; // nothing moved: get them first
+			} else if (freed + gives < attached + plan.pages) {
+				unpaid = true; // would leave the class worse off
+			} else {
+				// From the last slot down: what stays behind when the
+				// others are full is src's front, ready to be trimmed.
+				for (u32 s = src->objs; s-- > 0 && moved < plan.objects;) {
+					if (src->slot(s).is_free())
+						continue;
+					ZsPage *dst = pick_destination(cls, src);
+					bool backed = dst && dst->next_slot_backed();
+					if (dst && !backed && nr_spares) { // a page the plan counted
+						attach_next_page(cls, dst, spares[--nr_spares]);
+						attached++;
+						backed = true;
+					}
+					if (!backed)
+						break; // not as planned (cannot happen): stop, consistent
+					move_object(cls, src, s, dst);
+					moved++;
 				}
-				attached += had_spare && !spare;
-				move_object(cls, src, s, dst);
-				moved++;
-			}
-			emptied = settle(cls, src);
-			if (emptied) {
-				emptied_pages = emptied->present_pages(); // doomed: fixed
-			} else if (!need_page) {
-				// Objects left and no page wanted: no destination,
-				// every other zspage of the class is full.
-				moved += pack(src);
-				nr_trimmed = trim(cls, src, trimmed);
+				emptied = settle(cls, src);
+				if (emptied) {
+					emptied_pages = emptied->present_pages(); // doomed: fixed
+				} else {
+					moved += pack(src);
+					nr_trimmed = trim(cls, src, trimmed);
+				}
 			}
 		}
 		objs_moved_.add(moved);
@@ -212,16 +277,26 @@ unsigned long Pool::compact_class(SizeClass *cls)
 				zspp_page_free_locked(trimmed[i]);
 			freed += nr_trimmed;
 			pages_trimmed_.add(nr_trimmed);
-		} else if (!need_page || !(spare = zspp_page_alloc(zspp_gfp_nowait))) {
+		}
+		if (unpaid)
+			break;
+		if (want) {
+			while (nr_spares < want && (spares[nr_spares] = zspp_page_alloc(zspp_gfp_nowait)))
+				nr_spares++;
+			if (nr_spares < want)
+				break; // the class stays as it is: nothing is owed
+		} else if (!emptied && !nr_trimmed) {
 			// Nothing freed and no page to wait for: whatever is
 			// left is pinned, under reclaim or held by migration.
 			break;
 		}
 		zspp_cond_resched();
 	}
-	if (spare)
-		zspp_page_free(spare);
-	// Net of the pages the moves attached (at most about what they freed).
+	while (nr_spares)
+		zspp_page_free(spares[--nr_spares]);
+	// Net of the pages the moves attached: never negative, as no source is
+	// taken on that does not pay for its pages (but for a trim that found
+	// a page held by migration).
 	return freed > attached ? freed - attached : 0;
 }
 

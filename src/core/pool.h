@@ -276,6 +276,11 @@ private:
 	[[nodiscard]] Status validate_share(SizeClass *cls, ZsPage *zs, u32 idx) ZSPP_REQUIRES(cls->lock);
 
 	unsigned long compact_class(SizeClass *cls);
+	struct MovePlan {
+		u32 objects; // how many of the source's objects move
+		u32 pages;   // the pages their destinations need attached
+	};
+	MovePlan plan_moves(SizeClass *cls, ZsPage *src, u32 max_pages) ZSPP_REQUIRES(cls->lock);
 	ZsPage *pick_source(SizeClass *cls) ZSPP_REQUIRES(cls->lock);
 	ZsPage *pick_destination(SizeClass *cls, ZsPage *src) ZSPP_REQUIRES(cls->lock);
 	void move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst) ZSPP_REQUIRES(cls->lock);

@@ -330,9 +330,11 @@ private:
 			unsigned long promised = zspp_compactable_pages(pool_);
 			unsigned long freed = zspp_compact(pool_);
 			// The promise is an upper bound (a move may give its
-			// destination a page).
+			// destination a page), and a compaction never ends with
+			// more pages than it found, whatever allocation fails.
 			CHECK(freed <= promised, "compact freed %lu, promised %lu", freed, promised);
-			CHECK(zspp_get_total_pages(pool_) == before - freed, "pages after compact");
+			CHECK(zspp_get_total_pages(pool_) == before - freed, "pages after compact: %lu -> %lu, freed %lu", before,
+			      zspp_get_total_pages(pool_), freed);
 			// Exact when every page allocation succeeds (a destination's
 			// next page may be needed; GFP_NOWAIT, so injected failures
 			// stop a class): every class ends packed (full zspages and

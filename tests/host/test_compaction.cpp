@@ -212,6 +212,55 @@ TEST_P(Compaction, MovesIntoSlotsThatNeedTheirPage)
 	}
 }
 
+// A destination filled from the front needs a page per page of objects it
+// takes; the shrinker gets them with GFP_NOWAIT, which may fail at any one.
+// Wherever the allocations stop, compaction gives back what its moves
+// emptied and never ends with more pages than it found (it used to keep the
+// pages it had attached and the source's emptied ones, and return 0).
+TEST_P(Compaction, NeverEndsOwingPagesWhereverAllocationStops)
+{
+	const size_t size = 3000;
+	ClassStats cs = class_stats(pool_, serving_index_of(chain(), size));
+	if (cs.pages_per_zspage < 4)
+		GTEST_SKIP() << "needs zspages of several pages";
+	const unsigned n = cs.objs_per_zspage;
+	unsigned long cut_short = 0;
+	for (unsigned nth = 1; nth <= cs.pages_per_zspage + 1; nth++) {
+		SCOPED_TRACE("page allocation " + std::to_string(nth) + " fails");
+		// S: full, then its first 60% freed (its objects sit in its top
+		// pages); D: 50% filled from the front, no hole (pages for that
+		// only). S is the source, D needs a page for every page it takes.
+		std::vector<unsigned long> s, d;
+		for (unsigned k = 0; k < n; k++)
+			s.push_back(add(size));
+		for (unsigned k = 0; k < n / 2; k++)
+			d.push_back(add(size));
+		ASSERT_NE(zspage_of(s[0]), zspage_of(d[0]));
+		for (unsigned k = 0; k < n * 6 / 10; k++)
+			remove(s[k]);
+		const unsigned long pages = zspp_get_total_pages(pool_);
+		unsigned long freed;
+		{
+			fake::FailNth f(nth, fake::kPageAlloc);
+			freed = zspp_compact(pool_);
+		}
+		validate();
+		ASSERT_NO_FATAL_FAILURE(verify_all());
+		EXPECT_EQ(zspp_get_total_pages(pool_), pages - freed);
+		EXPECT_EQ(fake::live().pages - baseline_.pages, long(pages - freed));
+		cut_short += zspp_compactable_pages(pool_) != 0;
+		// What is left is still compactable, and finishes with pages.
+		freed += zspp_compact(pool_);
+		validate();
+		EXPECT_EQ(zspp_get_total_pages(pool_), pages - freed);
+		EXPECT_EQ(zspp_compactable_pages(pool_), 0u);
+		for (auto &[h, o] : std::map<unsigned long, Obj>(objs_))
+			remove(h);
+		EXPECT_EQ(zspp_get_total_pages(pool_), 0u);
+	}
+	EXPECT_GT(cut_short, 0u) << "no failure hit a compaction half-way";
+}
+
 TEST_P(Compaction, EmptyPoolAndFullZspagesHaveNothingToDo)
 {
 	EXPECT_EQ(zspp_compactable_pages(pool_), 0u);
