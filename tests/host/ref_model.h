@@ -6,19 +6,27 @@
 // its own way of failing); this is what they agree an object is.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <iterator>
 #include <map>
 #include <vector>
 
 namespace refmodel {
 
+// Increasing over a process: the order objects were added in.
+inline uint64_t next_ref_seq()
+{
+	static uint64_t seq;
+	return ++seq;
+}
+
 struct RefObj {
 	size_t size;
 	bool known;                // content defined (written in full at least once)
 	std::vector<uint8_t> data; // reference content
+	uint64_t seq = next_ref_seq();
 
 	// obj_write of the first @len bytes (@len <= size): an object not yet
 	// known reads as zeros elsewhere, and is known once all of it is written.
@@ -63,12 +71,18 @@ public:
 		return n;
 	}
 
-	// The handle of the @i-th live object in handle order (@i < size()).
+	// The handle of the @i-th live object in the order they were added
+	// (@i < size()). Not handle order: handles are kmalloc addresses, which
+	// depend on what the process did before, so a fuzzer's crash input
+	// would not replay on its own.
 	unsigned long nth(size_t i) const
 	{
-		auto it = begin();
-		std::advance(it, i);
-		return it->first;
+		std::vector<std::pair<uint64_t, unsigned long>> by_age;
+		by_age.reserve(size());
+		for (auto &[h, o] : *this)
+			by_age.emplace_back(o.seq, h);
+		std::nth_element(by_age.begin(), by_age.begin() + long(i), by_age.end());
+		return by_age[i].second;
 	}
 };
 
