@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -15,11 +16,12 @@
 
 namespace refmodel {
 
-// Increasing over a process: the order objects were added in.
+// Increasing over a process: the order objects were added in (atomic: the
+// model test's threads each keep a model).
 inline uint64_t next_ref_seq()
 {
-	static uint64_t seq;
-	return ++seq;
+	static std::atomic<uint64_t> seq;
+	return seq.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
 struct RefObj {
