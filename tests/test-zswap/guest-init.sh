@@ -91,7 +91,10 @@ sampler() {
 		done
 		[ "$s" -gt "$ps" ] && ps=$s
 		[ "$o" -gt "$po" ] && po=$o
-		echo "PEAK stored_pages=$ps zspp_objects=$po" >/tmp/peak
+		# Renamed into place: the kill below may land between a
+		# truncating ">" and its write (a zsmalloc boot once had no
+		# PEAK line that way).
+		echo "PEAK stored_pages=$ps zspp_objects=$po" >/tmp/peak.new && mv /tmp/peak.new /tmp/peak
 		sleep 1
 	done
 }
