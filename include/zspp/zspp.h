@@ -268,11 +268,14 @@ size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle);
  * @pool: the pool
  *
  * Move objects out of the emptiest zspages into the fullest ones of each
- * class and free the emptied zspages. One at a time per pool: a concurrent
- * call returns 0 at once.
+ * class, free the emptied zspages and release the pages past the objects of
+ * the part-full one left. The pages the moves need are got first, with
+ * GFP_NOWAIT: if that fails the class stops where it is, never with more
+ * pages than it had. One at a time per pool: a concurrent call returns 0 at
+ * once.
  *
  * Context: Process context, may sleep (drops its locks between zspages).
- * Return: the pages freed.
+ * Return: the pages freed, net of the pages the moves attached.
  */
 unsigned long zspp_compact(struct zspp_pool *pool);
 /**
