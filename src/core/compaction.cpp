@@ -43,14 +43,6 @@ unsigned long freeable(const SizeClass *cls, unsigned long used, unsigned long p
 	unsigned long packed = packed_pages(cls, used);
 	return pages > packed ? pages - packed : 0;
 }
-
-// The free slots of @zs that have their pages (the rest are never-used
-// slots past its last page: zspage.h). Every slot in use has its pages.
-u32 backed_free_slots(ZsPage *zs, u32 present)
-{
-	u32 backed = min(u32(usize(present) << kPageShift) / zs->slot_size, u32(zs->objs));
-	return backed - zs->inuse;
-}
 } // namespace
 
 unsigned long Pool::freeable_pages(const SizeClass *cls)
@@ -187,18 +179,15 @@ Pool::MovePlan Pool::plan_moves(SizeClass *cls, ZsPage *src, u32 max_pages)
 		for (ZsPage *zs : cls->fullness[g]) {
 			if (zs == src)
 				continue;
-			u32 present = zs->present_pages(), room = zs->objs - zs->inuse;
-			u32 take = min(left, backed_free_slots(zs, present));
-			// Then its never-used slots past its pages (in slot
-			// order, zspage.h), a page at a time.
-			while (take < left && take < room) {
-				if (zs->slot_last_page(zs->inuse + take) >= present) {
-					if (plan.pages == max_pages)
-						break;
-					plan.pages++;
-					present++;
-				}
-				take++;
+			// Its free slots with pages (every slot in use has
+			// its pages), then, a page at a time, the never-used
+			// ones past them (in slot order, zspage.h; a slot is
+			// at most a page, so each page backs the next one).
+			u32 present = zs->present_pages();
+			u32 take = min(left, zs->slots_within(present) - zs->inuse);
+			while (take < left && zs->slots_within(present) < zs->objs && plan.pages < max_pages) {
+				plan.pages++;
+				take = min(left, zs->slots_within(++present) - zs->inuse);
 			}
 			plan.objects += take;
 			left -= take;

@@ -280,6 +280,9 @@ struct ZsPage {
 	}
 	// Pages slots 0..@used-1 reach into (at least page 0).
 	u32 pages_for(u32 used) const { return used ? u32(pages_reached(used, slot_size)) : 1; }
+	// The other way round: the slots (from 0) that end within the first
+	// @pages pages, i.e. that have their pages once those are there.
+	u32 slots_within(u32 pages) const { return min(u32((usize(pages) << kPageShift) / slot_size), u32(objs)); }
 
 	// Where slot @idx starts: page index and offset within it.
 	u32 slot_page(u32 idx) const { return u32((usize(idx) * slot_size) >> kPageShift); }
