@@ -347,9 +347,13 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 	// Most mallocs go to the zspage the last one used: if that one left it
 	// needing a page, get the page now, with no lock held, instead of
 	// finding out under the lock and dropping it (an extra lock round trip
-	// for about every other malloc of a multi-page class).
-	if (ZSPP_RACY_READ(cls->next_needs_page) && !(spare = zspp_page_alloc(gfp)))
-		return fail(-ZSPP_ENOMEM);
+	// for about every other malloc of a multi-page class). The hint may be
+	// stale (a free, compaction or trim since left a slot with its page):
+	// a page that could not be got here fails the malloc only if the slot
+	// taken under the lock really needs it (Documentation/locking.rst,
+	// "Racy reads"); then it fails at once, as a second try with the same
+	// gfp a moment later would.
+	bool no_page = ZSPP_RACY_READ(cls->next_needs_page) && !(spare = zspp_page_alloc(gfp));
 	for (;;) {
 		SpinGuard guard(cls->lock);
 		ZsPage *zs = find_non_full(cls);
@@ -361,7 +365,7 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 		if (zs && !back_next_slot(cls, zs, &spare)) {
 			guard.release();
 			// The caller's gfp may sleep: allocate with no lock held.
-			if (!(spare = zspp_page_alloc(gfp)))
+			if (no_page || !(spare = zspp_page_alloc(gfp)))
 				return fail(-ZSPP_ENOMEM);
 			continue;
 		}

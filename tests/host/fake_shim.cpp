@@ -33,6 +33,8 @@ std::atomic<unsigned> g_last_failed_kind;
 std::atomic<unsigned long> g_resched_calls;
 std::mutex g_hook_mu;
 std::function<void()> g_resched_hook;
+std::function<void()> g_lock_hook;
+std::atomic<unsigned long> g_lock_calls;
 thread_local bool t_in_hook;
 std::atomic<bool> g_quiet{false};
 std::mutex g_text_mu; // guards the strings below
@@ -728,6 +730,22 @@ void zspp_spin_lock(struct zspp_spinlock *lock)
 	}
 	if (t_state.locks_held)
 		violation("zspp_spin_lock: taking a second spinlock (one class lock at a time)");
+	g_lock_calls++;
+	// The window just before the lock is taken: whatever the hook does, as
+	// another CPU's task would, happens between the caller's unlocked reads
+	// and its locked section.
+	if (!t_in_hook && !t_state.locks_held) {
+		std::function<void()> hook;
+		{
+			std::lock_guard<std::mutex> g(g_hook_mu);
+			hook = g_lock_hook;
+		}
+		if (hook) {
+			t_in_hook = true;
+			hook();
+			t_in_hook = false;
+		}
+	}
 	unsigned spins = 0;
 	while (lock->flag.test_and_set(std::memory_order_acquire)) {
 		if (++spins % 64 == 0)
@@ -1052,6 +1070,14 @@ void set_resched_hook(std::function<void()> hook)
 }
 
 unsigned long resched_calls() { return g_resched_calls.load(); }
+
+void set_lock_hook(std::function<void()> hook)
+{
+	std::lock_guard<std::mutex> g(g_hook_mu);
+	g_lock_hook = std::move(hook);
+}
+
+unsigned long lock_calls() { return g_lock_calls.load(); }
 
 void set_work_manual(bool manual) { g_work_manual.store(manual); }
 

@@ -197,6 +197,20 @@ MigrateResult migrate_random_page(uint64_t r);
 // from within itself. Pass nullptr to remove.
 void set_resched_hook(std::function<void()> hook);
 unsigned long resched_calls();
+// Called (on the calling thread) from zspp_spin_lock just before it takes a
+// lock, when the thread holds no zspp lock and is not already in a hook:
+// what the hook does happens in the window between the caller's unlocked
+// reads (racy hints, the handle word) and its locked section, as another
+// CPU's task would. The hook usually counts calls (lock_calls()) to act at
+// one chosen acquisition, and may call the pool. nullptr removes it.
+void set_lock_hook(std::function<void()> hook);
+// zspp_spin_lock calls since start.
+unsigned long lock_calls();
+// RAII for set_lock_hook / set_resched_hook: removed at scope end.
+struct LockHook {
+	explicit LockHook(std::function<void()> hook) { set_lock_hook(std::move(hook)); }
+	~LockHook() { set_lock_hook(nullptr); }
+};
 
 // ---- reset --------------------------------------------------------------------
 // Zero the event counters (violations, warnings, logs, injected failures).

@@ -176,6 +176,7 @@ TEST_P(EnomemEveryPoint, MallocSequence)
 	}
 	ASSERT_GT(point_step.size(), 40u);
 	ASSERT_EQ(fake::live(), base);
+	size_t hinted = 0; // failures of a page a stale hint asked for
 
 	for (size_t n = 1; n <= point_step.size(); n++) {
 		SCOPED_TRACE("failing allocation point " + std::to_string(n) + " of " +
@@ -212,10 +213,21 @@ TEST_P(EnomemEveryPoint, MallocSequence)
 		}
 		fake::fail_off();
 		ASSERT_EQ(fake::injected_failures(), injected + 1);
-		// Allocation points before the failing one are the same as in the dry run.
-		ASSERT_EQ(failed_step, point_step[n - 1]) << "the wrong malloc failed";
 		PoolStats ps = pool_stats(pool);
-		EXPECT_EQ(ps.malloc_fail, 1u);
+		if (failed_step == SIZE_MAX) {
+			// The page a stale "next slot needs a page" hint asked for
+			// (locking.rst, "Racy reads"): the slot taken under the
+			// lock had its page, so no malloc may fail for it.
+			EXPECT_EQ(fake::last_failed_kind(), unsigned(fake::kPageAlloc))
+				<< "a failed allocation other than a hinted page failed no malloc";
+			EXPECT_EQ(ps.malloc_fail, 0u);
+			hinted++;
+			failed_step = point_step[n - 1];
+		} else {
+			// Allocation points before the failing one are the same as in the dry run.
+			ASSERT_EQ(failed_step, point_step[n - 1]) << "the wrong malloc failed";
+			EXPECT_EQ(ps.malloc_fail, 1u);
+		}
 		EXPECT_EQ(ps.objects, live.size());
 		EXPECT_EQ(zspp_debug_validate(pool), 0);
 		for (auto &[h, o] : live) {
@@ -233,6 +245,8 @@ TEST_P(EnomemEveryPoint, MallocSequence)
 		zspp_destroy_pool(pool);
 		ASSERT_EQ(fake::live(), base) << "leak: " << fake::to_string(fake::live());
 	}
+	// Most points fail their malloc: the hint is stale only after frees.
+	EXPECT_LT(hinted, point_step.size() / 4) << hinted << " of " << point_step.size();
 	EXPECT_EQ(fake::violations(), 0u) << fake::last_violation();
 	EXPECT_EQ(fake::log_errors(), 0u) << fake::last_log_error();
 }
