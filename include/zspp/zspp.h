@@ -10,7 +10,9 @@
  *   - zspp_malloc: may sleep iff @gfp allows it (the caller's gfp is used for
  *     zspage pages and metadata).
  *   - zspp_free, zspp_obj_write, zspp_obj_read_begin/end: never sleep; may be
- *     called with preemption disabled.
+ *     called with preemption or interrupts disabled and spinlocks held, but
+ *     not from interrupt (hardirq, softirq, NMI) context: zspp's locks are
+ *     plain spinlocks, as zsmalloc's class locks are.
  *   - zspp_map_object: process context, MAY SLEEP (it may allocate a bounce
  *     area with GFP_NOIO when every pre-allocated one is busy). The caller may
  *     sleep between map and unmap: nothing zspp holds across the pair
@@ -173,8 +175,9 @@ int zspp_malloc(struct zspp_pool *pool, size_t size, zspp_gfp_t gfp,
  * @handle: from zspp_malloc(); a handle zspp did not hand out warns once and
  *          is ignored
  *
- * Context: Any context (spinlock only); never sleeps, may be called with
- * preemption disabled.
+ * Context: Task context, atomic allowed (preemption or interrupts off,
+ * spinlocks held); not interrupt context (plain spinlocks:
+ * Documentation/locking.rst, "Context summary"); never sleeps.
  */
 void zspp_free(struct zspp_pool *pool, unsigned long handle);
 
@@ -196,7 +199,10 @@ void zspp_free(struct zspp_pool *pool, unsigned long handle);
  * GFP_NOIO when every pre-allocated one is busy).
  * Return: the object's bytes, valid until zspp_unmap_object(); NULL for a
  * bad handle, or with CONFIG_ZSPP_FOLD when a write map of a shared object
- * could get no zspage for its copy.
+ * could get no zspage for its copy, or could not be copied because another
+ * map or read of its zspage was in flight (the copy moves the handle, and a
+ * pinned zspage's handles never move: Documentation/locking.rst, "Pins";
+ * counted in fold_cow_busy; try again once that map or read has ended).
  */
 void *zspp_map_object(struct zspp_pool *pool, unsigned long handle,
 		      enum zspp_mapmode mode);
@@ -205,7 +211,9 @@ void *zspp_map_object(struct zspp_pool *pool, unsigned long handle,
  * @pool: the pool
  * @handle: the object, mapped by this task
  *
- * Context: Any context; never sleeps.
+ * Context: Task context, atomic allowed (preemption or interrupts off,
+ * spinlocks held); not interrupt context (plain spinlocks:
+ * Documentation/locking.rst, "Context summary"); never sleeps.
  */
 void zspp_unmap_object(struct zspp_pool *pool, unsigned long handle);
 
@@ -219,7 +227,9 @@ void zspp_unmap_object(struct zspp_pool *pool, unsigned long handle);
  * Pair with zspp_obj_read_end(), passing what this returned. The caller may
  * sleep between the two.
  *
- * Context: Any context (spinlock only).
+ * Context: Task context, atomic allowed (preemption or interrupts off,
+ * spinlocks held); not interrupt context (plain spinlocks:
+ * Documentation/locking.rst, "Context summary").
  * Return: a pointer to the object's bytes: straight into the pool page, or,
  * for an object that spans two pages, @local_copy.
  */
@@ -231,7 +241,9 @@ void *zspp_obj_read_begin(struct zspp_pool *pool, unsigned long handle,
  * @handle: the object
  * @handle_mem: what zspp_obj_read_begin() returned
  *
- * Context: Any context (spinlock only).
+ * Context: Task context, atomic allowed (preemption or interrupts off,
+ * spinlocks held); not interrupt context (plain spinlocks:
+ * Documentation/locking.rst, "Context summary").
  */
 void zspp_obj_read_end(struct zspp_pool *pool, unsigned long handle,
 		       void *handle_mem);
@@ -245,10 +257,15 @@ void zspp_obj_read_end(struct zspp_pool *pool, unsigned long handle,
  * With CONFIG_ZSPP_FOLD a shared object is given its own copy first. An
  * object never folded (not yet written, or the option off) never needs one.
  *
- * Context: Any context (spinlock only); never sleeps.
+ * Context: Task context, atomic allowed (preemption or interrupts off,
+ * spinlocks held); not interrupt context (plain spinlocks:
+ * Documentation/locking.rst, "Context summary"); never sleeps.
  * Return: 0, or -EINVAL (bad handle), or, with CONFIG_ZSPP_FOLD, -ENOMEM:
  * the object was shared, its class had no free slot for the private copy and
- * none could be allocated without sleeping (nothing was written).
+ * none could be allocated without sleeping (nothing was written), or -EBUSY:
+ * the object was shared and a map or read of its zspage was in flight (this
+ * task's own read_begin of it included), so it could not be moved to its own
+ * copy (nothing was written; counted in fold_cow_busy).
  */
 int zspp_obj_write(struct zspp_pool *pool, unsigned long handle,
 		   const void *src, size_t len);
@@ -258,7 +275,9 @@ int zspp_obj_write(struct zspp_pool *pool, unsigned long handle,
  * @pool: the pool
  * @handle: the object
  *
- * Context: Any context (takes its class's spinlock); never sleeps.
+ * Context: Task context, atomic allowed (preemption or interrupts off,
+ * spinlocks held); not interrupt context (plain spinlocks:
+ * Documentation/locking.rst, "Context summary"); never sleeps.
  * Return: the size passed to zspp_malloc(), or 0 for a bad handle.
  */
 size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle);
@@ -332,6 +351,7 @@ unsigned long zspp_get_total_pages(struct zspp_pool *pool);
 	X(bytes_folded, counter, "slot bytes those objects do not occupy")                  \
 	X(fold_collisions, counter, "equal hash and size, different bytes: not merged")     \
 	X(fold_cow, counter, "write maps/obj_writes that unshared an object")               \
+	X(fold_cow_busy, counter, "write maps/obj_writes of a shared object refused: pinned") \
 	X(fold_passes, counter, "fold passes run")
 
 struct zspp_pool_stats {
@@ -379,7 +399,9 @@ unsigned int zspp_nr_classes(struct zspp_pool *pool);
  * @idx: the class index (below zspp_nr_classes())
  * @stats: filled in
  *
- * Context: Any context (takes the class's spinlock); never sleeps.
+ * Context: Task context, atomic allowed (preemption or interrupts off,
+ * spinlocks held); not interrupt context (plain spinlocks:
+ * Documentation/locking.rst, "Context summary"); never sleeps.
  * Return: 0, 1 if @idx is merged into a larger class (@stats then describe
  * nothing of its own), or -EINVAL (@idx out of range).
  */
@@ -406,7 +428,9 @@ int zspp_debug_validate(struct zspp_pool *pool);
  *
  * Only meaningful while nothing can move the object.
  *
- * Context: Any context (takes its class's spinlock); never sleeps.
+ * Context: Task context, atomic allowed (preemption or interrupts off,
+ * spinlocks held); not interrupt context (plain spinlocks:
+ * Documentation/locking.rst, "Context summary"); never sleeps.
  * Return: the struct page holding the first byte of @handle's object, or
  * NULL for a bad handle.
  */

@@ -69,7 +69,7 @@ ZsPage *Pool::pick_source(SizeClass *cls)
 {
 	for (u32 g = kFullnessEmpty + 1; g < kFullnessFull; g++) {
 		for (ZsPage *zs : cls->fullness[g]) {
-			if (zs->mapped.load() == 0)
+			if (!zs->pinned())
 				return zs;
 		}
 	}

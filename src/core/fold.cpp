@@ -148,8 +148,20 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 		bool ok = lookup(handle, cls, &ref, freed);
 		// A freed handle is pinned as it is (map gives it a copy): no
 		// unsharing, nothing written.
-		if (ok && !ref.freed && ref.zs->slot(ref.idx).is_shared() &&
-		    !unshare(cls, handle, &ref, &fresh, &spare)) {
+		bool shared = ok && !ref.freed && ref.zs->slot(ref.idx).is_shared();
+		if (shared && ref.zs->pinned()) {
+			// The copy would move this handle to another zspage, but
+			// a map or read of it (or of another object there) holds
+			// the pin and will resolve it again, unlocked, to drop
+			// that pin (the pin rule, zspage.h). Writing in place
+			// would change every sharer's bytes. Refuse: nothing
+			// moved, nothing written, nothing pinned.
+			guard.release();
+			drop_unused(cls, fresh, spare);
+			fold_cow_busy_.add(1);
+			return Error{-ZSPP_EBUSY};
+		}
+		if (shared && !unshare(cls, handle, &ref, &fresh, &spare)) {
 			// No free slot for the copy, or its page missing: get a
 			// zspage or the page unlocked, retry.
 			bool need_zspage = !find_non_full(cls);
@@ -172,13 +184,8 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 				ref.zs->flags()[ref.idx] |= ZsPage::kWritten;
 			ref.zs->mapped.add(1);
 		}
-		if (fresh) // not needed after all
-			doom(fresh);
 		guard.release();
-		if (fresh)
-			release_zspage(fresh);
-		if (spare)
-			zspp_page_free(spare);
+		drop_unused(cls, fresh, spare); // not needed after all
 		if (!ok) {
 			bad_handle(what, handle);
 			return Error{-ZSPP_EINVAL};
@@ -336,7 +343,7 @@ bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
 		}
 		if (e->hash != hash || e->size != size || (k == zs && e->idx == idx))
 			continue;
-		if (k->reclaiming || k->mapped.load() || object_size(kw) != size ||
+		if (k->reclaiming || k->pinned() || object_size(kw) != size ||
 		    !(k->flags()[e->idx] & ZsPage::kWritten))
 			continue;
 		if (compares++ == kMaxCompares)
@@ -367,7 +374,7 @@ bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
 bool Pool::fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp)
 {
 	bool done = true;
-	if (!zs->doomed && !zs->reclaiming && zs->mapped.load() == 0) {
+	if (!zs->doomed && !zs->reclaiming && !zs->pinned()) {
 		usize hashed = 0;
 		for (u32 s = fp->resume == zs ? fp->resume_idx : 0; s < zs->objs; s++) {
 			if (hashed >= kBatchBytes || !fold_slot(cls, zs, s, fp)) {

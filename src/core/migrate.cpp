@@ -12,7 +12,7 @@ namespace zspp {
 bool Pool::can_isolate(ZsPage *zs)
 {
 	SpinGuard guard(classes_[zs->class_index]->lock);
-	return !zs->doomed && zs->mapped.load() == 0;
+	return !zs->doomed && !zs->pinned();
 }
 
 // @src and @dst locked. Copy the page, swap it into the zspage and, when it
@@ -22,7 +22,7 @@ Status Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 {
 	SizeClass *cls = classes_[zs->class_index];
 	SpinGuard guard(cls->lock);
-	if (zs->doomed || zs->mapped.load() != 0)
+	if (zs->doomed || zs->pinned())
 		return Error{-ZSPP_EAGAIN};
 	char *from = static_cast<char *>(zspp_page_address(src));
 	u32 i = 0;

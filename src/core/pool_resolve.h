@@ -80,7 +80,7 @@ ZSPP_HOT inline bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)
 	// One read of the word: pinned, it does not change.
 	Location loc = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle)));
 	return resolve(handle, loc, classes_[loc.class_index()], ref, Freed::kAccept, Locked::kPinned) &&
-	       ref->zs->mapped.load() > 0;
+	       ref->zs->pinned();
 }
 
 ZSPP_HOT inline void Pool::unpin(ObjRef *ref) { ref->zs->mapped.sub_release(1); }

@@ -31,7 +31,7 @@ constexpr u32 kReclaimRetries = 8;
 ZsPage *lru_tail(SizeClass *cls) ZSPP_REQUIRES(cls->lock)
 {
 	for (ZsPage *zs = cls->lru.last(); zs; zs = cls->lru.prev(zs)) {
-		if (!zs->reclaiming && zs->mapped.load() == 0)
+		if (!zs->reclaiming && !zs->pinned())
 			return zs;
 	}
 	return nullptr;

@@ -172,7 +172,7 @@ struct ZsPage {
 	u16 fold_seq;
 	// Maps, read_begin and obj_write in flight. Taken under the class lock,
 	// dropped without it; while non-zero nothing moves this zspage's objects
-	// or pages.
+	// or pages (pinned()).
 	Atomic<u32> mapped;
 	Pool *pool;
 	u64 pfn0;         // pfn of page 0: what Locations name
@@ -221,6 +221,16 @@ struct ZsPage {
 	}
 
 	bool full() const { return inuse == objs; }
+
+	// The pin rule (Documentation/locking.rst, "Pins"): a handle resolved
+	// under a pin is resolved again, with no lock, by the unmap/read_end
+	// that drops the pin, so while any object of the zspage is mapped or
+	// read no handle of it may move, nor any of its pages. Every mover
+	// (compaction and trim, page migration, fold's merges, fold's copy on
+	// write, writeback's choice of victim) asks this one predicate, under
+	// the class lock: pins are only taken under it, so a false answer holds
+	// until the lock is dropped (an unpin can only make it more false).
+	bool pinned() const { return mapped.load() != 0; }
 
 	// Pages attached so far (0..n-1; page 0 always). Slow paths only: a
 	// walk of at most kMaxChain words.

@@ -27,7 +27,8 @@ TEST_F(PoolTest, FoldOffCountersStayZero)
 		owned_.push_back(h);
 	}
 	PoolStats s = pool_stats(pool_);
-	EXPECT_EQ(s.pages_folded + s.objs_folded + s.bytes_folded + s.fold_collisions + s.fold_cow + s.fold_passes,
+	EXPECT_EQ(s.pages_folded + s.objs_folded + s.bytes_folded + s.fold_collisions + s.fold_cow + s.fold_cow_busy +
+			  s.fold_passes,
 		  0u);
 	EXPECT_EQ(class_stats(pool_, serving_index_of(kDefaultChain, 100)).folded, 0u);
 }
@@ -242,6 +243,78 @@ TEST_P(Fold, CopyOnWriteWithoutMemoryFailsCleanly)
 	EXPECT_EQ(zspp_obj_write(pool_, hs[0], pattern(4, size).data(), size), 0);
 	objs_[hs[0]].seed = 4;
 	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
+// The pin rule (locking.rst, "Pins") against the copy on write: the copy
+// moves the writer's handle to another zspage, but a read or map of the
+// shared slot's zspage resolves its handle again, unlocked, to drop its pin.
+// So a write of a shared object whose zspage is pinned is refused (-EBUSY,
+// NULL from a map): nothing moves, nothing is written, and the reader's
+// read_end/unmap drops the pin it took. Before, the write moved the handle,
+// read_end unpinned the copy's zspage (left migratable under the writer's
+// map) and the first zspage stayed pinned for ever.
+TEST_P(Fold, WriteOfASharedObjectWhoseZspageIsPinnedIsRefused)
+{
+	const size_t size = 1200;
+	for (int pin_kind = 0; pin_kind < 3; pin_kind++) {
+		for (WriteApi api : {WriteApi::kObjWrite, WriteApi::kMapWO, WriteApi::kMapRW}) {
+			SCOPED_TRACE(std::string(name(api)) + ", pin " + std::to_string(pin_kind));
+			unsigned long h1 = add_seeded(size, 31), h2 = add_seeded(size, 31);
+			unsigned long other = add_seeded(size, 32); // same zspage, never shared
+			zspp_fold(pool_);
+			ASSERT_EQ(folded(), 1u);
+			const void *zs = zspage_of(h1);
+			ASSERT_EQ(zs, zspage_of(h2));
+			ASSERT_EQ(zs, zspage_of(other));
+			const uint64_t word = word_of(h1);
+			// The pin: this task's read of h1 (a task that reads, writes,
+			// then ends its read), a map of h1, or a read of another
+			// object of the same zspage.
+			std::vector<uint8_t> local(size);
+			unsigned long pinned = pin_kind == 2 ? other : h1;
+			void *rp = nullptr;
+			if (pin_kind == 1)
+				rp = zspp_map_object(pool_, pinned, ZSPP_MM_RO);
+			else
+				rp = zspp_obj_read_begin(pool_, pinned, local.data());
+			ASSERT_NE(rp, nullptr);
+			const unsigned long busy = pool_stats(pool_).fold_cow_busy;
+			std::vector<uint8_t> data = pattern(777, size);
+			switch (api) {
+			case WriteApi::kObjWrite:
+				EXPECT_EQ(zspp_obj_write(pool_, h1, data.data(), size), -ZSPP_EBUSY);
+				break;
+			default:
+				EXPECT_EQ(zspp_map_object(pool_, h1, api == WriteApi::kMapWO ? ZSPP_MM_WO : ZSPP_MM_RW),
+					  nullptr);
+				break;
+			}
+			EXPECT_EQ(pool_stats(pool_).fold_cow_busy, busy + 1);
+			EXPECT_EQ(word_of(h1), word) << "the handle moved under a pin";
+			EXPECT_EQ(folded(), 1u);
+			EXPECT_EQ(fake::bad_handle_warnings(), 0u);
+			if (pin_kind == 1)
+				zspp_unmap_object(pool_, pinned);
+			else
+				zspp_obj_read_end(pool_, pinned, rp);
+			EXPECT_EQ(fake::bad_handle_warnings(), 0u) << "read_end/unmap found its pin";
+			// The pin is gone: the zspage's page migrates.
+			auto *page = static_cast<zspp_page *>(zspp_debug_handle_page(pool_, h1));
+			EXPECT_EQ(int(fake::migrate_page(page)), int(fake::MigrateResult::kMoved))
+				<< "the zspage stayed pinned";
+			validate();
+			ASSERT_NO_FATAL_FAILURE(verify_all());
+			// Unpinned, the same write copies and succeeds.
+			write_obj(pool_, h1, data, api);
+			objs_[h1].seed = 777;
+			EXPECT_EQ(folded(), 0u);
+			validate();
+			ASSERT_NO_FATAL_FAILURE(verify_all());
+			remove(h1);
+			remove(h2);
+			remove(other);
+		}
+	}
 }
 
 // Forced collisions (the hash cut to 1 bit): every object is a candidate
