@@ -286,6 +286,73 @@ TEST_P(RacyReads, PinDroppedWhileCompactionLooks)
 	ASSERT_NO_FATAL_FAILURE(verify_objects());
 }
 
+#ifdef ZSPP_FOLD
+// fold_active, read by release_zspage (bury) with no lock: a zspage emptied
+// while a fold pass runs on its class is parked for the pass, else freed.
+// Stale 1 here: the free reads 1 while the pass is paused, the pass then
+// ends (fold_active 0, graveyard emptied) before the free takes the lock.
+// The free must see 0 under the lock and free the zspage itself: nothing
+// leaked (the fixture's live counters), nothing freed twice (ASan).
+TEST_P(RacyReads, FoldActiveStaleWhenTheZspageIsReleased)
+{
+	const size_t size = 700;
+	std::vector<unsigned long> hs;
+	const unsigned objs = class_stats(pool_, serving_index_of(chain(), size)).objs_per_zspage;
+	for (unsigned i = 0; i < objs; i++)
+		hs.push_back(add(size)); // distinct contents: nothing folds
+	std::mutex mu;
+	std::condition_variable cv;
+	bool paused = false, go = false, done = false;
+	fake::set_resched_hook([&] { // on the pass's thread, fold_active 1
+		std::unique_lock<std::mutex> l(mu);
+		if (paused)
+			return;
+		paused = true;
+		cv.notify_all();
+		cv.wait(l, [&] { return go; });
+	});
+	std::thread pass([&] {
+		zspp_fold(pool_);
+		std::lock_guard<std::mutex> l(mu);
+		done = true;
+		cv.notify_all();
+	});
+	{
+		std::unique_lock<std::mutex> l(mu);
+		cv.wait(l, [&] { return paused; });
+	}
+	for (size_t i = 0; i + 1 < hs.size(); i++)
+		remove(hs[i]);
+	// The last free: its first lock is free's own, the second bury's,
+	// which it takes only after reading fold_active as 1.
+	const std::thread::id me = std::this_thread::get_id();
+	unsigned calls = 0;
+	bool stale = false;
+	fake::set_lock_hook([&] {
+		if (std::this_thread::get_id() != me || ++calls != 2)
+			return;
+		std::unique_lock<std::mutex> l(mu);
+		go = true;
+		cv.notify_all();
+		cv.wait(l, [&] { return done; }); // the pass ended: fold_active 0
+		stale = true;
+	});
+	ASSERT_GT(zspp_get_total_pages(pool_), 0u);
+	remove(hs.back());
+	fake::set_lock_hook(nullptr);
+	{
+		std::lock_guard<std::mutex> l(mu);
+		go = true;
+		cv.notify_all();
+	}
+	pass.join();
+	fake::set_resched_hook(nullptr);
+	EXPECT_TRUE(stale) << "the free did not read fold_active as 1";
+	EXPECT_EQ(zspp_get_total_pages(pool_), 0u) << "the emptied zspage was not freed";
+	validate();
+}
+#endif
+
 INSTANTIATE_TEST_SUITE_P(Chains, RacyReads, ::testing::Values(1u, 4u, 8u, 16u), chain_name);
 
 } // namespace
