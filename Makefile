@@ -7,7 +7,7 @@ KDIR ?= $(shell scripts/kdir.sh)
 export ZSPP_CACHE ?= /var/cache/zspp
 
 .PHONY: all module clean deps host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check deb-boot \
-	bench bench-smoke bench-profile
+	bench bench-smoke bench-profile bench-workloads
 
 all: module
 
@@ -77,6 +77,13 @@ bench: deps
 # The tiny bench run of `make check` (sanity only, no timing asserted).
 bench-smoke: deps
 	scripts/bench.sh --smoke
+
+# Real programs (xz, zstd, sqlite3, python3) on real data through zswap in a
+# memory cgroup, zspp against zsmalloc (and zspp at chain 8) on 6.1 and 6.12,
+# every output verified (bench/workloads/workloads.py; ~30-40 min).
+bench-workloads: deps
+	/usr/bin/python3 bench/workloads/workloads.py --allocs zsmalloc,zspp,zspp-c8 \
+		--csv Documentation/benchmarks/workloads.csv
 
 # Instruction counts of the core's hot paths on the host (callgrind).
 bench-profile:

@@ -84,6 +84,10 @@ lane_stock() {
 	# A tiny zspp vs zsmalloc micro benchmark, plain and CONFIG_ZSPP_FOLD=y builds
 	# (Documentation/benchmarks.md): sanity only.
 	stage bench-smoke scripts/bench.sh --smoke
+	# Real programs through zswap on zspp (bench/workloads/workloads.py --smoke):
+	# python3 and sqlite3 on real data in a memory cgroup, outputs verified
+	# against the same binaries' on the host; numbers parsed, no timing asserted.
+	stage bench-workloads-smoke /usr/bin/python3 bench/workloads/workloads.py --smoke
 	# Debian's 6.12: the same sources built against its headers (in a separate
 	# build directory), the verified workload, the kernel's own test_zswap with
 	# zsmalloc and with zspp, and dkms for both kernels.

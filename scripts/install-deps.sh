@@ -15,7 +15,8 @@ pkgs=(build-essential g++ clang libclang-rt-14-dev libgtest-dev cmake
       flex bison bc libelf-dev libssl-dev rsync python3 linux-headers-amd64
       linux-source-6.1 linux-headers-6.12-amd64 linux-source-6.12 dkms
       liblzo2-dev python3-matplotlib valgrind shellcheck debootstrap
-      debhelper dh-dkms lintian e2fsprogs ccache)
+      debhelper dh-dkms lintian e2fsprogs ccache
+      zstd sqlite3 python3.11)
 # Which apt source provides a package, for the error message.
 declare -A provider=(
 	[linux-headers-6.12-amd64]="bookworm-security (deb.debian.org/debian-security)"
