@@ -35,14 +35,81 @@
  * local CPU's area first (then, for a task that moved CPUs while mapped, at
  * every CPU's, under RCU), and put() finds the area from its buffer (the
  * buffer page's private field) and releases it with one atomic. Only spares,
- * and per-CPU areas whose CPU died while they were held (orphans), are on
- * area_busy, under area_lock.
+ * and per-CPU areas whose CPU died (orphans), are on area_busy, under
+ * area_lock.
  *
- * A per-CPU area's state word: AREA_BUSY while owned, AREA_ORPHAN once its
- * CPU went offline. Whoever sees the other bit frees it (after an RCU grace
- * period: find() may be reading it). @owner is written only by the task that
- * holds the area, and cleared before the area is released, so a task that
- * reads @owner == current owns the area.
+ * The protocol
+ * ------------
+ * - A per-CPU area's state word: AREA_BUSY while a task holds it, AREA_ORPHAN
+ *   once its CPU died. get() sets BUSY (cmpxchg 0 -> BUSY), put() clears it
+ *   (fetch_andnot), zspp_cpu_dead() sets ORPHAN (fetch_or). Both bits set
+ *   means: held, and its CPU is gone. These RMWs are fully ordered and act on
+ *   one word, so of put() and cpu_dead() exactly one sees the other's bit:
+ *   that one unlists and frees the area. Freeing goes through call_rcu(),
+ *   because a find() of another task may have loaded the pointer and be
+ *   reading @owner.
+ * - @owner is written only by the task that holds the area and cleared
+ *   (before the release) by that task's put(): a find() that reads
+ *   @owner == current owns the area, and only then reads @tag.
+ * - The per-CPU pointer is written only by prepare() and cpu_dead(), which
+ *   the hotplug core serialises. prepare() publishes a fully initialised
+ *   area with a release store (find() reads it with READ_ONCE: an address
+ *   dependency).
+ * - cpu_dead(@cpu) runs after @cpu has gone, in the hotplug control task on
+ *   another CPU, in this order: (1) list the area on area_busy under
+ *   area_lock, (2) clear the per-CPU pointer, (3) set ORPHAN; if BUSY was
+ *   clear, unlist and free.
+ *
+ * Why each interleaving is right
+ * ------------------------------
+ * get() vs cpu_dead(): get() reads and claims the local area with
+ * preemption off, so @cpu cannot finish going down meanwhile; a task that
+ * claimed @cpu's area did so before @cpu died, and cpu_dead() (which runs
+ * after the hotplug core has synchronised with the dead CPU) sees BUSY.
+ * After the death no task runs on @cpu, so no get() reads its pointer; get()
+ * never looks at another CPU's area. area_claim() may run after cpu_dead()
+ * (the holder was preempted between the cmpxchg and the claim): it writes
+ * only fields cpu_dead() does not read, and find() reads @tag only once
+ * @owner is current.
+ *
+ * find() by the holder T (on another CPU: @cpu is dead) vs cpu_dead():
+ *  - before (2): the per-CPU pointer still names the area; the RCU scan of
+ *    every possible CPU finds it.
+ *  - after (2): the scan misses, and find() takes area_lock. Its scan read
+ *    the cleared pointer, which cpu_dead() wrote after releasing area_lock
+ *    in (1); had find()'s critical section come first, its read of the
+ *    pointer would have happened before that release and so before the
+ *    clear. So area_busy already holds the area, and only T's own put()
+ *    can take it off. This is why (1) comes before (2): the other order
+ *    opens a window in which the area is in neither place, and an unmap
+ *    there warns about a bad handle, drops a write map's bytes, leaves the
+ *    zspage pinned and leaks the area.
+ * find() by any other task: @owner is never its own, whichever copy of the
+ * pointer it reads; a freed area is still valid memory until its grace
+ * period ends, as find() reads it under rcu_read_lock().
+ *
+ * put() by T vs cpu_dead():
+ *  - put() before (3): fetch_andnot sees no ORPHAN and returns, leaving the
+ *    area where it is (listed or not); (3) then sees BUSY clear and cpu_dead()
+ *    unlists (listed in (1)) and frees it.
+ *  - put() after (3): fetch_andnot sees ORPHAN, so cpu_dead() saw BUSY and
+ *    left it; put() unlists (the list_add of (1) is ordered before (3),
+ *    which put()'s RMW read) and frees it.
+ *  Either way, once. An idle per-CPU area (no holder) is freed by cpu_dead()
+ *  itself; on area_busy between (1) and its unlisting, its NULL @owner
+ *  matches no find().
+ *
+ * prepare() after cpu_dead() (the CPU comes back): the pointer is NULL, so a
+ * new area is allocated. An orphan still held stays on area_busy until its
+ * holder puts it: the holder's find() may see the new area first in its
+ * scan, but the new area's @owner is not the holder, so find() goes on to
+ * area_busy; a get() on the new CPU claims the new area.
+ *
+ * Spares are claimed and released under area_lock only and never reach a
+ * per-CPU pointer; areas_exit() runs after every CPU's teardown (cpu_dead()
+ * for each online CPU, which frees the idle per-CPU areas), frees the
+ * spares and waits for the RCU callbacks (rcu_barrier()) before the module
+ * text goes.
  */
 #define AREA_BUSY	1
 #define AREA_ORPHAN	2
@@ -146,7 +213,10 @@ void *zspp_area_get(unsigned long tag, int mode)
 	return a->buf;
 }
 
-/* RCU read side: @a is a per-CPU area (or NULL); ours for @tag? */
+/*
+ * @a (a per-CPU area under RCU, a listed one under area_lock, or NULL):
+ * ours for @tag? @owner first: @tag is ours to read only if the area is.
+ */
 static bool area_mine(struct zspp_area *a, unsigned long tag)
 {
 	return a && READ_ONCE(a->owner) == current && a->tag == tag;
@@ -180,7 +250,7 @@ void *zspp_area_find(unsigned long tag, int *mode)
 	/* A spare, or a per-CPU area whose CPU died while it was held. */
 	spin_lock(&area_lock);
 	list_for_each_entry(a, &area_busy, node) {
-		if (a->tag == tag && a->owner == current) {
+		if (area_mine(a, tag)) {
 			*mode = a->mode;
 			buf = a->buf;
 			break;
@@ -232,24 +302,31 @@ static int zspp_cpu_prepare(unsigned int cpu)
 		return -ENOMEM;
 	a->percpu = true;
 	atomic_set(&a->state, 0);
-	per_cpu(zspp_cpu_area, cpu) = a;
+	/* Publish it initialised: another CPU's find() may scan it at once. */
+	smp_store_release(per_cpu_ptr(&zspp_cpu_area, cpu), a);
 	return 0;
 }
 
+/* The order of the steps is the protocol's (top of this file). */
 static int zspp_cpu_dead(unsigned int cpu)
 {
-	struct zspp_area *a = xchg(per_cpu_ptr(&zspp_cpu_area, cpu), NULL);
+	struct zspp_area *a = per_cpu(zspp_cpu_area, cpu);
 
 	if (!a)
 		return 0;
 	/*
-	 * A task that mapped on @cpu may still hold the area: list it first,
-	 * so that the holder's find() still sees it and its put(), seeing
-	 * ORPHAN, can unlist and free it.
+	 * (1) List it first: a task that mapped on @cpu and has moved may still
+	 * hold the area, and its find() must see it somewhere at every moment.
 	 */
 	spin_lock(&area_lock);
 	list_add(&a->node, &area_busy);
 	spin_unlock(&area_lock);
+	/*
+	 * (2) Only then unhook it. No get() can reach it any more (nothing runs
+	 * on @cpu); prepare() allocates a new one if @cpu comes back.
+	 */
+	WRITE_ONCE(*per_cpu_ptr(&zspp_cpu_area, cpu), NULL);
+	/* (3) The handshake: whoever of put() and us sees the other's bit frees. */
 	if (!(atomic_fetch_or(AREA_ORPHAN, &a->state) & AREA_BUSY)) {
 		spin_lock(&area_lock);
 		list_del_init(&a->node);
