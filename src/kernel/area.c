@@ -132,6 +132,9 @@ static LIST_HEAD(area_spare);
 static unsigned int area_nr_spare;
 static enum cpuhp_state area_hp_state;
 static atomic_long_t area_allocs = ATOMIC_LONG_INIT(0);
+static atomic_long_t area_live = ATOMIC_LONG_INIT(0);
+/* Test hook (zspp_debug_set_cpu_dead_hook): runs inside cpu_dead's window. */
+static void (*cpu_dead_hook)(unsigned int cpu);
 
 static struct zspp_area *area_alloc(gfp_t gfp)
 {
@@ -147,6 +150,7 @@ static struct zspp_area *area_alloc(gfp_t gfp)
 	set_page_private(virt_to_page(a->buf), (unsigned long)a);
 	INIT_LIST_HEAD(&a->node);
 	atomic_long_inc(&area_allocs);
+	atomic_long_inc(&area_live);
 	return a;
 }
 
@@ -155,6 +159,7 @@ static void area_free_now(struct zspp_area *a)
 	set_page_private(virt_to_page(a->buf), 0);
 	free_page((unsigned long)a->buf);
 	kfree(a);
+	atomic_long_dec(&area_live);
 }
 
 static void area_free_rcu(struct rcu_head *head)
@@ -311,6 +316,7 @@ static int zspp_cpu_prepare(unsigned int cpu)
 static int zspp_cpu_dead(unsigned int cpu)
 {
 	struct zspp_area *a = per_cpu(zspp_cpu_area, cpu);
+	void (*hook)(unsigned int cpu);
 
 	if (!a)
 		return 0;
@@ -326,6 +332,13 @@ static int zspp_cpu_dead(unsigned int cpu)
 	 * on @cpu); prepare() allocates a new one if @cpu comes back.
 	 */
 	WRITE_ONCE(*per_cpu_ptr(&zspp_cpu_area, cpu), NULL);
+	/*
+	 * Where an unmap by a task that has moved must still find the area
+	 * (KUnit unmaps from here): process context, area_lock not held.
+	 */
+	hook = READ_ONCE(cpu_dead_hook);
+	if (hook)
+		hook(cpu);
 	/* (3) The handshake: whoever of put() and us sees the other's bit frees. */
 	if (!(atomic_fetch_or(AREA_ORPHAN, &a->state) & AREA_BUSY)) {
 		spin_lock(&area_lock);
@@ -364,4 +377,14 @@ void zspp_areas_exit(void)
 long zspp_areas_allocated(void)
 {
 	return atomic_long_read(&area_allocs);
+}
+
+long zspp_debug_areas(void)
+{
+	return atomic_long_read(&area_live);
+}
+
+void zspp_debug_set_cpu_dead_hook(void (*fn)(unsigned int cpu))
+{
+	WRITE_ONCE(cpu_dead_hook, fn);
 }
