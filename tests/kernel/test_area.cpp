@@ -400,3 +400,35 @@ TEST_F(Areas, ExitFreesEverything)
 	EXPECT_EQ(kmock_rcu_pending(), 0u) << "exit waits for the RCU frees (rcu_barrier)";
 	EXPECT_EQ(pages(), 0);
 }
+
+// zspp_debug_set_cpu_dead_hook (KUnit's way in): the hook runs once the
+// dead CPU's area is off its pointer and before the handshake, for that
+// CPU only, outside area_lock; an unmap from there finds the area.
+static Obj *hooked_obj;
+static unsigned int hook_calls;
+
+static void unmap_from_the_hook(unsigned int cpu)
+{
+	hook_calls++;
+	EXPECT_EQ(cpu, 1u);
+	EXPECT_EQ(kmock_preempt_count[kmock_cpu], 0) << "area_lock is held";
+	run_as(0, &T, [] { unmap(*hooked_obj); });
+}
+
+TEST_F(HotUnplug, CpuDeadHookRunsInTheWindow)
+{
+	Obj o(11, 13);
+
+	map_on_cpu1_and_move(o, 14);
+	hooked_obj = &o;
+	hook_calls = 0;
+	zspp_debug_set_cpu_dead_hook(unmap_from_the_hook);
+	ASSERT_EQ(kmock_cpu_down(1), 0);
+	zspp_debug_set_cpu_dead_hook(nullptr);
+	EXPECT_EQ(hook_calls, 1u);
+	EXPECT_EQ(kmock_rcu_pending(), 1u) << "cpu_dead freed it (put came before the handshake)";
+	expect_unmapped_and_freed(o, 14, "in the cpu_dead hook");
+	EXPECT_EQ(zspp_debug_areas(), 1);
+	ASSERT_EQ(kmock_cpu_up(1), 0);
+	EXPECT_EQ(zspp_debug_areas(), 2);
+}
