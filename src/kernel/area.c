@@ -105,11 +105,12 @@
  * scan, but the new area's @owner is not the holder, so find() goes on to
  * area_busy; a get() on the new CPU claims the new area.
  *
- * Spares are claimed and released under area_lock only and never reach a
- * per-CPU pointer; areas_exit() runs after every CPU's teardown (cpu_dead()
- * for each online CPU, which frees the idle per-CPU areas), frees the
- * spares and waits for the RCU callbacks (rcu_barrier()) before the module
- * text goes.
+ * Spares move between area_spare and area_busy under area_lock only, are
+ * found only under it and never reach a per-CPU pointer, so they are freed
+ * at once. areas_exit() (no area may be held then) removes the cpuhp state,
+ * which runs cpu_dead() for every online CPU and so frees each idle per-CPU
+ * area, then frees the spares and waits for the RCU callbacks
+ * (rcu_barrier()) before the module text goes.
  */
 #define AREA_BUSY	1
 #define AREA_ORPHAN	2
