@@ -6,7 +6,7 @@
 KDIR ?= $(shell scripts/kdir.sh)
 export ZSPP_CACHE ?= /var/cache/zspp
 
-.PHONY: all module clean deps host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check deb-boot \
+.PHONY: all module clean deps host-test kernel-host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check deb-boot \
 	bench bench-smoke bench-profile bench-workloads
 
 all: module
@@ -19,6 +19,7 @@ module:
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C tests/host clean
+	-$(MAKE) -C tests/kernel clean
 
 # Everything `make check` and `make demo` need from Debian's archive.
 deps:
@@ -26,6 +27,9 @@ deps:
 
 host-test:
 	$(MAKE) -C tests/host test
+
+kernel-host-test:
+	$(MAKE) -C tests/kernel test
 
 fuzz:
 	$(MAKE) -C tests/host fuzz

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zspp_concurrency: sleeping while mapped, maps that move across CPUs, and
- * churn threads under CPU hotplug and injected allocation failures.
+ * zspp_concurrency: sleeping while mapped, maps that move across CPUs (and
+ * an unmap while the mapping CPU goes down), and churn threads under CPU
+ * hotplug and injected allocation failures.
  */
 #include "helpers.h"
 
@@ -108,6 +109,150 @@ static void map_then_move_cpus(struct kunit *test)
 }
 
 /*
+ * An unmap while the mapping CPU is going down (issue 28, bug 3): a kthread
+ * maps a spanning object for writing on CPU 1 (taking CPU 1's bounce area),
+ * writes a pattern and moves to CPU 0; the test takes CPU 1 offline, and
+ * from inside zspp's CPU-dead callback, once the area is no longer reachable
+ * through CPU 1's pointer, the kthread unmaps. The unmap must find the area:
+ * the pattern is copied back, no bad handle is reported, the zspage's pin is
+ * dropped (migration can move its page again) and the area is freed once.
+ */
+struct dying_unmap {
+	struct zspp_pool *pool;
+	unsigned long h;
+	size_t size;
+	u32 seed;
+	int err;
+	unsigned int map_cpu;
+	bool mapped_it, spanning, hook_ran, timed_out;
+	struct completion mapped, go, unmapped;
+};
+
+static struct dying_unmap *dying;
+
+static int dying_mapper(void *data)
+{
+	struct dying_unmap *d = data;
+	u8 *p;
+
+	d->err = set_cpus_allowed_ptr(current, cpumask_of(1));
+	if (!d->err) {
+		p = zspp_map_object(d->pool, d->h, ZSPP_MM_RW);
+		d->mapped_it = true;
+		d->map_cpu = raw_smp_processor_id();
+		d->spanning = virt_to_page(p) != zspp_debug_handle_page(d->pool, d->h);
+		fill(p, d->size, d->seed);
+		d->err = set_cpus_allowed_ptr(current, cpumask_of(0));
+	}
+	complete(&d->mapped);
+	wait_for_completion(&d->go);
+	if (d->mapped_it)
+		zspp_unmap_object(d->pool, d->h);
+	complete(&d->unmapped);
+	return 0;
+}
+
+static void unmap_from_cpu_dead(unsigned int cpu)
+{
+	struct dying_unmap *d = READ_ONCE(dying);
+
+	if (!d || cpu != 1)
+		return;
+	d->hook_ran = true;
+	complete(&d->go);
+	if (!wait_for_completion_timeout(&d->unmapped, 60 * HZ))
+		d->timed_out = true;
+}
+
+static void unmap_while_mapping_cpu_goes_down(struct kunit *test)
+{
+	struct zspp_pool *pool = fixture_pool(test);
+	struct dying_unmap *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+	u8 *scratch = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	const size_t size = 3000;	/* the second slot of each zspage spans */
+	struct zspp_pool_stats st;
+	struct task_struct *t;
+	unsigned long h[4];
+	long areas;
+	unsigned int k;
+	int down;
+	u8 *p;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU))
+		kunit_skip(test, "needs CONFIG_HOTPLUG_CPU");
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	KUNIT_ASSERT_GE_MSG(test, num_online_cpus(), 2u, "the test kernel must see 2 CPUs");
+	KUNIT_ASSERT_TRUE(test, cpu_online(0) && cpu_online(1));
+	/* A spanning object: its map is a bounce area, not its page. */
+	d->h = 0;
+	for (k = 0; k < ARRAY_SIZE(h); k++) {
+		KUNIT_ASSERT_EQ(test, zspp_malloc(pool, size, GFP_KERNEL, &h[k]), 0);
+		write_obj(pool, h[k], size, 900 + k, W_OBJ_WRITE, scratch);
+		p = zspp_map_object(pool, h[k], ZSPP_MM_RO);
+		if (!d->h && virt_to_page(p) != zspp_debug_handle_page(pool, h[k]))
+			d->h = h[k];
+		zspp_unmap_object(pool, h[k]);
+	}
+	KUNIT_ASSERT_NE_MSG(test, d->h, 0UL, "no object of %zu bytes spans pages", size);
+	d->pool = pool;
+	d->size = size;
+	d->seed = 950;
+	init_completion(&d->mapped);
+	init_completion(&d->go);
+	init_completion(&d->unmapped);
+	rcu_barrier();
+	areas = zspp_debug_areas();
+
+	t = kthread_run(dying_mapper, d, "zspp-kunit-dying");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&d->mapped);
+	if (d->err || d->map_cpu != 1 || !d->spanning) {
+		complete(&d->go);
+		wait_for_completion(&d->unmapped);
+		KUNIT_FAIL(test, "the kthread mapped on CPU %u (err %d, spanning %d): wanted a bounce area of CPU 1",
+			   d->map_cpu, d->err, d->spanning);
+		goto out;
+	}
+
+	WRITE_ONCE(dying, d);
+	zspp_debug_set_cpu_dead_hook(unmap_from_cpu_dead);
+	down = remove_cpu(1);
+	zspp_debug_set_cpu_dead_hook(NULL);
+	WRITE_ONCE(dying, NULL);
+	if (!d->hook_ran) {
+		complete(&d->go);
+		wait_for_completion(&d->unmapped);
+	}
+	KUNIT_EXPECT_EQ(test, down, 0);
+	KUNIT_EXPECT_TRUE_MSG(test, d->hook_ran, "the unmap did not run inside CPU 1's teardown");
+	KUNIT_EXPECT_FALSE(test, d->timed_out);
+	/* CPU 1's area is gone (after its grace period), and only it. */
+	rcu_barrier();
+	KUNIT_EXPECT_EQ_MSG(test, zspp_debug_areas(), areas - 1, "CPU 1's bounce area leaked");
+	if (!down)
+		KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, zspp_debug_areas(), areas);
+
+	/* The write made through the map reached the object. */
+	KUNIT_EXPECT_EQ_MSG(test, read_obj(pool, d->h, size, d->seed, R_READ_BEGIN, scratch), -1L,
+			    "the write map's bytes were lost");
+	zspp_pool_stats(pool, &st);
+	KUNIT_EXPECT_EQ(test, st.bad_handles, 0UL);
+#ifdef CONFIG_MIGRATION
+	/* Unpinned: its page can move again (a mapped zspage's cannot). */
+	KUNIT_EXPECT_EQ_MSG(test, emulate_migration(zspp_debug_handle_page(pool, d->h)), 0,
+			    "the zspage is still pinned");
+	KUNIT_EXPECT_EQ(test, read_obj(pool, d->h, size, d->seed, R_READ_BEGIN, scratch), -1L);
+#endif
+	KUNIT_EXPECT_EQ(test, zspp_debug_validate(pool), 0);
+out:
+	for (k = 0; k < ARRAY_SIZE(h); k++)
+		zspp_free(pool, h[k]);
+}
+
+/*
  * One thread per online CPU (at least two) doing random malloc/write/
  * verify/free on a shared pool for a fixed number of operations, while CPU 1
  * is taken offline and back online.
@@ -188,6 +333,7 @@ static void churn_under_faults(struct kunit *test)
 static struct kunit_case zspp_concurrency_cases[] = {
 	KUNIT_CASE(sleep_while_mapped),
 	KUNIT_CASE(map_then_move_cpus),
+	KUNIT_CASE(unmap_while_mapping_cpu_goes_down),
 	KUNIT_CASE(concurrent_churn_with_hotplug),
 	KUNIT_CASE(churn_under_faults),
 	{}

@@ -61,6 +61,9 @@ stage module make module
 stage module-fold scripts/build-module.sh stock-6.1 --fold
 ko61fold=$(sed -n 's/^KO=//p' "$logdir/module-fold.log" | tail -n 1)
 stage host-test make -C tests/host test
+# src/kernel/'s own C (bounce areas and CPU hotplug, the shim's glue) on the
+# host against a mock kernel, with sched points that force interleavings.
+stage kernel-host make -C tests/kernel test
 stage fuzz make -C tests/host fuzz
 # The core as built with CONFIG_ZSPP_FOLD=y (Documentation/folding.rst): every
 # host suite again plus the fold suite, and the fuzzer with its fold op.

@@ -2,7 +2,7 @@
 /*
  * The only door from the C++ core (src/core/) to the kernel.
  *
- * Implemented by src/kernel/shim.c in the module and by tests/host/fake_shim.cpp
+ * Implemented by src/kernel/shim.c and area.c in the module and by tests/host/fake_shim.cpp
  * in userspace. Plain C, opaque types, no kernel header: the core never sees
  * a struct page or a spinlock_t. Each declaration says whether it may sleep.
  * Version differences between kernels live behind this line, never above it.

@@ -451,6 +451,34 @@ void *zspp_debug_handle_page(struct zspp_pool *pool, unsigned long handle);
  */
 size_t zspp_debug_descriptor_size(unsigned int pages, unsigned int objs);
 
+/**
+ * zspp_debug_areas() - Bounce areas that exist now (test hook).
+ *
+ * Module-wide: the per-CPU areas, the spares and the areas held by a map of
+ * an object that spans pages. An area freed after an RCU grace period (a
+ * per-CPU one whose CPU went offline) counts until that period ends: call
+ * rcu_barrier() first to see it gone.
+ *
+ * Context: Any context.
+ * Return: the areas allocated and not yet freed.
+ */
+long zspp_debug_areas(void);
+
+/**
+ * zspp_debug_set_cpu_dead_hook() - Run a function inside CPU hot-unplug (test hook).
+ * @fn: called with the dying CPU's number, or NULL to remove the hook
+ *
+ * @fn runs in the bounce areas' CPU-dead callback (the hotplug control task,
+ * process context, the CPU hotplug lock held for writing, no zspp lock held)
+ * at the point where the dead CPU's area is no longer reachable through its
+ * per-CPU pointer and its owner may not have released it yet: an unmap by
+ * a task that mapped on that CPU and moved must still find it there
+ * (src/kernel/area.c). @fn may sleep and wait for such a task.
+ *
+ * Context: Process context; set and clear it around a remove_cpu().
+ */
+void zspp_debug_set_cpu_dead_hook(void (*fn)(unsigned int cpu));
+
 #ifdef ZSPP_FOLD
 /**
  * zspp_fold() - Store objects with identical bytes once (CONFIG_ZSPP_FOLD).

@@ -28,6 +28,8 @@ EXPORT_SYMBOL_GPL(zspp_compact);
 EXPORT_SYMBOL_GPL(zspp_compactable_pages);
 EXPORT_SYMBOL_GPL(zspp_debug_handle_page);
 EXPORT_SYMBOL_GPL(zspp_debug_descriptor_size);
+EXPORT_SYMBOL_GPL(zspp_debug_areas);
+EXPORT_SYMBOL_GPL(zspp_debug_set_cpu_dead_hook);
 #ifdef ZSPP_FOLD
 EXPORT_SYMBOL_GPL(zspp_fold);
 EXPORT_SYMBOL_GPL(zspp_debug_fold_hash_bits);

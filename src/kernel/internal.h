@@ -21,7 +21,7 @@ static inline unsigned int zspp_pool_chain(bool evictable)
 	return zspp_chain_size ? zspp_chain_size : evictable ? 8 : 16;
 }
 
-/* shim.c: per-CPU bounce areas (a dynamic cpuhp state). */
+/* area.c: per-CPU bounce areas (a dynamic cpuhp state). */
 int zspp_areas_init(void);
 void zspp_areas_exit(void);
 long zspp_areas_allocated(void);
