@@ -106,6 +106,12 @@ lane_stock() {
 	# installed, upgraded to a second kernel and purged in a throwaway Debian 12
 	# chroot (scripts/deb-check.sh; no QEMU). `make deb-check` runs both.
 	stage deb make deb-check
+	# Debian 13 following trixie-backports, whose 7.x kernels have no zpool: the
+	# package installed with 6.12 + 7.x headers, then the 7.x kernel, in a cached
+	# trixie chroot (apt exits 0, dpkg --audit empty, dkms skips 7.x), the no-zpool
+	# paths of zspp.service and zspp-enable, purge, and `make deb` lintian-clean
+	# inside trixie (scripts/deb-backports.sh; no QEMU).
+	stage deb-backports scripts/deb-backports.sh
 	# The same package in a Debian 12 system image (debootstrap, stock kernel, apt,
 	# zspp-enable --boot; ext4 image) booted in QEMU with systemd: zswap on zspp
 	# from the first boot, the workload verified through it, apt purge in the booted
