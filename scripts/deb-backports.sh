@@ -24,7 +24,8 @@
 #     /sys/module/zswap/parameters with 7.x's files and no zpool, in the
 #     chroot's private mount namespace) zspp.service's script and zspp-enable
 #     say so, change nothing and exit 0 (the service's ExecCondition exits 1:
-#     skipped), and `zspp-enable --status [--json]` gives that reason;
+#     skipped), and `zspp-enable --status [--json]` gives that reason (and,
+#     with a zpool file added, "not-built": no module for the running kernel);
 #   - `apt install -t trixie-backports linux-image-<7.x>` exits 0 (the kernel's
 #     dkms autoinstall skips zspp), `dpkg --audit` is empty, its initramfs is
 #     built and holds no zspp (the hook has nothing to add), 6.12's still does;
@@ -238,6 +239,10 @@ sstart=$(now_s)
 		cat "$pz/enabled" >"$o/nozpool-enabled.txt"
 		step nozpool-status zspp-enable --status
 		step nozpool-json zspp-enable --status --json
+		# The same kernel with a zpool interface: zspp is not built for the
+		# running (host) kernel in this chroot, the next reason in line.
+		echo zsmalloc >"$pz/zpool"
+		step notbuilt-json zspp-enable --status --json
 		umount "$pz"
 	else
 		echo "cannot mount a tmpfs over $pz" >"$o/nozpool-mount.txt"
@@ -339,6 +344,12 @@ else
 		pass "backports no zpool: zspp-enable --status --json parses: zspp.in_use false, reason no-zpool, zswap.zpool_interface false"
 	else
 		fail "backports no zpool: zspp-enable --status --json" "rc $(rc_of nozpool-json): $jr"
+	fi
+	jr=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); z=d["zspp"]; print(z["in_use"], z["reason"], d["zswap"]["zpool"])' "$out/notbuilt-json.log" 2>&1 || true)
+	if [[ $(rc_of notbuilt-json) == 0 && $jr == "False not-built zsmalloc" ]]; then
+		pass "backports zpool zsmalloc, no module for the running kernel: zspp-enable --status --json reason not-built"
+	else
+		fail "backports zspp-enable --status --json reason not-built" "rc $(rc_of notbuilt-json): $jr"
 	fi
 fi
 # 4. The 7.x kernel installed afterwards.
