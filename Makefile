@@ -6,7 +6,7 @@
 KDIR ?= $(shell scripts/kdir.sh)
 export ZSPP_CACHE ?= /var/cache/zspp
 
-.PHONY: all module clean deps host-test kernel-host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check deb-boot \
+.PHONY: all module clean deps host-test kernel-host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check deb-backports deb-boot \
 	bench bench-smoke bench-profile bench-workloads
 
 all: module
@@ -60,11 +60,17 @@ deb:
 deb-check: deb
 	scripts/deb-check.sh
 
+# Debian 13 + trixie-backports (7.x kernels without zpool) in a cached trixie
+# chroot, and the package built and lintian-checked there (scripts/deb-backports.sh).
+deb-backports: deb
+	scripts/deb-backports.sh
+
 # The package in a real Debian 12 and Debian 13 system image booted in QEMU with
 # systemd: zswap on zspp from the first boot, the workload verified through it,
-# then apt purge in the booted guest and a clean second boot (scripts/deb-boot.sh).
+# then apt purge in the booted guest and a clean second boot (scripts/deb-boot.sh);
+# then Debian 13 on trixie-backports' 7.x kernel (no zpool: zspp stays out of the way).
 deb-boot: deb
-	scripts/deb-boot.sh --dist bookworm; rc=$$?; scripts/deb-boot.sh --dist trixie && exit $$rc
+	rc=0; for d in bookworm trixie trixie-backports; do scripts/deb-boot.sh --dist $$d || rc=1; done; exit $$rc
 
 demo: deps module
 	scripts/demo.sh

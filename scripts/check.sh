@@ -113,6 +113,12 @@ lane_stock() {
 	# installed, upgraded to a second kernel and purged in a throwaway Debian 12
 	# chroot (scripts/deb-check.sh; no QEMU). `make deb-check` runs both.
 	stage deb make deb-check
+	# Debian 13 following trixie-backports, whose 7.x kernels have no zpool: the
+	# package installed with 6.12 + 7.x headers, then the 7.x kernel, in a cached
+	# trixie chroot (apt exits 0, dpkg --audit empty, dkms skips 7.x), the no-zpool
+	# paths of zspp.service and zspp-enable, purge, and `make deb` lintian-clean
+	# inside trixie (scripts/deb-backports.sh; no QEMU).
+	stage deb-backports scripts/deb-backports.sh
 	# The same package in a Debian 12 system image (debootstrap, stock kernel, apt,
 	# zspp-enable --boot; ext4 image) booted in QEMU with systemd: zswap on zspp
 	# from the first boot, the workload verified through it, apt purge in the booted
@@ -132,6 +138,10 @@ lane_stock() {
 	stage dkms-deb13 scripts/dkms-chroot.sh deb13-6.12
 	# The package's boot test on Debian 13 with its 6.12 kernel (scripts/deb-boot.sh).
 	stage deb-boot-13 scripts/deb-boot.sh --dist trixie
+	# Debian 13 booted on trixie-backports' newest kernel (7.x, no zpool) with the
+	# package installed and zspp-enable --boot run: boots, no failed unit (zspp.service
+	# skipped by its ExecCondition), zswap on zsmalloc, zspp-enable --status says why.
+	stage deb-boot-13-bpo scripts/deb-boot.sh --dist trixie-backports
 }
 
 lane_debug() {

@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
-# deb-boot.sh --dist bookworm|trixie [--deb FILE] [--keep] [--timeout SECS]:
-# zspp-dkms installed in a real Debian system image that then boots in QEMU
-# (TCG) with systemd, zswap on zspp from the first boot, and a purge that
-# gives a clean system again.
+# deb-boot.sh --dist bookworm|trixie|trixie-backports [--deb FILE] [--keep]
+# [--timeout SECS]: zspp-dkms installed in a real Debian system image that then
+# boots in QEMU (TCG) with systemd, zswap on zspp from the first boot, and a
+# purge that gives a clean system again.
+#
+# --dist trixie-backports: Debian 13 following trixie-backports, the kernel
+# (linux-image-amd64 and linux-headers-amd64 with -t trixie-backports) a 7.x
+# without the zpool interface: the package installed and `zspp-enable --boot`
+# run as above (dkms skips the kernel), one boot, in which zspp must stay out
+# of the way: the system boots, no failed unit (zspp.service skipped by its
+# ExecCondition, its reason in the journal), zswap on (the command line's
+# zswap.enabled=1) with its built-in zsmalloc and no zpool parameter, the
+# workload verified through it, zspp not loaded and in no initramfs, and
+# `zspp-enable --status` (text and --json) saying why zspp is not in use
+# (no-zpool). No purge, no second boot.
 #
 # The image: debootstrap --variant=minbase of the suite (the cached tarball of
 # scripts/fresh-machine.sh or deb-check.sh for bookworm, scripts/trixie.sh's for
@@ -43,7 +54,8 @@
 #   installed, zspp.service active, swap on /dev/vdb, no failed unit; the
 #   workload verified every byte, zswap stored pages > 0 and zspp's summary
 #   counted pages and objects with no malloc_fail or bad_handles once pushed
-#   out; the purge exited 0.
+#   out, and `zspp-enable --status` (text and --json) said so at that moment
+#   (zswap on zspp, zspp in use, its pool, pages stored); the purge exited 0.
 #   boot 2: the command line has no zswap.zpool=zspp, zswap's zpool is the
 #   kernel's CONFIG_ZSWAP_ZPOOL_DEFAULT, zspp not loaded and not in debugfs,
 #   no zspp.ko under /lib/modules or in any initramfs, no dkms tree, none of
@@ -57,7 +69,8 @@
 # Cached ($ZSPP_CACHE/deb-boot/SUITE): apt's downloaded .debs and lists only,
 # never an installed system; the image is built from scratch every run (in
 # /var/tmp, removed afterwards unless --keep).
-#   --dist SUITE    bookworm (Debian 12) or trixie (Debian 13)
+#   --dist SUITE    bookworm (Debian 12), trixie (Debian 13) or trixie-backports
+#                   (Debian 13 on trixie-backports' newest kernel, above)
 #   --deb FILE      the package (default: build/deb/zspp-dkms_VERSION_all.deb, `make deb`)
 #   --keep          keep the image directory, disk images and logs for inspection
 #   --timeout SECS  per boot (default 1200)
@@ -73,10 +86,10 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 ver=$(cat "$ZSPP_ROOT/VERSION")
-deb=$ZSPP_ROOT/build/deb/zspp-dkms_${ver}_all.deb keep=0 suite="" tmo=1200 pages=8192
+deb=$ZSPP_ROOT/build/deb/zspp-dkms_${ver}_all.deb keep=0 dist="" tmo=1200 pages=8192
 while (($#)); do
 	case $1 in
-	--dist) suite=$2; shift ;;
+	--dist) dist=$2; shift ;;
 	--deb) deb=$2; shift ;;
 	--keep) keep=1 ;;
 	--timeout) tmo=$2; shift ;;
@@ -86,10 +99,12 @@ while (($#)); do
 	esac
 	shift
 done
-case $suite in
+bpo=0 suite=$dist
+case $dist in
 bookworm) dname="Debian 12" ;;
 trixie) dname="Debian 13" ;;
-*) die "--dist bookworm or --dist trixie (see --help)" ;;
+trixie-backports) dname="Debian 13 + trixie-backports" suite=trixie bpo=1 ;;
+*) die "--dist bookworm, trixie or trixie-backports (see --help)" ;;
 esac
 [[ -f $deb ]] || die "no package $deb: run 'make deb' first (or give --deb FILE)"
 deb=$(realpath "$deb")
@@ -102,9 +117,9 @@ need_cmd gcc gcc
 start=$(now_s)
 
 cache=$(cache_dir deb-boot)
-dc=$cache/$suite
+dc=$cache/$dist
 mkdir -p "$dc/apt-archives/partial" "$dc/lists/partial" "$dc/pkg"
-exec 9>"$cache/.lock-$suite"
+exec 9>"$cache/.lock-$dist"
 flock 9
 out=$dc/run
 rm -rf "$out"
@@ -162,6 +177,10 @@ if [[ $suite == bookworm ]]; then
 else
 	sed "s|signed-by=$TRIXIE_KEYRING|signed-by=/usr/share/keyrings/debian-archive-keyring.gpg|" \
 		"$tx/apt/sources.list" >"$root/etc/apt/sources.list"
+	if ((bpo)); then
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $TRIXIE_SUITE-backports main" \
+			>>"$root/etc/apt/sources.list"
+	fi
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 fi
 # The machine: what an installer would have written.
@@ -196,7 +215,7 @@ gcc -static -O2 -Wall -o "$work/workload" "$ZSPP_ROOT/tests/e2e/workload.c"
 install -D -m 0755 "$work/workload" "$root/usr/local/lib/zspp-boot-test/workload"
 install -D -m 0755 "$ZSPP_ROOT/tests/deb-boot/guest-test.sh" "$root/usr/local/lib/zspp-boot-test/run"
 install -D -m 0644 "$ZSPP_ROOT/tests/deb-boot/zspp-boot-test.service" "$root/etc/systemd/system/zspp-boot-test.service"
-echo "PAGES=$pages" >"$root/etc/zspp-boot-test.conf"
+printf 'PAGES=%s\nBACKPORTS=%s\n' "$pages" "$bpo" >"$root/etc/zspp-boot-test.conf"
 rm -f "$dc"/pkg/*.deb
 cp "$deb" "$dc/pkg/"
 pkg=/tmp/zspp-pkg/${deb##*/}
@@ -221,7 +240,7 @@ nice -n 10 unshare --mount --propagation private bash -euo pipefail -c '
 	exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
 		DEBIAN_FRONTEND=noninteractive bash -uo pipefail -c "$@"
 ' _ "$root" "$dc" "$out" '
-	pkg=$1 o=/tmp/zspp-out
+	pkg=$1 tr=$2 o=/tmp/zspp-out
 	step() {
 		local name=$1 rc=0
 		shift
@@ -230,8 +249,8 @@ nice -n 10 unshare --mount --propagation private bash -euo pipefail -c '
 		return "$rc"
 	}
 	step update apt-get update -q || exit 0
-	step system apt-get install -y -q --no-install-recommends systemd-sysv udev kmod initramfs-tools \
-		linux-image-amd64 linux-headers-amd64 || exit 0
+	step system apt-get install -y -q --no-install-recommends systemd-sysv udev kmod initramfs-tools || exit 0
+	step kernel apt-get install -y -q --no-install-recommends ${tr:+-t "$tr"} linux-image-amd64 linux-headers-amd64 || exit 0
 	step install apt-get install -y -q --no-install-recommends "$pkg" || exit 0
 	dkms status zspp >"$o/dkms-status.txt" 2>&1 || true
 	step enable zspp-enable --boot || exit 0
@@ -239,7 +258,7 @@ nice -n 10 unshare --mount --propagation private bash -euo pipefail -c '
 	for k in /boot/initrd.img-*; do
 		lsinitramfs "$k" | grep -E "zspp" || true
 	done >"$o/initrd-zspp.txt" 2>&1
-' _ "$pkg" >"$out/session.log" 2>&1 || { tail -n 20 "$out/session.log" >&2; warn "the chroot session failed (log: $out/session.log)"; }
+' _ "$pkg" "$( ((bpo)) && echo "$TRIXIE_SUITE-backports")" >"$out/session.log" 2>&1 || { tail -n 20 "$out/session.log" >&2; warn "the chroot session failed (log: $out/session.log)"; }
 t_chroot=$(($(now_s) - t0))
 
 rc_of() { cat "$out/$1.rc" 2>/dev/null || echo "not run"; }
@@ -247,11 +266,12 @@ why() { g -E '^(E|W): |rror' "$out/$1.log" 2>/dev/null | tail -n 3 | paste -sd '
 stepcheck() {
 	if [[ $(rc_of "$1") == 0 ]]; then pass "$2"; else fail "$2" "rc $(rc_of "$1"): $(why "$1") (log: $out/$1.log)"; fi
 }
-stepcheck update "deb-boot $suite apt-get update in the image"
-stepcheck system "deb-boot $suite apt install systemd-sysv udev kmod initramfs-tools linux-image-amd64 linux-headers-amd64"
-stepcheck install "deb-boot $suite apt install ./${deb##*/} (dkms builds on the host CPU)"
-stepcheck enable "deb-boot $suite zspp-enable --boot"
-stepcheck units "deb-boot $suite test unit enabled"
+stepcheck update "deb-boot $dist apt-get update in the image"
+stepcheck system "deb-boot $dist apt install systemd-sysv udev kmod initramfs-tools"
+stepcheck kernel "deb-boot $dist apt install$( ((bpo)) && echo " -t $TRIXIE_SUITE-backports") linux-image-amd64 linux-headers-amd64"
+stepcheck install "deb-boot $dist apt install ./${deb##*/} (dkms builds on the host CPU)"
+stepcheck enable "deb-boot $dist zspp-enable --boot"
+stepcheck units "deb-boot $dist test unit enabled"
 mapfile -t kernels < <(find "$root/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V)
 krel=${kernels[${#kernels[@]} - 1]:-}
 if [[ $(rc_of units) != 0 || -z $krel ]]; then
@@ -261,6 +281,12 @@ fi
 echo "kernel: $krel"
 ((${#kernels[@]} == 1)) || warn "more than one kernel in the image (${kernels[*]}): booting $krel"
 defpool=$(sed -n 's/^CONFIG_ZSWAP_ZPOOL_DEFAULT="\(.*\)"$/\1/p' "$root/boot/config-$krel")
+if ((bpo)); then
+	if grep -E '^CONFIG_ZPOOL=' "$root/boot/config-$krel" >/dev/null; then
+		warn "$krel has CONFIG_ZPOOL: --dist trixie-backports expects a kernel without the zpool interface"
+	fi
+	defpool="none (no zpool interface)"
+fi
 [[ -n $defpool ]] || die "no CONFIG_ZSWAP_ZPOOL_DEFAULT in the image's /boot/config-$krel"
 log "image: $krel, zswap's default zpool $defpool, dkms: $(paste -sd '|' - <"$out/dkms-status.txt")"
 
@@ -315,7 +341,10 @@ debugfs -R "dump -p /boot/vmlinuz-$krel $work/boot2/vmlinuz-$krel" "$img" >"$out
 debugfs -R "dump -p /boot/initrd.img-$krel $work/boot2/initrd.img-$krel" "$img" >>"$out/debugfs.log" 2>&1 || true
 debugfs -R "rdump /etc/default $work/boot2" "$img" >>"$out/debugfs.log" 2>&1 || true
 cmd2=""
-if [[ -s $work/boot2/vmlinuz-$krel && -s $work/boot2/initrd.img-$krel && -f $work/boot2/default/grub ]]; then
+if ((bpo)); then
+	: >"$out/boot2.log"
+	t_boot2=0
+elif [[ -s $work/boot2/vmlinuz-$krel && -s $work/boot2/initrd.img-$krel && -f $work/boot2/default/grub ]]; then
 	cmd2=$(grub_cmdline "$work/boot2/default")
 	log "boot 2 ($krel, cmdline: $cmd2)"
 	boot 2 "$work/boot2/vmlinuz-$krel" "$work/boot2/initrd.img-$krel" "$cmd2"
@@ -339,10 +368,14 @@ EXPECTED_RE='module verification failed: signature and/or required key missing -
 splats() { # N: kernel lines of boot N's console and final dmesg that fail it
 	g -v -E '^ZB ' "$out/boot$1.log" | g -v -E "$EXPECTED_RE" | g -E "$BAD_RE" | sed -n 1,3p | cut -c1-160 | paste -sd '|' -
 }
-p="deb-boot $suite"
+p="deb-boot $dist"
 for n in 1 2; do
 	what=$([[ $n == 1 ]] && echo "boot 1 (installed)" || echo "boot 2 (purged)")
 	phase=$([[ $n == 1 ]] && echo installed || echo purged)
+	if ((bpo)); then
+		[[ $n == 1 ]] || continue
+		what="boot 1 (installed, $krel without zpool)" phase=backports
+	fi
 	if grep -E "^ZB-END phase=$phase\$" "$out/boot$n.log" >/dev/null; then
 		pass "$p $what: systemd booted, the test ran to its end ($(zb "$n" SYSTEM))"
 	else
@@ -392,9 +425,57 @@ if grep -E '^ZB-END phase=installed$' "$out/boot1.log" >/dev/null; then
 	so=$(num "$sr" objects) sp=$(num "$sr" pages) smf=$(num "$sr" malloc_fail) sbh=$(num "$sr" bad_handles)
 	check "$p boot 1: zspp held them (summary pages=$sp objects=$so malloc_fail=$smf bad_handles=$sbh)" \
 		"$(ok test "$so" -gt 0 -a "$sp" -gt 0 -a "$smf" = 0 -a "$sbh" = 0 -a "$(wc -l <<<"$sr")" = 1)" "${sr:-no zspp pool}"
+	# zspp-enable --status, at the moment the pages were pushed out.
+	stx=$(zb 1 STATUS)
+	check "$p boot 1: zspp-enable --status: zswap on zspp, zspp in use, its pool listed" \
+		"$(ok test -n "$(g -E '^zswap: +on, allocator zspp ' <<<"$stx")" -a -n "$(g -E '^zspp: +in use$' <<<"$stx")" -a -n "$(g -E '^pool [^ ]+: [1-9][0-9]* pages' <<<"$stx")")" \
+		"$(paste -sd '|' - <<<"$stx" | cut -c1-400)"
+	sj=$(zb 1 STATUS-JSON | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+z = d["zspp"]
+print(z["in_use"], d["zswap"]["zpool"], len(z["pools"]), d["stored_pages"] or 0, d["memory"]["ratio"])' 2>&1 || true)
+	read -r sj_use sj_zpool sj_pools sj_stored sj_ratio <<<"$sj" || true
+	check "$p boot 1: zspp-enable --status --json: in_use, zpool zspp, $sj_pools pool(s), stored_pages $sj_stored, ratio $sj_ratio" \
+		"$(ok test "$sj_use/$sj_zpool" = True/zspp -a "${sj_pools:-0}" -gt 0 -a "${sj_stored:-0}" -gt 0 2>/dev/null)" "$sj"
 	pr=$(zb 1 PURGE)
 	check "$p boot 1: apt-get purge zspp-dkms in the booted system ($pr)" "$(ok grep -E '^rc=0 ' <<<"$pr")" \
 		"$pr: $(zb 1 PURGE-LOG | tail -n 3 | paste -sd '|' -)"
+fi
+if grep -E '^ZB-END phase=backports$' "$out/boot1.log" >/dev/null; then
+	c=$(zb 1 CMDLINE)
+	check "$p boot 1: cmdline has zswap.enabled=1 zswap.zpool=zspp (zspp-enable --boot's drop-in, harmless here)" \
+		"$(ok grep -E '(^| )zswap\.enabled=1 zswap\.zpool=zspp( |$)' <<<"$c")" "$c"
+	prm=$(zb 1 PARAM | paste -sd ' ' -)
+	check "$p boot 1: zswap on its built-in allocator: enabled=Y, no zpool parameter" \
+		"$(ok test -n "$(g -E '(^| )enabled=Y( |$)' <<<"$prm")" -a -z "$(g -E '(^| )zpool=' <<<"$prm")")" "$prm"
+	wl=$(zb 1 WL | g -E '^WORKLOAD pages=' | tail -n 1)
+	wrc=$(zb 1 WORKLOAD-EXIT)
+	wn=$(num "$wl" pages) wv=$(num "$wl" verified) wm=$(field " $wl" mismatches)
+	check "$p boot 1: workload verified every byte ($wl)" \
+		"$(ok test "$wrc" = rc=0 -a "$wn" = "$pages" -a "$wv" = "$pages" -a "$wm" = 0)" "${wl:-no WORKLOAD line}, $wrc"
+	zr=$(zb 1 ZSWAP-RECLAIMED)
+	st=$(num "$zr" stored_pages)
+	# (debugfs's stored_pages, else what zspp-enable --status read from meminfo)
+	((st > 0)) || st=$(zb 1 STATUS | sed -n 's/^stored: *\([0-9]*\) pages.*/\1/p' | sed -n 1p)
+	check "$p boot 1: zswap (zsmalloc) stored the pushed-out pages (stored_pages=${st:-0})" "$(ok test "${st:-0}" -gt 0)" "$zr"
+	z=$( (zb 1 LSMOD | g -E '^zspp '; zb 1 INITRD-ZSPP; zb 1 DEBUGFS | g -vE '^absent$') | g -vE '^ *$' | paste -sd '|' -)
+	check "$p boot 1: zspp not loaded, not in the initramfs or debugfs" "$(ok test -z "$z")" "$z"
+	d=$(zb 1 DKMS)
+	check "$p boot 1: dkms has no zspp build for $krel" "$(ok test -z "$(g -F "$krel" <<<"$d")")" "$d"
+	sv=$(zb 1 SERVICE) sd=$(zb 1 SERVICE-DETAIL) ul=$(zb 1 UNIT-LOG | paste -sd '|' -)
+	check "$p boot 1: zspp.service enabled, skipped by its ExecCondition with the reason (not failed)" \
+		"$(ok test -n "$(g -E 'active=inactive enabled=enabled' <<<"$sv")" -a -n "$(g -E 'no zpool interface' <<<"$ul")")" "$sv; $sd; $ul"
+	stx=$(zb 1 STATUS)
+	check "$p boot 1: zspp-enable --status: zswap on zsmalloc, zspp not in use: no zpool interface" \
+		"$(ok test -n "$(g -E '^zswap: +on, allocator zsmalloc' <<<"$stx")" -a -n "$(g -E '^zspp: +not in use: .*no zpool interface' <<<"$stx")")" \
+		"$(paste -sd '|' - <<<"$stx" | cut -c1-400)"
+	sj=$(zb 1 STATUS-JSON | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+print(d["zspp"]["in_use"], d["zspp"]["reason"], d["zswap"]["allocator"], d["zswap"]["enabled"], d["stored_pages"] or 0)' 2>&1 || true)
+	check "$p boot 1: zspp-enable --status --json: $sj" "$(ok test "$(cut -d' ' -f1-4 <<<"$sj")" = "False no-zpool zsmalloc True")" "$sj"
+	echo "deb-boot: boot 1 zspp.service: $sv; $sd"
+	zb 1 UNIT-LOG | sed 's/^/deb-boot: boot 1 zspp.service journal: /'
+	zb 1 STATUS | sed 's/^/deb-boot: boot 1 zspp-enable --status: /'
 fi
 if grep -E '^ZB-END phase=purged$' "$out/boot2.log" >/dev/null; then
 	c=$(zb 2 CMDLINE)

@@ -14,6 +14,8 @@
 #     `apt-get purge zspp-dkms` here, in the booted system.
 #   not installed ("purged" boot): the same facts, plus where zspp could
 #     still be (modules, initramfs, dkms, unit files).
+#   installed with BACKPORTS=1 ("backports" boot: a kernel without zpool):
+#     the facts and the workload as for "installed", no purge.
 #
 # Lines for the host start with "ZB " (ZB-DMESG for the full kernel log at the
 # end; WORKLOAD lines are the workload's own).
@@ -56,6 +58,12 @@ if [[ $(dpkg-query -W -f='${Status}' zspp-dkms 2>/dev/null) == "install ok insta
 else
 	phase=purged
 fi
+# Debian 13 on trixie-backports' kernel without zpool (deb-boot.sh --dist
+# trixie-backports): installed, but zspp must stay out of the way; the
+# workload runs through zswap's own zsmalloc, no purge.
+if [[ $phase == installed && ${BACKPORTS:-0} == 1 ]]; then
+	phase=backports
+fi
 zb "PHASE $phase"
 zb "UNAME $(uname -r)"
 zb "CMDLINE $(cat /proc/cmdline)"
@@ -66,12 +74,14 @@ grep -H . "$P"/* | sed 's/^/ZB PARAMFILE /'
 dmesg | grep -iE 'zswap|zspp' | sed 's/^/ZB KLOG /'
 lsmod | sed 's/^/ZB LSMOD /'
 zb "SERVICE zspp.service active=$(systemctl is-active zspp.service 2>&1) enabled=$(systemctl is-enabled zspp.service 2>&1)"
+zb "SERVICE-DETAIL $(systemctl show -p ActiveState,SubState,Result,ConditionResult zspp.service 2>&1 | paste -sd ' ' -)"
+journalctl -b -u zspp.service --no-pager -o cat 2>&1 | sed 's/^/ZB UNIT-LOG /'
 sed 's/^/ZB SWAPS /' /proc/swaps
 if [[ -d $D/zspp ]]; then zb "DEBUGFS $(ls $D/zspp | paste -sd ' ' -)"; else zb "DEBUGFS absent"; fi
 systemctl --failed --no-legend --plain 2>&1 | sed 's/^/ZB FAILED-UNITS /'
 kv_summary BOOT
 
-if [[ $phase == installed ]]; then
+if [[ $phase != purged ]]; then
 	zb "DKMS $(dkms status zspp 2>/dev/null | paste -sd '|' -)"
 	zb "INITRD-ZSPP $(lsinitramfs "/boot/initrd.img-$(uname -r)" 2>&1 | grep -E '/zspp\.ko' | paste -sd ' ' -)"
 	# The workload's cgroup: a generous memory.max (6.1 charges zswap's pool
@@ -100,6 +110,9 @@ if [[ $phase == installed ]]; then
 	zb "RECLAIMED anon_before=$anon0 anon_after=$(awk '$1 == "anon" { print $2 }' $CG/memory.stat) memory.current=$(cat $CG/memory.current) memory.swap.current=$(cat $CG/memory.swap.current) memory.zswap.current=$(cat $CG/memory.zswap.current 2>/dev/null || echo n/a)"
 	zswap_stats RECLAIMED
 	kv_summary RECLAIMED
+	# The user's view of the same moment (zspp-enable(8)).
+	zspp-enable --status 2>&1 | sed 's/^/ZB STATUS /'
+	zb "STATUS-JSON $(zspp-enable --status --json 2>&1 | paste -sd ' ' -)"
 	: >/run/zspp-wl.go
 	wait $wpid
 	rc=$?
@@ -109,6 +122,8 @@ if [[ $phase == installed ]]; then
 	zswap_stats AFTER
 	kv_summary AFTER
 	rmdir $CG 2>/dev/null
+fi
+if [[ $phase == installed ]]; then
 	# The user's uninstall, in the booted system.
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	# Each output line stamped with the guest's uptime: where the time goes
@@ -122,7 +137,7 @@ if [[ $phase == installed ]]; then
 	rc=${PIPESTATUS[0]}
 	sed 's/^/ZB PURGE-LOG /' /run/zspp-purge.log
 	zb "PURGE rc=$rc guest_seconds=$(awk -v a="$t0" '{ print $1 - a }' /proc/uptime)"
-else
+elif [[ $phase == purged ]]; then
 	zb "DKMS $(dkms status zspp 2>/dev/null | paste -sd '|' -)"
 	zb "DPKG $(dpkg-query -W -f='${Status}' zspp-dkms 2>&1)"
 	zb "KO $(find /lib/modules -name 'zspp.ko*' 2>&1 | paste -sd ' ' -)"
@@ -130,7 +145,8 @@ else
 		zb "INITRD-ZSPP ${img##*/}: $(lsinitramfs "$img" 2>&1 | grep -E '/zspp\.ko' | paste -sd ' ' -)"
 	done
 	zb "LEFT $(ls -d /usr/src/zspp-* /var/lib/dkms/zspp /usr/sbin/zspp-enable /usr/lib/zspp /etc/default/zspp \
-		/etc/default/grub.d/zspp.cfg /lib/systemd/system/zspp.service /usr/share/initramfs-tools/hooks/zspp \
+		/etc/default/grub.d/zspp.cfg /lib/systemd/system/zspp.service /usr/lib/systemd/system/zspp.service \
+		/usr/share/initramfs-tools/hooks/zspp \
 		/etc/systemd/system/multi-user.target.wants/zspp.service 2>/dev/null | paste -sd ' ' -)"
 	zb "UNIT $(systemctl cat zspp.service >/dev/null 2>&1 && echo present || echo absent)"
 fi
