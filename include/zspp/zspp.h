@@ -334,6 +334,7 @@ unsigned long zspp_get_total_pages(struct zspp_pool *pool);
 	X(malloc_fail, counter, "zspp_malloc calls that returned -ENOMEM")                  \
 	X(bad_handles, counter, "frees/maps of handles zspp did not hand out")              \
 	X(compactions, counter, "zspp_compact runs that did work")                          \
+	X(auto_compactions, counter, "compactions zspp started itself (compact_slack)")    \
 	X(objs_moved, counter, "objects moved by compaction")                               \
 	X(pages_compacted, counter, "pages freed by compaction")                            \
 	X(pages_trimmed, counter, "pages compaction released past a zspage's last object") \
@@ -516,6 +517,25 @@ void zspp_debug_fold_hash_bits(struct zspp_pool *pool, unsigned int bits);
  * destroyed).
  */
 const char *zspp_pool_name(struct zspp_pool *pool);
+/**
+ * zspp_pool_set_compact_slack() - Let the pool compact itself.
+ * @pool: the pool
+ * @permille: 0 (off, the default) or 1..1000: when a free leaves the pool's
+ *            pages holding more than @permille/1000 of their bytes in no
+ *            object's slot (free slots, and the tails no slot fits), and at
+ *            least 64 pages, a work item compacts the pool, as the shrinker
+ *            would. It runs again only once that slack has grown by another
+ *            1/32 of the pool past what the last run left (what is pinned or
+ *            in the classes' geometry stays).
+ *
+ * The compaction shrinker runs only under global memory pressure (on 6.12,
+ * reclaim inside a memory cgroup calls memcg-aware shrinkers only, and
+ * zsmalloc's and zspp's are not): a pool whose users churn inside a cgroup
+ * otherwise keeps its holes until the whole machine is short of memory.
+ *
+ * Context: Task context, atomic allowed; never sleeps.
+ */
+void zspp_pool_set_compact_slack(struct zspp_pool *pool, unsigned int permille);
 /**
  * zspp_pool_chain_size() - A pool's chain_size.
  * @pool: the pool

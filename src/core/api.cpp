@@ -34,6 +34,11 @@ int zspp_create_pool_evictable(const char *name, unsigned int chain_size, zspp_e
 	return 0;
 }
 
+void zspp_pool_set_compact_slack(struct zspp_pool *pool, unsigned int permille)
+{
+	to_pool(pool)->set_compact_slack(permille);
+}
+
 int zspp_reclaim(struct zspp_pool *pool, unsigned long pages, unsigned long *reclaimed)
 {
 	zspp::Result<unsigned long> r = to_pool(pool)->reclaim(pages);

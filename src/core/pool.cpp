@@ -41,7 +41,9 @@ Result<Pool *> Pool::create(const char *name, u32 chain, zspp_evict_t evict, voi
 	pool->deferred_.init();
 	bool locked = pool->defer_lock_.init();
 	pool->free_work_ = zspp_work_create(&Pool::deferred_free_work, pool);
-	Status st = locked && pool->free_work_ ? pool->init_classes() : Status(Error{-ZSPP_ENOMEM});
+	pool->compact_work_ = zspp_work_create(&Pool::compact_work, pool);
+	Status st = locked && pool->free_work_ && pool->compact_work_ ? pool->init_classes()
+								      : Status(Error{-ZSPP_ENOMEM});
 	if (!st.ok()) {
 		pool->destroy();
 		return Error{st.error()};
@@ -90,6 +92,10 @@ void Pool::destroy()
 	begin_destroy(); // a running compaction stops at its next zspage
 	if (shrinker_)
 		zspp_shrinker_unregister(shrinker_);
+	// No free of the pool's user can kick it any more; a running one stops
+	// at its next zspage (destroying_).
+	if (compact_work_)
+		zspp_work_destroy(compact_work_);
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		SizeClass *cls = classes_[i];
 		if (!cls || cls->index != i)
@@ -218,6 +224,20 @@ void Pool::destroy_zspage(ZsPage *zs, zspp_page *const *pages)
 }
 
 void Pool::deferred_free_work(void *pool) { static_cast<Pool *>(pool)->deferred_free(); }
+
+void Pool::compact_work(void *arg)
+{
+	auto *pool = static_cast<Pool *>(arg);
+	if (pool->destroying_.load())
+		return;
+	unsigned long freed = pool->compact();
+	if (freed)
+		pool->auto_compactions_.add(1);
+	// What compaction could not give back (pinned, under reclaim, the
+	// classes' own tails) does not call for another run.
+	unsigned long bytes = pool->pages_.load_relaxed() * kPageSize, used = pool->bytes_slots_.load_relaxed();
+	pool->compact_floor_.store(bytes > used ? bytes - used : 0);
+}
 
 // Process context: may sleep on page locks.
 void Pool::deferred_free()
@@ -455,6 +475,7 @@ void Pool::free(unsigned long handle)
 	objects_.sub(1);
 	bytes_stored_.sub(ref.size);
 	bytes_slots_.sub(cls->size);
+	maybe_compact();
 }
 
 // ---- handle resolution: src/core/pool_resolve.h ----------------------------------

@@ -93,6 +93,9 @@ public:
 	// into the fullest ones of the same class, freeing emptied zspages.
 	// One compaction at a time per pool: a concurrent call returns 0.
 	unsigned long compact();
+	// Compact from a work item when frees leave more than @permille/1000
+	// of the pool's bytes in no object's slot (0: never; zspp.h).
+	void set_compact_slack(u32 permille) { compact_slack_.store(min(permille, 1000u)); }
 
 	// CONFIG_ZSPP_FOLD (fold.cpp): store identical objects of a class once.
 	// Returns pages freed. Process context, may sleep; one pass at a time
@@ -159,6 +162,23 @@ private:
 	void destroy_zspage(ZsPage *zs, zspp_page *const *pages);
 	static void deferred_free_work(void *pool);
 	void deferred_free();
+	// After a free: kick compact_work_ if the pool's slack calls for it
+	// (set_compact_slack). Two relaxed loads and a compare when it does not.
+	ZSPP_HOT void maybe_compact()
+	{
+		u32 permille = compact_slack_.load_relaxed();
+		if (!permille)
+			return;
+		unsigned long bytes = pages_.load_relaxed() * kPageSize;
+		unsigned long used = bytes_slots_.load_relaxed();
+		if (bytes < kAutoCompactMinPages * kPageSize || used >= bytes)
+			return;
+		unsigned long slack = bytes - used;
+		if (slack / permille >= bytes / 1000 && slack > compact_floor_.load_relaxed() + bytes / 32)
+			zspp_work_kick(compact_work_);
+	}
+	static constexpr unsigned long kAutoCompactMinPages = 64;
+	static void compact_work(void *pool);
 	void insert_zspage(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	// Class lock held: move @zs to the fullness group its inuse count
 	// belongs in. Inline, as settle(): every malloc and free asks, and most
@@ -313,6 +333,9 @@ private:
 	zspp_cache *handle_cache_;
 	zspp_shrinker *shrinker_;
 	zspp_work *free_work_;        // runs deferred_free()
+	zspp_work *compact_work_;     // runs compact() for maybe_compact()
+	Atomic<u32> compact_slack_;   // permille, 0: off
+	Atomic<unsigned long> compact_floor_; // slack bytes the last such run left
 	SpinLock defer_lock_;
 	ZsPageList deferred_ ZSPP_GUARDED_BY(defer_lock_); // doomed zspages waiting for page locks
 	SizeClass *classes_[kNumClassIndices]; // by request index; merged share

@@ -9,6 +9,7 @@ EXPORT_SYMBOL_GPL(zspp_create_pool);
 EXPORT_SYMBOL_GPL(zspp_destroy_pool);
 EXPORT_SYMBOL_GPL(zspp_create_pool_evictable);
 EXPORT_SYMBOL_GPL(zspp_reclaim);
+EXPORT_SYMBOL_GPL(zspp_pool_set_compact_slack);
 EXPORT_SYMBOL_GPL(zspp_malloc);
 EXPORT_SYMBOL_GPL(zspp_free);
 EXPORT_SYMBOL_GPL(zspp_map_object);

@@ -7,6 +7,7 @@
 
 /* module.c: the chain_size module parameter (pages per zspage, 1..16; 0: auto). */
 extern unsigned int zspp_chain_size;
+extern unsigned int zspp_compact_slack;
 
 /*
  * The chain a new zpool pool gets. auto: 16, as compaction releases the

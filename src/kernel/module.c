@@ -50,6 +50,30 @@ module_param_cb(chain_size, &chain_size_ops, &zspp_chain_size, 0444);
 MODULE_PARM_DESC(chain_size,
 		 "Max 0-order pages chained into one zspage: 1-16, or auto (the default: 16, or 8 for a pool that writes back, i.e. 6.1's zswap); set at load time");
 
+/* Permille of a pool's bytes in no object's slot that makes it compact itself. */
+unsigned int zspp_compact_slack;
+static int compact_slack_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 0, &v);
+
+	if (ret)
+		return ret;
+	if (v > 1000)
+		return -EINVAL;
+	*(unsigned int *)kp->arg = v;
+	return 0;
+}
+
+static const struct kernel_param_ops compact_slack_ops = {
+	.set = compact_slack_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(compact_slack, &compact_slack_ops, &zspp_compact_slack, 0444);
+MODULE_PARM_DESC(compact_slack,
+		 "A pool compacts itself (a work item) when frees leave more than this permille of its bytes in no object's slot: 0 (off) to 1000; set at load time (Documentation/design.rst)");
+
 static int __init zspp_init(void)
 {
 	int ret = zspp_core_init();

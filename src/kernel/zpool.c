@@ -68,6 +68,7 @@ static void *zspp_zpool_create(const char *name, gfp_t gfp)
 		kfree(zp);
 		return NULL;
 	}
+	zspp_pool_set_compact_slack(zp->pool, zspp_compact_slack);
 	zp->debugfs = zspp_debugfs_add(zp->pool);
 	zp->fold_worker = zspp_fold_worker_start(zp->pool);
 	return zp;

@@ -38,6 +38,8 @@ protected:
 
 	void verify_all() { verify_objects(); }
 
+	unsigned long sum_freeable_without_auto_ = 0;
+
 	unsigned long sum_freeable()
 	{
 		return sum_over_classes(pool_, [](const ClassStats &cs) { return cs.freeable; });
@@ -428,6 +430,64 @@ TEST_P(Compaction, ShrinkerCountsAndScans)
 	EXPECT_EQ(fake::shrink_all(&counted), 0u);
 	EXPECT_EQ(counted, 0u);
 	ASSERT_NO_FATAL_FAILURE(verify_all());
+}
+
+// compact_slack: frees that leave more than the given share of the pool's
+// bytes in no object's slot kick a work item that compacts the pool, with
+// no shrinker and no caller asking; off (0) nothing moves; once compacted,
+// what is left (the classes' tails) does not make it run again.
+TEST_P(Compaction, CompactsItselfPastItsSlack)
+{
+	for (unsigned permille : {0u, 125u}) {
+		SCOPED_TRACE(permille);
+		zspp_pool_set_compact_slack(pool_, permille);
+		fragment(1.0, 5); // nothing freed yet
+		fake::flush_work();
+		const PoolStats before = pool_stats(pool_);
+		EXPECT_EQ(before.auto_compactions, 0u) << "a full pool has no slack";
+		std::mt19937_64 rng(9);
+		std::vector<unsigned long> hs;
+		for (auto &[h, o] : objs_)
+			hs.push_back(h);
+		for (unsigned long h : hs)
+			if (rng() % 10 < 6)
+				remove(h);
+		fake::flush_work();
+		const PoolStats after = pool_stats(pool_);
+		validate();
+		ASSERT_NO_FATAL_FAILURE(verify_all());
+		if (!permille) {
+			EXPECT_EQ(after.auto_compactions, 0u);
+			EXPECT_EQ(after.objs_moved, before.objs_moved) << "off: nothing moves";
+			sum_freeable_without_auto_ = zspp_compactable_pages(pool_);
+			EXPECT_GT(sum_freeable_without_auto_, 0u);
+		} else {
+			EXPECT_GT(after.auto_compactions, 0u);
+			EXPECT_GT(after.pages_compacted, before.pages_compacted);
+			// Its last run packed the pool; the frees since grew the
+			// slack by less than 1/32 of the pool (else it ran again),
+			// which can make at most that many pages, plus one per class,
+			// compactable again.
+			const unsigned long classes = sum_over_classes(pool_, [](const ClassStats &cs) {
+				return cs.obj_used ? 1ul : 0ul;
+			});
+			EXPECT_LE(zspp_compactable_pages(pool_), after.pages / 32 + 1 + classes);
+			EXPECT_LT(zspp_compactable_pages(pool_), sum_freeable_without_auto_) << "it compacted less than nothing";
+			// The floor: frees of a few more objects do not run it again.
+			const unsigned long runs = after.auto_compactions;
+			for (int i = 0; i < 3 && !objs_.empty(); i++)
+				remove(objs_.begin()->first);
+			fake::flush_work();
+			EXPECT_EQ(pool_stats(pool_).auto_compactions, runs);
+		}
+		std::vector<unsigned long> rest;
+		for (auto &[h, o] : objs_)
+			rest.push_back(h);
+		for (unsigned long h : rest)
+			remove(h);
+		zspp_compact(pool_);
+		fake::flush_work();
+	}
 }
 
 INSTANTIATE_TEST_SUITE_P(Chains, Compaction, ::testing::Values(1u, 2u, 8u, 16u), chain_name);
