@@ -6,7 +6,7 @@
 KDIR ?= $(shell scripts/kdir.sh)
 export ZSPP_CACHE ?= /var/cache/zspp
 
-.PHONY: all module clean deps host-test kernel-host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check deb-backports deb-boot \
+.PHONY: all module clean deps host-test kernel-host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check deb-backports deb-boot deps-demo \
 	bench bench-smoke bench-profile bench-workloads
 
 all: module
@@ -21,9 +21,13 @@ clean:
 	-$(MAKE) -C tests/host clean
 	-$(MAKE) -C tests/kernel clean
 
-# Everything `make check` and `make demo` need from Debian's archive.
+# Everything `make check` needs from Debian's archive.
 deps:
 	scripts/install-deps.sh
+
+# Only what `make demo` needs (a fresh machine's first command).
+deps-demo:
+	scripts/install-deps.sh --demo
 
 host-test:
 	$(MAKE) -C tests/host test
@@ -72,7 +76,7 @@ deb-backports: deb
 deb-boot: deb
 	rc=0; for d in bookworm trixie trixie-backports; do scripts/deb-boot.sh --dist $$d || rc=1; done; exit $$rc
 
-demo: deps module
+demo: deps-demo module
 	scripts/demo.sh
 
 check: deps

@@ -9,7 +9,13 @@
 #
 # No early-exit reader (grep -q, head) in a pipeline here: under pipefail the
 # writer then dies of SIGPIPE and the pipeline fails at random.
+#
+# --demo: only what `make demo` needs (the module for Debian's 6.1, the stock
+# kernel and QEMU, the static workload): 10-odd packages instead of the
+# 400-odd of everything `make check` runs (the 6.12 kernel, kernel sources,
+# sanitizers, lintian, valgrind, matplotlib).
 set -euo pipefail
+demo_pkgs=(build-essential linux-headers-amd64 dwarves qemu-system-x86 busybox-static cpio xz-utils kmod)
 pkgs=(build-essential g++ clang libclang-rt-14-dev libgtest-dev cmake
       qemu-system-x86 busybox-static cpio xz-utils kmod dwarves
       flex bison bc libelf-dev libssl-dev rsync python3 linux-headers-amd64
@@ -22,6 +28,12 @@ declare -A provider=(
 	[linux-headers-6.12-amd64]="bookworm-security (deb.debian.org/debian-security)"
 	[linux-source-6.12]="bookworm-security (deb.debian.org/debian-security)"
 )
+if [[ ${1:-} == --demo ]]; then
+	pkgs=("${demo_pkgs[@]}")
+elif [[ $# -gt 0 ]]; then
+	echo "install-deps: usage: install-deps.sh [--demo]" >&2
+	exit 2
+fi
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]; }
 missing=()
 for p in "${pkgs[@]}"; do
