@@ -179,7 +179,7 @@ cat >"$workdir/ext-cases" <<-CASES
 	sng memfd --memfd 1 --memfd-bytes 48M --memfd-fds 16 --verify --timeout $secs --metrics-brief
 	sng pageswap --pageswap 2 --verify --timeout $secs --metrics-brief
 	sng madvise --madvise 2 --verify --page-in --timeout $secs --metrics-brief
-	sng malloc --malloc 2 --malloc-bytes 2M --malloc-max 32 --malloc-touch --verify --timeout $secs --metrics-brief
+	sng malloc --malloc 2 --malloc-bytes 4M --malloc-max 32 --malloc-touch --verify --timeout $secs --metrics-brief
 	bg vm-beside-kst --vm 1 --vm-bytes 40M --vm-keep --vm-method all --verify --metrics-brief
 CASES
 for t in "${kst_names[@]}"; do
@@ -309,15 +309,21 @@ run_one() {
 	else
 		fail "$b swapoff loaded every entry back" "${sw:-no EXT swapoff line}"
 	fi
+	# The dmesg dump (its ring buffer may have dropped early lines) and the
+	# console's kernel lines (loglevel=5: warnings and worse; the cases' own
+	# lines left out), which are all there is when the guest died.
 	klog="$wd/dmesg.log"
-	if grep '^DMESG-END$' "$log" >/dev/null; then
-		sed -n '/^DMESG-BEGIN$/,/^DMESG-END$/p' "$log" >"$klog"
-	else
-		g -v '^@' "$log" >"$klog" # the guest died: its console, cases' own lines left out
+	sed -n '/^DMESG-BEGIN$/,/^DMESG-END$/p' "$log" >"$klog"
+	g -v '^@' "$log" | sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' >"$wd/console.kernel.log"
+	ooms=$(g -c 'invoked oom-killer' "$wd/console.kernel.log" || true)
+	if ((ooms > 0)); then
+		echo "ext $zp: the OOM killer ran $ooms time(s) (its reports are not splats):" \
+			"$(g -o '[Oo]ut of memory: Killed process [0-9]* ([^)]*)' "$wd/console.kernel.log" | paste -sd '|' -)"
 	fi
-	ooms=$(g -c 'invoked oom-killer' "$klog" || true)
-	((ooms == 0)) || echo "ext $zp: the OOM killer ran $ooms time(s) (its reports are not splats)"
-	bad=$(splat_lines --oom-reports --max 20 "$klog")
+	bad=$( {
+		splat_lines --oom-reports --max 20 "$klog"
+		splat_lines --oom-reports --max 20 "$wd/console.kernel.log"
+	} | sed -n 1,20p)
 	if [[ -z $bad ]]; then
 		pass "$b kernel log has no splat (KASAN, lockdep, WARN, BUG)"
 	else
