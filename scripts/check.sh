@@ -154,6 +154,12 @@ lane_debug() {
 	stage kunit-debug-6.12 scripts/kunit.sh --kernel 6.12
 	stage kunit-debug-6.12-fold scripts/kunit.sh --kernel 6.12 --fold
 	stage stress-debug-6.12 scripts/stress.sh --kernel 6.12 --pages 6144 --rounds 1
+	# External suites with their own verification (stress-ng's memory/swap
+	# stressors, the kernel's mm selftests) on both debug kernels, zswap on
+	# zsmalloc then on zspp, beside CPU hotplug and compaction: every case that
+	# passes with zsmalloc must pass with zspp (scripts/ext-suites.sh).
+	stage ext-suites scripts/ext-suites.sh --kernel 6.1
+	stage ext-suites-6.12 scripts/ext-suites.sh --kernel 6.12
 	# The debug-kernel e2e runs with a low zswap pool limit, so KASAN and lockdep
 	# watch writeback (zpool shrink -> evict) as well as store/load/free; sized
 	# down (16M cgroup, 48M workload) for make check's time budget.

@@ -137,11 +137,12 @@ splat_drop_fault_traces() {
 }
 
 # splat_drop_oom_reports (stdin -> stdout): the OOM killer's report, from
-# "invoked oom-killer" to its "Out of memory: Killed process" / "oom_reaper:
+# "invoked oom-killer" to its "Out of memory: Killed process" (a memory
+# cgroup's: "Memory cgroup out of memory: Killed process") / "oom_reaper:
 # reaped" line (its Call Trace included), for a test that exhausts memory on
 # purpose. Every line outside a report is kept.
 splat_drop_oom_reports() {
-	awk '/invoked oom-killer/ { oom = 1 } !oom { print } /Out of memory: Killed process|oom_reaper: reaped/ { oom = 0 }'
+	awk '/invoked oom-killer/ { oom = 1 } !oom { print } /[Oo]ut of memory: Killed process|oom_reaper: reaped/ { oom = 0 }'
 }
 
 # splat_lines [OPTIONS] LOG: print the first lines of LOG that fail it (none:

@@ -116,6 +116,13 @@ printf '%s\n' 'test_zswap invoked oom-killer: gfp_mask=0x140cca' ' Call Trace:' 
 [[ $(splat_lines --oom-reports "$t/log") == 'WARNING: CPU: 0 PID: 91 at mm/zswap.c:1 x' ]] ||
 	bad+=("--oom-reports: '$(splat_lines --oom-reports "$t/log" | paste -sd '|' -)'")
 [[ $(splat_lines "$t/log" | sed -n 1p) == ' Call Trace:' ]] || bad+=("an OOM report passed without --oom-reports")
+# A memory cgroup's OOM report ends at its own "Killed process" line (on a
+# console at loglevel=5 no oom_reaper line follows it).
+printf '%s\n' 'stress-ng-mmap invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0' ' Call Trace:' \
+	'Memory cgroup out of memory: Killed process 189 (stress-ng-mmap) total-vm:76756kB' \
+	'WARNING: CPU: 1 PID: 7 at mm/zswap.c:1 x' >"$t/log"
+[[ $(splat_lines --oom-reports "$t/log") == 'WARNING: CPU: 1 PID: 7 at mm/zswap.c:1 x' ]] ||
+	bad+=("--oom-reports, memory cgroup: '$(splat_lines --oom-reports "$t/log" | paste -sd '|' -)'")
 printf '%s\n' 'workload: page allocation failure: order:0, mode:0x8c40(GFP_NOFS)' ' Call Trace:' \
 	'BUG: KASAN: use-after-free in zspp_free+0x10/0x40' ' Call Trace:' >"$t/log"
 [[ $(splat_lines --fault-traces "$t/log" | paste -sd '|' -) == 'BUG: KASAN: use-after-free in zspp_free+0x10/0x40| Call Trace:' ]] ||
