@@ -68,10 +68,14 @@ if [[ -n $lintonly ]]; then
 	((nfail == 0))
 	exit
 fi
-need_cmd dpkg-buildpackage dpkg-dev
-need_cmd dh debhelper
-[[ -f /usr/share/perl5/Debian/Debhelper/Sequence/dkms.pm ]] || die "debhelper's dkms addon is missing: install it with 'apt-get install -y dh-dkms'"
-need_cmd lintian lintian
+# Every missing packaging tool named in one message (not one per run).
+missing=()
+command -v dpkg-buildpackage >/dev/null 2>&1 || missing+=(dpkg-dev)
+command -v dh >/dev/null 2>&1 || missing+=(debhelper)
+[[ -f /usr/share/perl5/Debian/Debhelper/Sequence/dkms.pm ]] || missing+=(dh-dkms)
+command -v lintian >/dev/null 2>&1 || missing+=(lintian)
+((${#missing[@]} == 0)) ||
+	die "make deb needs ${missing[*]}: install them with 'apt-get install -y --no-install-recommends ${missing[*]}'"
 
 ver=$(cat "$ZSPP_ROOT/VERSION")
 [[ $ver =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || die "VERSION '$ver' is not a Debian native version"
