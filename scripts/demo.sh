@@ -35,4 +35,34 @@ grep -E '^ZSPPFILE [^ ]+/classes: ' "$log" | sed -E 's/^ZSPPFILE [^ ]+\/classes:
 echo
 echo "=== after the workload: zswap drained, zspp pool destroyed, rmmod"
 grep -E '^(ZSPP-AFTER|ZSWAP-AFTER|RMMOD|ZSPP-DEBUGFS)' "$log" | tail -n 6
+
+# The same workload, the same kernel, with zsmalloc and zbud (Debian 12's
+# default zpool) as zswap's allocator, one fresh boot each: what zspp saves.
+# peak_line LOG: the ZSWAP sample with the most pages stored.
+peak_line() {
+	grep -E '^ZSWAP t=' "$1" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^stored_pages=/) { split($i, a, "="); if (a[2] + 0 >= best) { best = a[2] + 0; line = $0 } } } END { print line }'
+}
+field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
+declare -A bpp
+for z in zsmalloc zbud; do
+	echo
+	echo "=== the same workload with zswap on $z (a fresh boot)"
+	zrc=0
+	"$ZSPP_SCRIPTS/e2e.sh" --zpool "$z" --workdir "$work-$z" >"$work-$z.out" 2>&1 || zrc=$?
+	grep -E '^WORKLOAD ' "$work-$z/console.log" 2>/dev/null | tail -n 1
+	[ "$zrc" -eq 0 ] || echo "  (the $z run exited $zrc: $work-$z.out)"
+done
+echo
+echo "=== memory per stored page at the peak (pool pages / pages stored, same-filled excluded)"
+printf '  %-9s %12s %10s %16s %10s\n' zpool "pages stored" "pool MiB" "bytes per page" "vs zspp"
+for z in zspp zsmalloc zbud; do
+	l=$log
+	[ "$z" = zspp ] || l=$work-$z/console.log
+	p=$(peak_line "$l" 2>/dev/null)
+	s=$(field "$p" stored_pages) f=$(field "$p" same_filled_pages) b=$(field "$p" pool_total_size)
+	[ -n "$s" ] && [ -n "$b" ] && [ "$s" -gt "${f:-0}" ] || { printf '  %-9s (no numbers)\n' "$z"; continue; }
+	bpp[$z]=$(awk -v s="$s" -v f="${f:-0}" -v b="$b" 'BEGIN { printf "%.1f", b / (s - f) }')
+	awk -v z="$z" -v s="$s" -v b="$b" -v x="${bpp[$z]}" -v ref="${bpp[zspp]:-0}" 'BEGIN {
+		printf "  %-9s %12d %10.1f %16.1f %10s\n", z, s, b / 1048576, x, ref > 0 ? sprintf("%.2fx", x / ref) : "-" }'
+done
 exit $rc

@@ -263,9 +263,13 @@ initrd=$("$ZSPP_SCRIPTS/mkinitramfs.sh" -o "$workdir/initramfs.cpio.gz" ${moddir
 
 log "zpool=$zpool pages=$pages ($((pages * 4096 >> 20)) MiB) cgroup memory.max=$mem zswap.max=$zswap_max"
 qrc=0
+# The guest prints its first E2E line right after mounting /proc: a boot that
+# has not done so in 300 s hung in the kernel's own start-up (seen under TCG on
+# a loaded host: CPU 0 stuck in swapper before /init, RCU stall reports) and
+# is booted again (qemu-run.sh --boot-timeout).
 "$ZSPP_SCRIPTS/qemu-run.sh" -k "$vmlinuz" -r "$initrd" -w "$workdir" -l "$workdir/console.log" \
 	-m "$vm_mem" -s "$smp" -d 1G -d 16M -t "$tmo" -a "loglevel=4 ${append}" "${echo_arg[@]}" \
-	--init-marker '^E2E[ -]' || qrc=$?
+	--init-marker '^E2E[ -]' --boot-timeout 300 || qrc=$?
 
 if ((no_check)); then
 	echo "$qrc" >"$workdir/qemu.rc"
