@@ -63,6 +63,6 @@ for z in zspp zsmalloc zbud; do
 	[ -n "$s" ] && [ -n "$b" ] && [ "$s" -gt "${f:-0}" ] || { printf '  %-9s (no numbers)\n' "$z"; continue; }
 	bpp[$z]=$(awk -v s="$s" -v f="${f:-0}" -v b="$b" 'BEGIN { printf "%.1f", b / (s - f) }')
 	awk -v z="$z" -v s="$s" -v b="$b" -v x="${bpp[$z]}" -v ref="${bpp[zspp]:-0}" 'BEGIN {
-		printf "  %-9s %12d %10.1f %16.1f %10s\n", z, s, b / 1048576, x, ref > 0 ? sprintf("%.2fx", x / ref) : "-" }'
+		printf "  %-9s %12d %10.1f %16.1f %10s\n", z, s, b / 1048576, x, (ref > 0 ? sprintf("%.2fx", x / ref) : "-") }'
 done
 exit $rc

@@ -109,6 +109,7 @@ check_demo "verified every byte of the workload" '^WORKLOAD .* mismatches=0'
 check_demo "ran zswap on zspp" '^PASS: zswap-uses-zspp'
 check_demo "printed zspp's pool summary" '^=== zspp pool summary'
 check_demo "unloaded zspp" '^RMMOD .*rc=0'
+check_demo "compared zsmalloc and zbud on the same workload" '^  zbud +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+x'
 echo "fresh-machine: total $(($(now_s) - start))s"
 echo "fresh-machine: $npass passed, $nfail failed"
 [[ $nfail -eq 0 ]]
