@@ -97,6 +97,17 @@ long read_obj(struct zspp_pool *pool, unsigned long h, size_t size, u32 seed,
 		return bad;
 	}
 	src = zspp_map_object(pool, h, api == R_MAP_RO ? ZSPP_MM_RO : ZSPP_MM_RW);
+#ifdef ZSPP_FOLD
+	/*
+	 * A write map of an object that shares its slot is refused while
+	 * another map or read pins its zspage (zspp_map_object()'s -EBUSY
+	 * case, counted in fold_cow_busy): read it read-only then.
+	 */
+	if (!src && api == R_MAP_RW)
+		src = zspp_map_object(pool, h, ZSPP_MM_RO);
+#endif
+	if (!src)
+		return (long)size; /* nothing mapped: every byte counts as bad */
 	bad = check(src, size, seed);
 	zspp_unmap_object(pool, h);
 	return bad;

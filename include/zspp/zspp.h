@@ -199,10 +199,10 @@ void zspp_free(struct zspp_pool *pool, unsigned long handle);
  * GFP_NOIO when every pre-allocated one is busy).
  * Return: the object's bytes, valid until zspp_unmap_object(); NULL for a
  * bad handle, or with CONFIG_ZSPP_FOLD when a write map of a shared object
- * could get no zspage for its copy, or could not be copied because another
- * map or read of its zspage was in flight (the copy moves the handle, and a
- * pinned zspage's handles never move: Documentation/locking.rst, "Pins";
- * counted in fold_cow_busy; try again once that map or read has ended).
+ * could get no zspage for its copy, or could not be copied because maps or
+ * reads of its zspage stayed in flight for a short wait (the copy moves the
+ * handle, and a pinned zspage's handles never move: Documentation/locking.rst,
+ * "Pins"; counted in fold_cow_busy; try again once they have ended).
  */
 void *zspp_map_object(struct zspp_pool *pool, unsigned long handle,
 		      enum zspp_mapmode mode);

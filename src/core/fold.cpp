@@ -39,6 +39,7 @@ constexpr usize kBatchBytes = 32768; // object bytes hashed per lock hold
 constexpr u32 kMinTable = 256;
 constexpr u32 kMaxTable = 1u << 16; // entries (24 B each): 1.5 MiB at most
 constexpr u32 kSpareKinds = 7;      // spare record capacities 4, 8, ..., 256
+constexpr u32 kCowBusyWaits = 64;   // cond_resched()s a write map waits for a pinned zspage
 static_assert(4u << (kSpareKinds - 1) == Share::kMaxMembers);
 
 u32 spare_kind(u32 members)
@@ -143,6 +144,9 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 	ObjRef ref;
 	ZsPage *fresh = nullptr;
 	zspp_page *spare = nullptr;
+	// A map may sleep (its gfp is zspp_gfp_noio), obj_write may not.
+	const bool may_wait = gfp != zspp_gfp_nowait;
+	u32 waits = 0;
 	for (;;) {
 		SpinGuard guard(cls->lock);
 		bool ok = lookup(handle, cls, &ref, freed);
@@ -154,9 +158,16 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 			// a map or read of it (or of another object there) holds
 			// the pin and will resolve it again, unlocked, to drop
 			// that pin (the pin rule, zspage.h). Writing in place
-			// would change every sharer's bytes. Refuse: nothing
-			// moved, nothing written, nothing pinned.
+			// would change every sharer's bytes. A map waits a
+			// little for the pins to go (maps and reads are short),
+			// then, like obj_write at once, refuses: nothing moved,
+			// nothing written, nothing pinned. (The pin may be the
+			// caller's own: waiting longer could wait for ever.)
 			guard.release();
+			if (may_wait && waits++ < kCowBusyWaits) {
+				zspp_cond_resched();
+				continue;
+			}
 			drop_unused(cls, fresh, spare);
 			fold_cow_busy_.add(1);
 			return Error{-ZSPP_EBUSY};
