@@ -22,20 +22,6 @@ protected:
 		TrackedPoolTest::TearDown();
 	}
 
-	// Fill several classes, then free a fraction at random: sparse zspages.
-	void fragment(double keep, uint64_t seed)
-	{
-		std::mt19937_64 rng(seed);
-		for (int i = 0; i < 1500; i++)
-			add(rng() % 2 ? 200 + rng() % 300 : 1 + rng() % 4096);
-		std::vector<unsigned long> hs;
-		for (auto &[h, o] : objs_)
-			hs.push_back(h);
-		for (unsigned long h : hs)
-			if (double(rng() % 1000) / 1000 >= keep)
-				remove(h);
-	}
-
 	void verify_all() { verify_objects(); }
 
 	unsigned long sum_freeable_without_auto_ = 0;

@@ -33,20 +33,6 @@ protected:
 		return class_stats(pool_, serving_index_of(chain(), size)).pages_per_zspage >= pages;
 	}
 
-	// Fill several classes, then free a fraction at random: sparse zspages.
-	void fragment(double keep, uint64_t seed)
-	{
-		std::mt19937_64 rng(seed);
-		for (int i = 0; i < 800; i++)
-			add(rng() % 2 ? 200 + rng() % 300 : 1 + rng() % 4096);
-		std::vector<unsigned long> hs;
-		for (auto &[h, o] : objs_)
-			hs.push_back(h);
-		for (unsigned long h : hs)
-			if (double(rng() % 1000) / 1000 >= keep)
-				remove(h);
-	}
-
 	// malloc(@size) while every page allocation fails: the handle, or 0.
 	unsigned long malloc_without_pages(size_t size, int *err)
 	{
@@ -152,7 +138,7 @@ TEST_P(RacyReads, NeedsPageHintStaleTheOtherWay)
 // nothing; stale low (0, then the pool fragments) the scan still compacts.
 TEST_P(RacyReads, ShrinkerCountStale)
 {
-	fragment(0.3, chain());
+	fragment(0.3, chain(), 800);
 	const unsigned long counted = zspp_compactable_pages(pool_);
 	ASSERT_GT(counted, 0u);
 	std::vector<unsigned long> hs;
@@ -164,7 +150,7 @@ TEST_P(RacyReads, ShrinkerCountStale)
 	EXPECT_EQ(zspp_compact(pool_), 0u) << "nothing left to compact";
 	validate();
 	EXPECT_EQ(zspp_compactable_pages(pool_), 0u);
-	fragment(0.3, chain() + 1);
+	fragment(0.3, chain() + 1, 800);
 	const unsigned long pages = zspp_get_total_pages(pool_);
 	const unsigned long freed = zspp_compact(pool_);
 	EXPECT_GT(freed, 0u) << "a count read as 0 earlier does not stop a scan";
@@ -255,7 +241,7 @@ TEST_P(RacyReads, HandleWordMovesBeforeTheLock)
 // live pin.
 TEST_P(RacyReads, PinDroppedWhileCompactionLooks)
 {
-	fragment(0.2, 77);
+	fragment(0.2, 77, 800);
 	std::map<const void *, unsigned long> one_per_zspage;
 	for (auto &[h, o] : objs_)
 		one_per_zspage.emplace(zspage_of(h), h);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -269,6 +270,21 @@ protected:
 	{
 		zspp_free(pool_, h);
 		objs_.erase(h);
+	}
+
+	// Fill several classes with @n objects, then free each with
+	// probability 1 - @keep: sparse zspages for compaction to work on.
+	void fragment(double keep, uint64_t seed, int n = 1500)
+	{
+		std::mt19937_64 rng(seed);
+		for (int i = 0; i < n; i++)
+			add(rng() % 2 ? 200 + rng() % 300 : 1 + rng() % 4096);
+		std::vector<unsigned long> hs;
+		for (auto &[h, o] : objs_)
+			hs.push_back(h);
+		for (unsigned long h : hs)
+			if (double(rng() % 1000) / 1000 >= keep)
+				remove(h);
 	}
 
 	void verify_objects()
