@@ -235,8 +235,8 @@ void Pool::compact_work(void *arg)
 		pool->auto_compactions_.add(1);
 	// What compaction could not give back (pinned, under reclaim, the
 	// classes' own tails) does not call for another run.
-	unsigned long bytes = pool->pages_.load_relaxed() * kPageSize, used = pool->bytes_slots_.load_relaxed();
-	pool->compact_floor_.store(bytes > used ? bytes - used : 0);
+	unsigned long bytes;
+	pool->compact_floor_.store(pool->slack_bytes(&bytes));
 }
 
 // Process context: may sleep on page locks.

@@ -169,13 +169,19 @@ private:
 		u32 permille = compact_slack_.load_relaxed();
 		if (!permille)
 			return;
-		unsigned long bytes = pages_.load_relaxed() * kPageSize;
-		unsigned long used = bytes_slots_.load_relaxed();
-		if (bytes < kAutoCompactMinPages * kPageSize || used >= bytes)
+		unsigned long bytes, slack = slack_bytes(&bytes);
+		if (bytes < kAutoCompactMinPages * kPageSize || !slack)
 			return;
-		unsigned long slack = bytes - used;
 		if (slack / permille >= bytes / 1000 && slack > compact_floor_.load_relaxed() + bytes / 32)
 			zspp_work_kick(compact_work_);
+	}
+	// Bytes of the pool's pages in no object's slot (free slots, class
+	// tails); *@bytes gets the pages' bytes. Racy: two relaxed counters.
+	unsigned long slack_bytes(unsigned long *bytes) const
+	{
+		*bytes = pages_.load_relaxed() * kPageSize;
+		unsigned long used = bytes_slots_.load_relaxed();
+		return *bytes > used ? *bytes - used : 0;
 	}
 	static constexpr unsigned long kAutoCompactMinPages = 64;
 	static void compact_work(void *pool);
