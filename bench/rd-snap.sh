@@ -2,8 +2,9 @@
 # shellcheck shell=dash  # busybox ash
 # /bin/rd-snap TAG (guest side of the real-data end to end, called by
 # bench/realdata.c): "flush" drains the swap slot caches (swapon + swapoff of
-# /dev/vdb), "compact" runs the shrinkers (drop_caches 2: zsmalloc's and
-# zspp's shrinkers compact their pools), any other TAG prints a snapshot:
+# RD_FLUSH, /dev/vdb unless /etc/zspp-rd.conf says), "compact" runs the
+# shrinkers (drop_caches 2: zsmalloc's and zspp's shrinkers compact their
+# pools), any other TAG prints a snapshot:
 #   RD-ZSWAP tag= <every /sys/kernel/debug/zswap file>=value
 #   RD-MEMCG tag= current= zswap_current= anon= swap= (cgroup rd)
 #   RD-VMSTAT tag= zswpout= zswpin= pswpout= pswpin=
@@ -12,9 +13,12 @@
 #     every cache that changed; name=meminfo:SUnreclaim: etc. with d_bytes=)
 set -u
 tag=$1
+RD_FLUSH=/dev/vdb
+# shellcheck disable=SC1091 # written by scripts/bench.sh or bench/scale.py
+[ -f /etc/zspp-rd.conf ] && . /etc/zspp-rd.conf
 case $tag in
 flush)
-	swapon /dev/vdb && swapoff /dev/vdb
+	swapon "$RD_FLUSH" && swapoff "$RD_FLUSH"
 	echo "RD-FLUSH rc=$?"
 	exit 0
 	;;

@@ -2,10 +2,12 @@
 # shellcheck shell=dash  # busybox ash
 # /init of the real-data end-to-end initramfs (scripts/bench.sh, run_realdata):
 # zswap on the zpool of /etc/zspp-rd.conf (zsmalloc or zspp; lzo), a swap disk
-# (/dev/vda) and a small one to flush the swap slot caches (/dev/vdb), a
-# memory cgroup without limits; then bench/realdata.c in that cgroup on the
-# blob of real files (/data/blob), which calls /bin/rd-snap at every measuring
-# point (RD-* lines, see bench/rd-snap.sh). Kernel log dumped, reboot.
+# (RD_SWAP, /dev/vda) and a small one to flush the swap slot caches (RD_FLUSH,
+# /dev/vdb), a memory cgroup without limits; then bench/realdata.c in that
+# cgroup on the blob of real files (RD_BLOB: /data/blob in the initramfs, or a
+# disk holding it for the scale curve's gigabytes, bench/scale.py), which calls
+# /bin/rd-snap at every measuring point (RD-* lines, see bench/rd-snap.sh).
+# Kernel log dumped, reboot.
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
@@ -16,6 +18,9 @@ RD_ZSPP_PARAMS=
 RD_BYTES_A=0
 RD_BYTES_B=0
 RD_MAX_POOL_PERCENT=50
+RD_BLOB=/data/blob
+RD_SWAP=/dev/vda
+RD_FLUSH=/dev/vdb
 # shellcheck disable=SC1091 # written by scripts/bench.sh
 [ -f /etc/zspp-rd.conf ] && . /etc/zspp-rd.conf
 
@@ -37,13 +42,13 @@ if [ "$RD_ZPOOL" = zspp ]; then
 	echo "RD-INSMOD zspp rc=$?"
 fi
 i=0
-while [ ! -b /dev/vdb ] && [ $i -lt 50 ]; do
+while [ ! -b "$RD_FLUSH" ] && [ $i -lt 50 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
-mkswap /dev/vda >/dev/null && swapon /dev/vda
+mkswap "$RD_SWAP" >/dev/null && swapon "$RD_SWAP"
 echo "RD-SWAPON rc=$?"
-mkswap /dev/vdb >/dev/null
+mkswap "$RD_FLUSH" >/dev/null
 P=/sys/module/zswap/parameters
 echo lzo >$P/compressor
 echo "$RD_ZPOOL" >$P/zpool
@@ -57,7 +62,7 @@ sync
 echo 3 >/proc/sys/vm/drop_caches
 /bin/rd-snap base
 t0=$(cut -d' ' -f1 /proc/uptime)
-sh -c "echo \$\$ >$CG/cgroup.procs && exec /bin/realdata /data/blob $RD_BYTES_A $RD_BYTES_B $CG /bin/rd-snap"
+sh -c "echo \$\$ >$CG/cgroup.procs && exec /bin/realdata $RD_BLOB $RD_BYTES_A $RD_BYTES_B $CG /bin/rd-snap"
 echo "RD-EXIT rc=$? start=$t0 end=$(cut -d' ' -f1 /proc/uptime)"
 echo "DMESG-BEGIN"
 dmesg -r
