@@ -25,6 +25,10 @@ while (($#)); do
 done
 [[ $bytes =~ ^[0-9]+$ && -n $out ]] || die "usage: mkrealdata.sh --bytes N --out DIR"
 mkdir -p "$out"
+# One writer per DIR: two benches sharing a data directory (or an
+# interrupted run's python still writing) must not interleave blob.tmp.
+exec 9>"$out/.lock"
+flock 9
 trees=(/usr/bin /usr/lib/x86_64-linux-gnu /usr/share /usr/include)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
