@@ -183,13 +183,19 @@ def plot(rows, path):
     kernels = sorted({r["kernel"] for r in rows})
     fig, axes = plt.subplots(1, len(kernels), figsize=(6 * len(kernels), 4.5), squeeze=False)
     fl = floors(rows)
+    allocs = sorted({r["alloc"] for r in rows})
+    color = {a: f"C{i}" for i, a in enumerate(allocs)}
     for ax, k in zip(axes[0], kernels):
+        # One colour per allocator; solid after the fill, dashed after churn +
+        # compaction. The floor moves with the data (a larger size stores more
+        # of the blob, whose files compress differently): read each point
+        # against the floor of its own size.
         for phase, style in (("fill", "-"), ("churn+compact", "--")):
-            for alloc in sorted({r["alloc"] for r in rows}):
+            for alloc in allocs:
                 pts = sorted((r["stored_pages"], r["total_per_page"]) for r in rows
                              if r["kernel"] == k and r["alloc"] == alloc and r["phase"] == phase)
                 if pts:
-                    ax.plot(*zip(*pts), style, marker="o", label=f"{alloc} ({phase})")
+                    ax.plot(*zip(*pts), style, marker="o", color=color[alloc], label=f"{alloc} ({phase})")
             fp = sorted((r["stored_pages"], fl[(k, r["pages_target"], phase)]) for r in rows
                         if r["kernel"] == k and r["alloc"].startswith("zspp") and (k, r["pages_target"], phase) in fl)
             if fp:
