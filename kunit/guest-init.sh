@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # shellcheck shell=dash  # busybox ash
 # /init of the KUnit guest (scripts/kunit.sh): run zspp's KUnit suites on the
-# debug kernel, print the log, unload, power off.
+# debug kernel, save KUnit's debugfs results on /dev/vda, unload, power off.
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
@@ -31,6 +31,13 @@ done
 insmod /lib/e2e-modules/zspp.ko && echo "KUNIT-GUEST insmod zspp ok"
 insmod /lib/e2e-modules/zspp_kunit.ko
 echo "KUNIT-GUEST insmod zspp_kunit rc=$?"
+# KUnit's own record of each suite (KTAP), read before rmmod removes it: a tar
+# on the first disk for the host (tests/harness/kunit.py).
+mkdir -p /tmp/kunit
+for d in /sys/kernel/debug/kunit/*/; do
+	[ -f "$d/results" ] && cat "$d/results" > "/tmp/kunit/$(basename "$d")"
+done
+tar -cf /dev/vda -C /tmp/kunit . && sync && echo "KUNIT-GUEST debugfs results saved: $(ls /tmp/kunit | tr '\n' ' ')"
 rmmod zspp_kunit
 rmmod zspp
 echo "KUNIT-GUEST rmmod zspp rc=$?"

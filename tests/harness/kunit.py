@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: GPL-2.0
+"""KUnit's own results, as the guest read them from debugfs (scripts/kunit.sh).
+
+The guest (kunit/guest-init.sh) copies /sys/kernel/debug/kunit/<suite>/results
+(KTAP, written by KUnit itself) of every suite into a tar on its first disk
+before it unloads the suites (rmmod removes those files). This reads that tar
+from the disk image, keeps each suite's file as OUT/<suite>.ktap, parses it
+with harness.ktap and prints one PASS:/FAIL: line per required suite and per
+test case, the contract make check reads (harness.check):
+
+    PASS: kunit suite SUITE[TAG]          FAIL: kunit suite SUITE[TAG] (missing or failed)
+    PASS: kunit[TAG] CASE                 FAIL: kunit[TAG] CASE FAILED|CRASHED|skipped (...)
+
+A guest that died before writing the tar leaves no debugfs results: the
+console's KTAP (--console) is parsed instead, so the cases that ran still show,
+and a line says so. Exit status 1 on any FAIL.
+
+python3 -m harness.kunit --disk IMG --out DIR [--console LOG] [--tag TAG] SUITE...
+"""
+import argparse
+import dataclasses
+import io
+import os
+import sys
+import tarfile
+
+from . import ktap
+
+
+def read_debugfs_tar(disk):
+    """{suite: results text} from the tar the guest wrote to its disk; None without one."""
+    try:
+        with open(disk, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    if not data.strip(b"\0"):
+        return None
+    out = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tf:
+            for m in tf.getmembers():
+                if not m.isfile():
+                    continue
+                name = os.path.basename(m.name)
+                fh = tf.extractfile(m)
+                if name and fh is not None:
+                    out[name] = fh.read().decode("utf-8", errors="replace")
+    except tarfile.TarError:
+        return None
+    return out or None
+
+
+def suites_from_debugfs(files):
+    """{suite: Test} from the results files: each is a one-test KTAP document."""
+    suites = {}
+    for fname in sorted(files):
+        doc = ktap.parse(files[fname])
+        for t in doc.tests:
+            suites[t.name or fname] = t
+        if not doc.tests:
+            # Header only: the suite never finished (a file is written at load).
+            suites[fname] = ktap.Test(number=1, name=fname, ok=False, reason="no result line",
+                                      plan=doc.plan)
+    return suites
+
+
+def suites_from_console(text):
+    doc = ktap.parse(text, strip_timestamps=True)
+    return {t.name: t for t in doc.tests}
+
+
+def suite_passed(t):
+    return t.ok and not t.directive and not t.missing() and all(
+        c.ok and not c.skipped for c in t.subtests)
+
+
+def report(suites, required, tag, out):
+    """Print the PASS:/FAIL: lines; return the number of FAILs."""
+    fails = 0
+
+    def line(ok, text):
+        nonlocal fails
+        out.write(("PASS: " if ok else "FAIL: ") + text + "\n")
+        fails += not ok
+
+    for s in required:
+        t = suites.get(s)
+        if t is not None and suite_passed(t):
+            line(True, f"kunit suite {s}{tag}")
+        else:
+            line(False, f"kunit suite {s}{tag} (missing or failed)")
+    order = [s for s in required if s in suites] + [s for s in suites if s not in required]
+    for s in order:
+        t = suites[s]
+        for c in t.subtests:
+            if c.skipped:
+                line(False, f"kunit{tag} {c.name} skipped (the debug kernel must support it)")
+            elif c.ok:
+                line(True, f"kunit{tag} {c.name}")
+            else:
+                line(False, f"kunit{tag} {c.name} FAILED")
+        for n in t.missing():
+            line(False, f"kunit{tag} {s} case {n} CRASHED (no result in KUnit's record)")
+        if s not in required:
+            if suite_passed(t):
+                line(True, f"kunit{tag} {s}")
+            else:
+                line(False, f"kunit{tag} {s} {'skipped (the debug kernel must support it)' if t.skipped else 'FAILED'}")
+    return fails
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="harness.kunit", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--disk", required=True, help="the guest's results disk image (a tar)")
+    ap.add_argument("--out", required=True, help="directory for SUITE.ktap files")
+    ap.add_argument("--console", help="console log, parsed only when the disk holds no results")
+    ap.add_argument("--tag", default="", help="suffix of every name (-fold, -6.12, ...)")
+    ap.add_argument("suites", nargs="+", help="suites that must pass")
+    a = ap.parse_args(argv)
+    os.makedirs(a.out, exist_ok=True)
+    for f in os.listdir(a.out):
+        if f.endswith(".ktap"):
+            os.unlink(os.path.join(a.out, f))
+    files = read_debugfs_tar(a.disk)
+    if files is not None:
+        for name, text in files.items():
+            with open(os.path.join(a.out, name + ".ktap"), "w", encoding="utf-8") as fh:
+                fh.write(text)
+        suites = suites_from_debugfs(files)
+        print(f"kunit: results of {len(files)} suites from debugfs in {a.out}")
+    else:
+        suites = {}
+        if a.console and os.path.exists(a.console):
+            with open(a.console, encoding="utf-8", errors="replace") as fh:
+                suites = suites_from_console(fh.read())
+        print(f"kunit: no debugfs results on {a.disk} (the guest died before writing them);"
+              f" cases from the console's KTAP: {len(suites)} suites")
+    with open(os.path.join(a.out, "all.ktap"), "w", encoding="utf-8") as fh:
+        tests = [dataclasses.replace(t, number=i) for i, t in enumerate(suites.values(), 1)]
+        doc = ktap.Document(version=1, plan=len(tests), tests=tests)
+        fh.write(ktap.format_document(doc))
+    return 1 if report(suites, a.suites, a.tag, sys.stdout) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
