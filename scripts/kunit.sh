@@ -61,6 +61,6 @@ grep -q 'KUNIT-GUEST cpus_online=0-1' "$log" && echo "PASS: kunit$tag guest saw 
 	{ echo "FAIL: kunit$tag guest saw 2 CPUs"; fail=1; }
 grep -q 'KUNIT-GUEST rmmod zspp rc=0' "$log" && echo "PASS: kunit$tag rmmod zspp after the suites" ||
 	{ echo "FAIL: kunit$tag rmmod zspp after the suites"; fail=1; }
-"$ZSPP_SCRIPTS/scan-log.sh" "$log" "kunit" || fail=1
+PYTHONPATH="$ZSPP_ROOT/tests" python3 -m harness.judge --scan kunit "$log" || fail=1
 echo "kunit: console log $log, KUnit results $work/debugfs"
 exit $fail

@@ -8,8 +8,9 @@
 #     fresh machine 6 times out of 6). Read the whole input instead
 #     (`grep ... >/dev/null`, `sed -n 1p`), or grep a here-string.
 #  2. Debian's shellcheck at severity warning and above on every script.
-#  3. The one kernel-splat pattern (splat_lines, scripts/lib.sh) catches a
-#     sample of each report it names, passes the lines every log has, and
+#  3. The one kernel-splat pattern (splat_lines in scripts/lib.sh, which runs
+#     tests/harness/judge.py) catches a sample of each report it names, passes
+#     the lines every log has, and
 #     tolerates only what each option says; stale_code_oops (the one report
 #     qemu-run.sh boots again on) takes a real stale int3 and nothing else.
 #  4. include/zspp/zspp.h, the public API: every function has a kernel-doc
@@ -131,7 +132,7 @@ printf '%s\n' 'workload: page allocation failure: order:0, mode:0x8c40(GFP_NOFS)
 if [[ ${#missed[@]} -eq 0 && ${#bad[@]} -eq 0 ]]; then
 	echo "PASS: lint splat pattern catches ${#splats[@]} kinds of report, passes ${#clean[@]} clean lines, options tolerate only theirs"
 else
-	echo "FAIL: lint splat pattern (scripts/lib.sh splat_lines):"
+	echo "FAIL: lint splat pattern (splat_lines, tests/harness/judge.py):"
 	printf '    missed: %s\n' "${missed[@]}"
 	printf '    %s\n' "${bad[@]}"
 	fail=1
@@ -169,7 +170,7 @@ stale_code_oops "$t/log" >/dev/null && stale_bad+=("took a clean log for stale")
 if [[ ${#stale_bad[@]} -eq 0 ]]; then
 	echo "PASS: lint stale_code_oops takes the stale int3 of a real crash, not a real int3, a later one, one without bytes or a clean log"
 else
-	echo "FAIL: lint stale_code_oops (scripts/lib.sh):"
+	echo "FAIL: lint stale_code_oops (tests/harness/judge.py):"
 	printf '    %s\n' "${stale_bad[@]}"
 	fail=1
 fi

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Judge a guest's kernel log: the one definition of "a log that fails a run".
 
-The patterns and what each caller may tolerate, as scripts/lib.sh's
-splat_lines and stale_code_oops define them (this module is their Python
-twin; tests/harness/test_judge.py holds both to the same samples as
-scripts/lint.sh):
+The patterns and what each caller may tolerate. Shell scripts reach them
+through scripts/lib.sh's splat_lines and stale_code_oops, which run this
+module; tests/harness/test_judge.py holds it to the samples scripts/lint.sh
+also checks:
 
     splat_lines(text, allow=(), fault_traces=False, oom_reports=False, max_lines=3)
     stale_code_oops(text) -> the report's lines, or None
@@ -14,8 +14,8 @@ CLI (python3 -m harness.judge, with tests/ on PYTHONPATH):
     harness.judge [--allow ERE]... [--fault-traces] [--oom-reports] [--max N] LOG
         print the first lines of LOG that fail it (splat_lines); exit 0
     harness.judge --scan NAME LOG
-        scripts/scan-log.sh: "PASS: NAME log has no kernel splat", or FAIL with
-        up to 20 lines; exit 1 on FAIL
+        "PASS: NAME log has no kernel splat", or FAIL with up to 20 lines;
+        exit 1 on FAIL (kunit.sh, stress.sh)
     harness.judge --stale-code LOG
         stale_code_oops: print the report and exit 0 when LOG's first report is a
         stale int3 of QEMU's TCG, else exit 1
@@ -161,7 +161,8 @@ def read_log(path):
 
 
 def scan(path, name, out=None):
-    """scripts/scan-log.sh: one PASS:/FAIL: line (FAIL with up to 20 lines); True on PASS."""
+    """One PASS:/FAIL: line (FAIL with up to 20 lines), as scripts/scan-log.sh
+    printed before it went; True on PASS."""
     out = out or sys.stdout
     try:
         text = read_log(path)
@@ -185,7 +186,7 @@ def main(argv=None):
     ap.add_argument("--fault-traces", action="store_true", help="a fault-injection run")
     ap.add_argument("--oom-reports", action="store_true", help="memory exhausted on purpose")
     ap.add_argument("--max", type=int, default=3, help="at most N lines (default 3)")
-    ap.add_argument("--scan", metavar="NAME", help="scan-log.sh: PASS:/FAIL: NAME log has no kernel splat")
+    ap.add_argument("--scan", metavar="NAME", help="PASS:/FAIL: NAME log has no kernel splat")
     ap.add_argument("--stale-code", action="store_true", help="stale_code_oops")
     ap.add_argument("log")
     a = ap.parse_args(argv)

@@ -140,7 +140,9 @@ class Cli(unittest.TestCase):
 
 @unittest.skipUnless(os.path.exists(os.path.join(ROOT, "scripts/lib.sh")), "no scripts/lib.sh")
 class SameAsShell(unittest.TestCase):
-    """As long as scripts/lib.sh has its own splat_lines, both must agree."""
+    """scripts/lib.sh's splat_lines (which runs this module) gives the same
+    lines through its shell plumbing; before it did, this held the Python
+    patterns to lib.sh's own grep and awk ones."""
 
     def shell(self, lines, *opts):
         with tempfile.NamedTemporaryFile("w", suffix=".log") as f:
