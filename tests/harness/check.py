@@ -103,10 +103,11 @@ class Check:
         self.only = only
         self.lock = threading.Lock()
         self.out = out or sys.stdout
+        self.stopped = threading.Event()  # interrupted: start no more stages
 
     def stage(self, out, name, *argv, stdin=None):
         """Run one stage; print its header, failures and totals to out."""
-        if self.only is not None and name not in self.only:
+        if self.only is not None and name not in self.only or self.stopped.is_set():
             return
         log = os.path.join(self.logdir, name + ".log")
         emit(out, f"=== {name}: {' '.join(argv)}")
@@ -370,6 +371,9 @@ def main(argv=None):
             t.start()
             try:
                 lane_stock(c, out)
+            except BaseException:
+                c.stopped.set()  # Ctrl-C: the debug lane ends with its current stage
+                raise
             finally:
                 t.join()
         emit(out, "=== lane debug")
