@@ -92,6 +92,13 @@ class Report(unittest.TestCase):
             "PASS: kunit size_class_table", "PASS: kunit size_maps_to_smallest_class",
             "PASS: kunit zspp_size_classes"])
 
+    def test_skipped_case(self):
+        skip = SIZE.replace("ok 2 size_maps_to_smallest_class", "ok 2 size_maps_to_smallest_class # SKIP no")
+        rc, lines = self.run_main({"zspp_size_classes": skip}, "zspp_size_classes")
+        self.assertEqual(rc, 1)
+        self.assertEqual(lines, ["PASS: kunit suite zspp_size_classes", "PASS: kunit size_class_table",
+                                 "FAIL: kunit size_maps_to_smallest_class skipped (the debug kernel must support it)"])
+
     def test_no_results_falls_back_to_the_console(self):
         rc, lines = self.run_main(None, "zspp_size_classes", "zspp_data", console=CONSOLE)
         self.assertEqual(rc, 1)
