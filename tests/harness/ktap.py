@@ -145,12 +145,11 @@ def parse(text, strip_timestamps=False):
             continue
         m = _VERSION.match(body)
         if m:
-            fresh = not stack
+            # A second header at a frame's depth (another top-level document
+            # appended) adds its results to that frame's.
             f = frame_at(indent)
             if f.doc.version is None:
                 f.doc.version = int(m.group(2))
-            elif not fresh and f is stack[0] and f.pending is None and len(stack) == 1:
-                pass  # a second top-level document: its results join the first's
             continue
         m = _SUBTEST.match(body)
         if m:
@@ -250,6 +249,7 @@ class Writer:
         self.out = out if out is not None else sys.stdout
         self.indent = " " * indent
         self.n = 0
+        self.failed = 0
 
     def _line(self, s):
         self.out.write(self.indent + s + "\n")
@@ -270,6 +270,8 @@ class Writer:
         if diag:
             self.diag(diag)
         self.n += 1
+        if not ok and directive.upper() not in ("SKIP", "TODO"):
+            self.failed += 1
         tail = f" # {directive}{(' ' + reason) if reason else ''}" if directive else ""
         self._line(f"{'ok' if ok else 'not ok'} {self.n} {name}{tail}")
         return self.n
@@ -284,7 +286,7 @@ class Writer:
     def end_subtest(self, sub, ok=None):
         """The parent's result line for sub; ok defaults to "no subtest failed"."""
         if ok is None:
-            ok = getattr(sub, "failed", 0) == 0
+            ok = sub.failed == 0
         return self.result(ok, sub.name)
 
 

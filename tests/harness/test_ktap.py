@@ -104,7 +104,8 @@ class Emit(unittest.TestCase):
         sub = w.subtest("suite", 2)
         sub.result(True, "a")
         sub.result(False, "b", diag="why\nit failed")
-        w.end_subtest(sub, ok=False)
+        self.assertEqual(sub.failed, 1)
+        w.end_subtest(sub)
         w.result(True, "c", "SKIP", "not here")
         text = buf.getvalue()
         self.assertIn("    # Subtest: suite\n    1..2\n    ok 1 a\n    # why\n    # it failed\n    not ok 2 b\n"
