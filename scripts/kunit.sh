@@ -46,15 +46,16 @@ initrd="$work/kunit.cpio.gz"
 	"$ZSPP_KO" "$ZSPP_KUNIT_KO" >&2
 log="$work/console.log"
 rc=0
-# The guest writes KUnit's own results (debugfs, KTAP) as a tar on its disk.
-"$ZSPP_SCRIPTS/qemu-run.sh" --kernel "$BZIMAGE" --initrd "$initrd" --log "$log" --workdir "$work" \
-	--disk 8M --keep-disks --smp 2 --mem 2048M --timeout 600 --init-marker "^KUNIT-GUEST " --boot-timeout 300 >&2 || rc=$?
+# The guest writes KUnit's own results (debugfs, KTAP) to its second serial port.
+results="$work/debugfs-results.ktap"
+"$ZSPP_SCRIPTS/qemu-run.sh" --kernel "$BZIMAGE" --initrd "$initrd" --log "$log" --serial2 "$results" \
+	--smp 2 --mem 2048M --timeout 600 --init-marker "^KUNIT-GUEST " --boot-timeout 300 >&2 || rc=$?
 [ "$rc" -eq 0 ] || echo "FAIL: kunit guest exited cleanly (qemu rc=$rc)"
 
 # PASS:/FAIL: per suite and per case from /sys/kernel/debug/kunit/<suite>/results
 # (tests/harness/kunit.py; kept as $work/debugfs/<suite>.ktap).
 fail=0
-PYTHONPATH="$ZSPP_ROOT/tests" python3 -m harness.kunit --disk "$work/disk0.img" --out "$work/debugfs" \
+PYTHONPATH="$ZSPP_ROOT/tests" python3 -m harness.kunit --results "$results" --out "$work/debugfs" \
 	--console "$log" --tag="$tag" "${SUITES[@]}" || fail=1
 
 grep -q 'KUNIT-GUEST cpus_online=0-1' "$log" && echo "PASS: kunit$tag guest saw 2 CPUs" ||

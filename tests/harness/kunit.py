@@ -2,16 +2,17 @@
 """KUnit's own results, as the guest read them from debugfs (scripts/kunit.sh).
 
 The guest (kunit/guest-init.sh) copies /sys/kernel/debug/kunit/<suite>/results
-(KTAP, written by KUnit itself) of every suite into a tar on its first disk
-before it unloads the suites (rmmod removes those files). This reads that tar
-from the disk image, keeps each suite's file as OUT/<suite>.ktap, parses it
-with harness.ktap and prints one PASS:/FAIL: line per required suite and per
-test case, the contract make check reads (harness.check):
+(KTAP, written by KUnit itself) of every suite to its second serial port
+(qemu-run.sh --serial2 FILE) before it unloads the suites (rmmod removes those
+files). This splits FILE into the suites' files (each starts with its own
+"KTAP version 1"), keeps each as OUT/<suite>.ktap, parses it with harness.ktap
+and prints one PASS:/FAIL: line per required suite and per test case, the
+contract make check reads (harness.check):
 
     PASS: kunit suite SUITE[TAG]          FAIL: kunit suite SUITE[TAG] (missing or failed)
     PASS: kunit[TAG] CASE                 FAIL: kunit[TAG] CASE FAILED|CRASHED|skipped (...)
 
-A guest that died before writing the tar leaves no debugfs results: the
+A guest that died before writing them leaves no debugfs results: the
 console's KTAP (--console) is parsed instead, so the cases that ran still show,
 and a line says so. Exit status 1 on any FAIL.
 
@@ -20,39 +21,39 @@ more (a failing one with many expectation messages; passing ones log under
 250) loses its own result line and shows as CRASHED, still a failure. 6.12's
 records have no such limit.
 
-python3 -m harness.kunit --disk IMG --out DIR [--console LOG] [--tag TAG] SUITE...
+python3 -m harness.kunit --results FILE --out DIR [--console LOG] [--tag=TAG] SUITE...
 """
 import argparse
 import dataclasses
-import io
 import os
 import sys
-import tarfile
 
 from . import ktap
 
 
-def read_debugfs_tar(disk):
-    """{suite: results text} from the tar the guest wrote to its disk; None without one."""
+def read_results(path):
+    """{suite: results text} from the guest's copy of its debugfs results files
+    (concatenated, as a tty wrote them); None without any."""
     try:
-        with open(disk, "rb") as fh:
-            data = fh.read()
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8", errors="replace").replace("\r\n", "\n")
     except OSError:
         return None
-    if not data.strip(b"\0"):
-        return None
+    docs, cur = [], None
+    for line in text.split("\n"):
+        if line.rstrip() == "KTAP version 1":  # column 0: the next suite's file
+            cur = []
+            docs.append(cur)
+        if cur is not None:
+            cur.append(line)
     out = {}
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tf:
-            for m in tf.getmembers():
-                if not m.isfile():
-                    continue
-                name = os.path.basename(m.name)
-                fh = tf.extractfile(m)
-                if name and fh is not None:
-                    out[name] = fh.read().decode("utf-8", errors="replace")
-    except tarfile.TarError:
-        return None
+    for i, lines in enumerate(docs, 1):
+        doc = ktap.parse(lines)
+        name = doc.tests[0].name if doc.tests else ""
+        if not name:
+            m = [ln for ln in lines if ln.strip().startswith("# Subtest: ")]
+            name = m[0].strip()[len("# Subtest: "):] if m else f"unnamed-{i}"
+        out[name] = "\n".join(lines).rstrip("\n") + "\n"
     return out or None
 
 
@@ -119,7 +120,7 @@ def report(suites, required, tag, out):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="harness.kunit", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--disk", required=True, help="the guest's results disk image (a tar)")
+    ap.add_argument("--results", required=True, help="what the guest wrote to ttyS1")
     ap.add_argument("--out", required=True, help="directory for SUITE.ktap files")
     ap.add_argument("--console", help="console log, parsed only when the disk holds no results")
     ap.add_argument("--tag", default="", help="suffix of every name (-fold, -6.12, ...)")
@@ -129,7 +130,7 @@ def main(argv=None):
     for f in os.listdir(a.out):
         if f.endswith(".ktap"):
             os.unlink(os.path.join(a.out, f))
-    files = read_debugfs_tar(a.disk)
+    files = read_results(a.results)
     if files is not None:
         for name, text in files.items():
             with open(os.path.join(a.out, name + ".ktap"), "w", encoding="utf-8") as fh:
@@ -141,7 +142,7 @@ def main(argv=None):
         if a.console and os.path.exists(a.console):
             with open(a.console, encoding="utf-8", errors="replace") as fh:
                 suites = suites_from_console(fh.read())
-        print(f"kunit: no debugfs results on {a.disk} (the guest died before writing them);"
+        print(f"kunit: no debugfs results in {a.results} (the guest died before writing them);"
               f" cases from the console's KTAP: {len(suites)} suites")
     with open(os.path.join(a.out, "all.ktap"), "w", encoding="utf-8") as fh:
         tests = [dataclasses.replace(t, number=i) for i, t in enumerate(suites.values(), 1)]

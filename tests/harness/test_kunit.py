@@ -3,7 +3,6 @@ import contextlib
 import io
 import os
 import shutil
-import tarfile
 import tempfile
 import unittest
 
@@ -33,20 +32,12 @@ not ok 1 zspp_data
 """
 
 
-def disk_with(files, size=1 << 20):
-    """A disk image as the guest leaves it: a tar of the results files, then zeros."""
-    fd, path = tempfile.mkstemp(suffix=".img")
+def results_with(files):
+    """The guest's ttyS1 output: the results files one after the other, CRLF."""
+    fd, path = tempfile.mkstemp(suffix=".ktap")
     with os.fdopen(fd, "wb") as fh:
-        if files is not None:
-            buf = io.BytesIO()
-            with tarfile.open(fileobj=buf, mode="w") as tf:
-                for name, text in files.items():
-                    data = text.encode()
-                    info = tarfile.TarInfo("./" + name)
-                    info.size = len(data)
-                    tf.addfile(info, io.BytesIO(data))
-            fh.write(buf.getvalue())
-        fh.truncate(size)
+        for text in (files or {}).values():
+            fh.write(text.replace("\n", "\r\n").encode())
     return path
 
 
@@ -58,9 +49,9 @@ class Report(unittest.TestCase):
         shutil.rmtree(self.dir)
 
     def run_main(self, files, *args, console=None):
-        disk = disk_with(files)
+        disk = results_with(files)
         try:
-            argv = ["--disk", disk, "--out", os.path.join(self.dir, "out")]
+            argv = ["--results", disk, "--out", os.path.join(self.dir, "out")]
             if console is not None:
                 log = os.path.join(self.dir, "console.log")
                 with open(log, "w") as fh:
