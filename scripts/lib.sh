@@ -106,102 +106,33 @@ apt_retry() {
 
 # ------------------------------------------------------------ kernel splats
 # One definition of "a kernel log that fails a run", used by every script that
-# judges a guest's log (e2e.sh, test-zswap-peer.sh, scan-log.sh for kunit.sh
-# and stress.sh, boot-debug-smoke.sh). self-tested by scripts/lint.sh.
+# judges a guest's log (e2e.sh, test-zswap-peer.sh, ext-suites.sh, kunit.sh,
+# stress.sh, boot-debug-smoke.sh, qemu-run.sh): tests/harness/judge.py, which
+# has the patterns, what each option tolerates and why, and its unit tests.
 #
-# SPLAT_RE: report headers that fail a run wherever they appear: WARN/BUG/Oops
-# (and BUG_ON's "kernel BUG at"), KASAN, UBSAN, general protection faults,
-# lockdep (circular/recursive locking, inconsistent lock state, lock held when
-# returning, INFO: possible/inconsistent/suspicious, DEBUG_LOCKS_WARN_ON,
-# lockdep turning itself off), sleeping in atomic context, scheduling while
-# atomic, any Call Trace, panics, hung tasks, kmemleak, list corruption.
-SPLAT_RE='WARNING:|BUG:|kernel BUG|Oops|KASAN|UBSAN|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|INFO: (possible|inconsistent|suspicious)|DEBUG_LOCKS_WARN_ON|lockdep is turned off|sleeping function called from invalid context|scheduling while atomic|Call Trace|Kernel panic|blocked for more than|kmemleak: [1-9]|list_(add|del) corruption'
-# SPLAT_ZSPP_RE: zspp's own error lines, and anything zspp logs at KERN_ERR or
-# above (a log dumped with its <level> prefixes).
-SPLAT_ZSPP_RE='zspp:.*([Ee]rror|ERROR|[Ff]ail|FAIL|[Ll]eak|LEAK|[Bb]ad|BAD)|^<[0-3]>.*zspp:'
-# SPLAT_EXPECTED_RE: never a splat: loading an unsigned out-of-tree module on a
-# Debian kernel (see Documentation/testing-e2e.md).
-SPLAT_EXPECTED_RE='module verification failed: signature and/or required key missing - tainting kernel'
-
-# splat_drop_fault_traces (stdin -> stdout), for a run with fault injection:
-# the "Call Trace" of each "page allocation failure" report (warn_alloc) and of
-# each "FAULT_INJECTION: forcing a failure" (fault-injection verbose=2) is an
-# expected consequence of an injected failure, not a splat. Any other report
-# header in between ends the allowance, so a real splat's trace is kept.
-splat_drop_fault_traces() {
-	awk '/page allocation failure:|FAULT_INJECTION: forcing a failure/ { ok = 1 }
-		/WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|locking|lock held|lock state|stall|INFO:|Kernel panic|blocked for more than|cut here/ &&
-			!/page allocation failure:/ { ok = 0 }
-		ok && /Call Trace/ { next }
-		{ print }'
-}
-
-# splat_drop_oom_reports (stdin -> stdout): the OOM killer's report, from
-# "invoked oom-killer" to its "Out of memory: Killed process" (a memory
-# cgroup's: "Memory cgroup out of memory: Killed process") / "oom_reaper:
-# reaped" line (its Call Trace included), for a test that exhausts memory on
-# purpose. Every line outside a report is kept.
-splat_drop_oom_reports() {
-	awk '/invoked oom-killer/ { oom = 1 } !oom { print } /[Oo]ut of memory: Killed process|oom_reaper: reaped/ { oom = 0 }'
-}
-
 # splat_lines [OPTIONS] LOG: print the first lines of LOG that fail it (none:
-# a clean log). Every caller gets the whole of SPLAT_RE and SPLAT_ZSPP_RE;
-# what a caller tolerates is explicit:
+# a clean log). Every caller gets the whole pattern; what a caller tolerates is
+# explicit:
 #   --allow ERE       also ignore lines matching ERE (repeatable)
-#   --fault-traces    a fault-injection run: splat_drop_fault_traces first
-#   --oom-reports     memory exhausted on purpose: splat_drop_oom_reports first
+#   --fault-traces    a fault-injection run: the Call Trace of each injected
+#                     failure's report is expected
+#   --oom-reports     memory exhausted on purpose: OOM killer reports are expected
 #   --max N           at most N lines (default 3)
+# A judge that cannot run prints a line too, so the log never passes unread.
 splat_lines() {
-	local allow=$SPLAT_EXPECTED_RE max=3 faults=0 oom=0
-	while (($# > 1)); do
-		case $1 in
-		--allow) allow="$allow|$2"; shift ;;
-		--fault-traces) faults=1 ;;
-		--oom-reports) oom=1 ;;
-		--max) max=$2; shift ;;
-		*) die "splat_lines: unknown option '$1'" ;;
-		esac
-		shift
-	done
-	[[ $# == 1 && -r $1 ]] || die "splat_lines: want one readable log, got '$*'"
-	if ((faults)); then splat_drop_fault_traces <"$1"; else cat "$1"; fi |
-		if ((oom)); then splat_drop_oom_reports; else cat; fi |
-		g -v -E "$allow" | g -E "$SPLAT_RE|$SPLAT_ZSPP_RE" | sed -n "1,${max}p"
+	[[ -r ${*: -1} ]] || die "splat_lines: want one readable log, got '$*'"
+	PYTHONPATH="$ZSPP_ROOT/tests" python3 -m harness.judge "$@" ||
+		echo "splat_lines: tests/harness/judge.py failed (rc=$?) on $*"
 }
 
 # stale_code_oops LOG: print the first report of LOG (its Oops and RIP lines)
 # and succeed when it is an int3 trap on a byte that memory does not hold as
 # int3: the vCPU ran translated code older than the kernel text, an artifact of
-# QEMU's multi-threaded TCG, never of the guest. Linux patches live text
-# (static keys: the first memory cgroup turns memcg_kmem_online_key on and
-# rewrites every slab fast path) by writing int3 over the first byte, syncing
-# every CPU, writing the rest, then the new first byte, syncing again; only then
-# does poke_int3_handler stop claiming those int3s (arch/x86/kernel/alternative.c,
-# text_poke_bp_batch). So a CPU that traps there afterwards executed an int3 no
-# longer in memory. QEMU 7.2 (Debian 12's) translates a block without its page
-# lock and publishes it after (accel/tcg/translate-all.c tb_gen_code, then
-# tb-maint.c tb_link_page, no second look at the bytes): a vCPU translating the
-# patched function while another vCPU writes the final byte keeps, and shares
-# with every vCPU, a block with the int3 in it (seen: both CPUs trapping at
-# kfree+0xa2 within 4 ms, the Code: line showing `66 <90>`). The trapping byte
-# is the one before the <..> marker of the report's first Code: line (RIP is
-# after the int3). A first report (what splat_lines would report first) of any
-# other kind, or a Code: line that shows cc there (a real int3 in memory: a BUG
-# of ours or padding run into) is not stale: the function fails.
+# QEMU's multi-threaded TCG, never of the guest (judge.py explains the trap
+# and how it is recognised).
 stale_code_oops() {
 	[[ -r $1 ]] || return 1
-	# awk reads to the end (no early exit: tr would die of SIGPIPE under pipefail).
-	tr -d '\r' <"$1" | awk -v splat="$SPLAT_RE|$SPLAT_ZSPP_RE" -v expected="$SPLAT_EXPECTED_RE" '
-		done || $0 ~ expected { next }
-		!first && $0 ~ splat {
-			first = 1; if ($0 !~ /Oops: int3/) { done = 1; next }; print; next }
-		first && /RIP: / && !rip { rip = 1; print; next }
-		first && /Code: / {
-			done = 1
-			for (i = 1; i <= NF; i++) if ($i ~ /^<[0-9a-f][0-9a-f]>$/) break
-			if (i <= NF && $(i - 1) ~ /^[0-9a-f][0-9a-f]$/ && $(i - 1) != "cc") stale = 1 }
-		END { exit stale ? 0 : 1 }'
+	PYTHONPATH="$ZSPP_ROOT/tests" python3 -m harness.judge --stale-code "$1"
 }
 
 # debootstrap_minbase SUITE ROOT MIRROR TARBALL LOG: a minbase SUITE in ROOT

@@ -23,6 +23,9 @@
 #   -t, --timeout SECS    kill QEMU after SECS (default 600); exit status 124 then
 #   -e, --echo            also copy the console to stderr while it runs
 #       --keep-disks      keep the disk images (default: removed after the run)
+#       --serial2 FILE    a second serial port (the guest's ttyS1) written to FILE:
+#                         a channel for results with no kernel messages in it and
+#                         no PCI device to probe (emptied at each boot)
 #       --init-marker RE  a line the guest's /init prints first (grep -E): if the
 #                         console has none and shows "Kernel panic", the kernel
 #                         died while booting, before /init loaded any module or
@@ -53,7 +56,7 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-kernel="" initrd="" workdir="" logf="" mem=1024M smp=2 append="" tmo=600 echo=0 keep=0 marker="" fullcmd="" boot_tmo=""
+serial2="" kernel="" initrd="" workdir="" logf="" mem=1024M smp=2 append="" tmo=600 echo=0 keep=0 marker="" fullcmd="" boot_tmo=""
 disks=() images=()
 while (($#)); do
 	case $1 in
@@ -70,6 +73,7 @@ while (($#)); do
 	-t | --timeout) tmo=$2; shift ;;
 	-e | --echo) echo=1 ;;
 	--keep-disks) keep=1 ;;
+	--serial2) serial2=$2; shift ;;
 	--init-marker) marker=$2; shift ;;
 	--boot-timeout) boot_tmo=$2; shift ;;
 	-h | --help) usage 0 ;;
@@ -95,6 +99,8 @@ mkdir -p "$workdir"
 [[ -n $logf ]] || logf="$workdir/console.log"
 : >"$logf"
 
+serial_args=()
+[[ -z $serial2 ]] || serial_args=(-serial "file:$serial2")
 drive_args=()
 disk_files=()
 for f in "${images[@]}"; do
@@ -141,6 +147,7 @@ fi
 attempt=0 stale=0
 while :; do
 	make_disks
+	[[ -z $serial2 ]] || : >"$serial2"
 	log "booting $(basename "$kernel") (TCG, ${smp} CPUs, $mem, timeout ${tmo}s); console: $logf"
 	start=$(now_s)
 	rc=0
@@ -149,7 +156,7 @@ while :; do
 	timeout --kill-after=10 "$tmo" "$QEMU" \
 		-accel tcg -smp "$smp" -m "$mem" \
 		-nographic -no-reboot -nic none \
-		-serial "file:$logf" -monitor none \
+		-serial "file:$logf" "${serial_args[@]}" -monitor none \
 		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
 		"${drive_args[@]}" </dev/null >"$workdir/qemu.out" 2>&1 &
 	qpid=$!

@@ -60,6 +60,7 @@ check "zspp compaction moved objects (objs_moved>0)" '[ "${compacted:-0}" -gt 0 
 check "zspp compaction trimmed zspages (pages_trimmed>0)" '[ "${trimmed:-0}" -gt 0 ]'
 check "CPU 1 went offline and online" '[ "${hotplugs:-0}" -gt 0 ]'
 check "rmmod zspp" 'grep -q "STRESS rmmod rc=0" "$log"'
-"$ZSPP_SCRIPTS/scan-log.sh" "$log" stress && pass=$((pass + 1)) || fail=$((fail + 1))
+# The splat patterns (tests/harness/judge.py): PASS:/FAIL: stress log has no kernel splat.
+PYTHONPATH="$ZSPP_ROOT/tests" python3 -m harness.judge --scan stress "$log" && pass=$((pass + 1)) || fail=$((fail + 1))
 echo "stress: console log $log"
 [ "$fail" -eq 0 ]
