@@ -140,10 +140,38 @@ stale_code_oops() {
 # namespace (debootstrap mounts /proc and /sys in its target: the namespace
 # drops them however the run ends); a stale tarball (the archive moved on)
 # falls back to a fresh debootstrap from MIRROR, once. Output in LOG.
+# What debootstrap made from TARBALL is kept next to it, TARBALL.root.tar, keyed
+# by suite and the tarball's size and mtime (a new tarball: made again), and
+# later runs unpack that instead of running debootstrap's dpkg again (30-60 s of
+# CPU and fsyncs a run; the same files: debootstrap --unpack-tarball installs
+# nothing but the tarball's .debs; MIRROR only names apt's sources.list, which
+# every caller writes itself). Never anything installed after debootstrap.
 debootstrap_minbase() {
-	local suite=$1 root=$2 mirror=$3 tarball=$4 dlog=$5
-	if ! unshare --mount --propagation private debootstrap --variant=minbase --unpack-tarball="$tarball" \
+	local suite=$1 root=$2 mirror=$3 tarball=$4 dlog=$5 key lk rt=$4.root.tar
+	key="zspp-minbase-root 1 $suite $(stat -c '%s %Y' "$tarball" 2>/dev/null)"
+	mkdir -p "$root"
+	exec {lk}>"$tarball.root.lock"
+	flock "$lk"
+	if [[ -s $rt && $(cat "$rt.key" 2>/dev/null) == "$key" ]]; then
+		if tar -x -f "$rt" -C "$root" --numeric-owner -p --xattrs --xattrs-include='*' >"$dlog" 2>&1; then
+			echo "minbase root unpacked from $rt ($key)" >>"$dlog"
+			exec {lk}>&-
+			return 0
+		fi
+		warn "unpacking $rt failed (log: $dlog); running debootstrap"
+		rm -rf --one-file-system "$root"
+		mkdir -p "$root"
+	fi
+	if unshare --mount --propagation private debootstrap --variant=minbase --unpack-tarball="$tarball" \
 		"$suite" "$root" "$mirror" >"$dlog" 2>&1; then
+		# Cached only when made from the tarball (the key names it).
+		if tar -c -f "$rt.tmp" -C "$root" --numeric-owner --xattrs --xattrs-include='*' --one-file-system . 2>>"$dlog"; then
+			mv "$rt.tmp" "$rt"
+			printf '%s\n' "$key" >"$rt.key"
+		else
+			rm -f "$rt.tmp"
+		fi
+	else
 		warn "debootstrap from $tarball failed; debootstrapping $suite from $mirror"
 		rm -rf --one-file-system "$root"
 		mkdir -p "$root"
@@ -151,4 +179,5 @@ debootstrap_minbase() {
 			>"$dlog" 2>&1 ||
 			{ tail -n 20 "$dlog" >&2; die "debootstrap $suite failed (log: $dlog)"; }
 	fi
+	exec {lk}>&-
 }
