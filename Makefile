@@ -82,21 +82,25 @@ demo: deps-demo module
 check: deps
 	scripts/check.sh
 
-# zspp vs zsmalloc (micro, QEMU) and zbud/z3fold/zsmalloc/zspp under zswap (e2e):
-# rewrites Documentation/benchmarks.md's tables, its CSV and plot (6.1 and 6.12, -icount,
-# real data; ~45-60 min with the defaults).
+# Everything that measures: zspp vs zsmalloc (micro, QEMU) and zbud/z3fold/
+# zsmalloc/zspp under zswap (e2e), rewriting Documentation/benchmarks.md's
+# tables, its CSV and plot (6.1 and 6.12, -icount, real data; ~45-60 min),
+# then the real programs and the scale curve below (hours under TCG).
 bench: deps
 	scripts/bench.sh
+	$(MAKE) bench-workloads
+	$(MAKE) bench-scale
 
 # The tiny bench run of `make check` (sanity only, no timing asserted).
 bench-smoke: deps
 	scripts/bench.sh --smoke
 
-# Real programs (xz, zstd, sqlite3, python3) on real data through zswap in a
-# memory cgroup, zspp against zsmalloc (and zspp at chain 8) on 6.1 and 6.12,
-# every output verified (bench/workloads/workloads.py; ~30-40 min).
+# Real programs (a kernel build, xz, zstd, sqlite3, python3, a worker pool)
+# on real data through zswap in a memory cgroup, zspp against zsmalloc (zbud
+# too) on 6.1 and 6.12, 3 boots each, every output verified
+# (bench/workloads/workloads.py; hours under TCG, the kernel build most).
 bench-workloads: deps
-	/usr/bin/python3 bench/workloads/workloads.py --allocs zsmalloc,zspp,zspp-c8 \
+	/usr/bin/python3 bench/workloads/workloads.py --allocs zsmalloc,zbud,zspp --reps 3 \
 		--csv Documentation/benchmarks/workloads.csv
 
 # The scale curve: real data at about 10^4, 10^5 and 10^6 stored pages, zspp

@@ -1,7 +1,10 @@
 #!/bin/busybox sh
 # shellcheck shell=dash  # busybox ash
 # /init of the workload benchmark's guest (bench/workloads/workloads.py):
-# zswap on the zpool of /etc/wl.conf, a swap disk (/dev/vda), then each
+# zswap on the zpool of /etc/wl.conf, a swap disk (WL_SWAP, /dev/vda), the
+# Debian 12 system image of the kernel-build workload when there is one
+# (WL_IMAGE: ext4, mounted on /mnt/img, which that workload chroots into;
+# bench/workloads/kbuild-image.sh), then each
 # workload of /etc/wl.conf in its own memory cgroup whose memory.max is set
 # below the program's resident size, so its pages go through zswap. While a
 # workload runs, a sampler prints the allocator's memory every WL_PERIOD
@@ -27,6 +30,8 @@ WL_ZSPP_PARAMS=
 WL_PERIOD=0.5
 WL_LIST=
 WL_COMPRESSOR=lzo
+WL_SWAP=/dev/vda
+WL_IMAGE=
 # shellcheck disable=SC1091 # written by workloads.py
 [ -f /etc/wl.conf ] && . /etc/wl.conf
 
@@ -38,7 +43,8 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t tmpfs tmpfs /tmp
 exec >/dev/console 2>&1 </dev/null
 echo "WL-GUEST kernel=$(uname -r) zpool=$WL_ZPOOL zspp_params='$WL_ZSPP_PARAMS' cmdline='$(cat /proc/cmdline)'"
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk zsmalloc z3fold; do
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk zsmalloc z3fold \
+	crc32c_generic crc16 mbcache jbd2 ext4; do
 	[ -f $MODDIR/$m.ko ] || continue
 	insmod $MODDIR/$m.ko
 done
@@ -49,12 +55,20 @@ if [ "$WL_ZPOOL" = zspp ]; then
 	echo "WL-INSMOD zspp rc=$?"
 fi
 i=0
-while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
+while [ ! -b "$WL_SWAP" ] && [ $i -lt 50 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
-mkswap /dev/vda >/dev/null && swapon /dev/vda
+mkswap "$WL_SWAP" >/dev/null && swapon "$WL_SWAP"
 echo "WL-SWAPON rc=$?"
+if [ -n "$WL_IMAGE" ]; then
+	mkdir -p /mnt/img
+	mount -t ext4 "$WL_IMAGE" /mnt/img &&
+		mount -t proc proc /mnt/img/proc &&
+		mount -t devtmpfs devtmpfs /mnt/img/dev &&
+		mount -t tmpfs tmpfs /mnt/img/tmp
+	echo "WL-IMAGE rc=$?"
+fi
 P=/sys/module/zswap/parameters
 echo "$WL_COMPRESSOR" >$P/compressor
 echo "$WL_ZPOOL" >$P/zpool
@@ -120,6 +134,7 @@ echo "DMESG-BEGIN"
 dmesg -r
 echo "DMESG-END"
 echo "WL-END"
+[ -n "$WL_IMAGE" ] && umount /mnt/img/tmp /mnt/img/dev /mnt/img/proc /mnt/img
 sync
 reboot -f
 sleep 5

@@ -58,7 +58,51 @@ def workloads(data_mib):
         "zstd": ("/usr/bin/zstd -q --long=27 -12 -T1 -c /data/part-zstd", max(1, data_mib // 3)),
         "sqlite": ("/usr/bin/sqlite3 :memory: -init /data/wl.sql .quit", 0),
         "python": (f"{PY} -S /data/heap.py /data/part-python", max(1, data_mib // 6)),
+        # A worker pool: POOL_N instances of the same program on the same
+        # input at once (pre-fork servers, interpreters, build workers), in one
+        # cgroup: what folding (zspp-fN) finds among real processes' pages.
+        "pool": (f"/bin/sh /data/pool.sh {POOL_N} {PY} -S /data/heap.py /data/part-pool", max(1, data_mib // 12)),
+        # A kernel build (zswap's developers' benchmark), scaled to TCG: Debian's
+        # gcc compiling a few of linux-source-6.1's objects with make -j2 in a
+        # Debian 12 image (kbuild-image.sh: defconfig and prepare done there,
+        # the reference objects' sha256 too). Runs in the guest only.
+        "kbuild": ("chroot /mnt/img /usr/local/bin/wl-kbuild", 0),
     }
+
+
+KBUILD_TARGETS = ["mm/slub.o", "mm/page_alloc.o", "mm/vmscan.o", "mm/memory.o", "fs/ext4/inode.o", "kernel/fork.o"]
+
+
+POOL_N = 4
+# The host measures one process's peak RSS; a workload of several at once gets
+# that many times the limit. Not kbuild: its limit is 0.7 of its largest
+# compiler process, well below make -j2's working set when two run at once
+# (at 2x it never swapped: gcc's big objects rarely overlap).
+INSTANCES = {"pool": POOL_N}
+
+POOL_SH = r"""# pool.sh N CMD...: N instances of CMD at once; their outputs in order.
+n=$1
+shift
+d=$(mktemp -d)
+i=1
+pids=""
+while [ $i -le "$n" ]; do
+	"$@" >"$d/$i" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+rc=0
+for p in $pids; do
+	wait "$p" || rc=1
+done
+i=1
+while [ $i -le "$n" ]; do
+	cat "$d/$i"
+	i=$((i + 1))
+done
+rm -rf "$d"
+exit $rc
+"""
 
 
 def sql_script(out, rows_max):
@@ -184,6 +228,8 @@ def prepare_data(workdir, data_mib, rows):
             (stage / f"part-{name}").write_bytes(blob[: mib << 20])
     n = sql_script(stage / "wl.sql", rows)
     (stage / "heap.py").write_text(HEAP_PY)
+    (stage / "pool.sh").write_text(POOL_SH)
+    (stage / "base.py").write_text("import re, sys, hashlib\n")  # the pool's shared part
     log(f"data: {data_mib} MiB of real files, {n} package file-list rows")
     return stage.parent
 
@@ -211,27 +257,36 @@ def kernel(k):
     return env
 
 
-def zspp_module(k, workdir):
-    out = sh([str(SCRIPTS / "build-module.sh"), f"stock-{k}", "--out", str(workdir / f"build-{k}")],
-             capture_output=True).stdout
+def zspp_module(k, workdir, fold=False):
+    args = [str(SCRIPTS / "build-module.sh"), f"stock-{k}", "--out",
+            str(workdir / (f"build-{k}-fold" if fold else f"build-{k}"))]
+    out = sh(args + (["--fold"] if fold else []), capture_output=True).stdout
     m = re.findall(r"^KO=(.*)$", out, re.M)
     if not m:
         raise RuntimeError(f"build-module.sh stock-{k}: no KO= line")
     return m[-1]
 
 
-def boot(k, kenv, alloc, ko, wls, limits, workdir, extra_cpio, mem):
+def boot(k, kenv, alloc, ko, wls, limits, workdir, extra_cpio, mem, image=None):
     w = workdir / f"{k}-{alloc}"
     w.mkdir(parents=True, exist_ok=True)
-    # zspp-cN: chain_size=N; zspp-sM: compact_slack=M (combinable: zspp-c8-s100).
+    # zspp-cN: chain_size=N; zspp-sM: compact_slack=M; zspp-fN: the
+    # CONFIG_ZSPP_FOLD=y build with fold_interval_ms=N (combinable: zspp-c8-s100).
     zpool, params = alloc.split("-")[0], []
     for opt in alloc.split("-")[1:]:
-        name = {"c": "chain_size", "s": "compact_slack"}.get(opt[:1])
+        name = {"c": "chain_size", "s": "compact_slack", "f": "fold_interval_ms"}.get(opt[:1])
         if not name or not opt[1:].isdigit():
-            raise SystemExit(f"workloads: allocator {alloc}: options are -cN and -sM")
+            raise SystemExit(f"workloads: allocator {alloc}: options are -cN, -sM and -fN")
         params.append(f"{name}={opt[1:]}")
     params = " ".join(params)
     conf = [f"WL_ZPOOL={zpool}", f'WL_ZSPP_PARAMS="{params}"', f'WL_LIST="{" ".join(wls)}"']
+    drives = []
+    if image:
+        # A fresh copy each boot: the build writes its objects into it.
+        copy = w / "image.ext4"
+        sh(["cp", "--sparse=always", str(image), str(copy)])
+        drives = ["--drive", str(copy)]
+        conf += ["WL_IMAGE=/dev/vda", "WL_SWAP=/dev/vdb"]
     for name in wls:
         cmd = workloads(0)[name][0]
         conf.append(f'WL_{name}_CMD="env PYTHONHASHSEED=0 {cmd}"')
@@ -242,6 +297,11 @@ def boot(k, kenv, alloc, ko, wls, limits, workdir, extra_cpio, mem):
             "-f", f"{w / 'wl.conf'}:etc/wl.conf"]
     if zpool == "zspp":
         args.append(ko)
+    if image:  # ext4 and what it needs (6.1 loads crc32c at every mount), in guest-init.sh's order
+        for m in ("crc32c_generic", "crc16", "mbcache", "jbd2", "ext4"):
+            found = [p for p in Path(kenv["MODDIR"]).rglob(f"{m}.ko*")]
+            if found:
+                args.append(str(found[0]))
     sh(args, stdout=subprocess.DEVNULL)
     initrd = w / "initramfs.cpio.gz"
     with open(initrd, "wb") as f:
@@ -250,9 +310,11 @@ def boot(k, kenv, alloc, ko, wls, limits, workdir, extra_cpio, mem):
     con = w / "console.log"
     t0 = time.time()
     rc = subprocess.run([str(SCRIPTS / "qemu-run.sh"), "-k", kenv["VMLINUZ"], "-r", str(initrd), "-l", str(con),
-                         "-w", str(w), "-m", mem, "-s", "2", "-d", "2G", "-t", "5400",
+                         "-w", str(w), "-m", mem, "-s", "2"] + drives + ["-d", "2G", "-t", "5400",
                          "--init-marker", "^WL-GUEST ", "-a", "loglevel=4 log_buf_len=4M slab_nomerge"]).returncode
     log(f"{k} {alloc}: guest done in {time.time() - t0:.0f}s (qemu rc={rc})")
+    if image:
+        (w / "image.ext4").unlink()
     return con.read_text(errors="replace").replace("\r", "")
 
 
@@ -292,8 +354,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kernels", default="6.1,6.12")
     ap.add_argument("--allocs", default="zsmalloc,zspp",
-                    help="zsmalloc, zbud, zspp, zspp-cN (chain_size=N), zspp-sM (compact_slack=M), zspp-cN-sM")
-    ap.add_argument("--workloads", default="xz,zstd,sqlite,python")
+                    help="zsmalloc, zbud, zspp, zspp-cN (chain_size=N), zspp-sM (compact_slack=M), "
+                    "zspp-fN (the CONFIG_ZSPP_FOLD=y build, fold_interval_ms=N), combined: zspp-c8-s50")
+    ap.add_argument("--workloads", default="kbuild,xz,zstd,sqlite,python,pool")
     ap.add_argument("--data-mib", type=int, default=48)
     ap.add_argument("--sql-rows", type=int, default=80000)
     ap.add_argument("--limit", type=float, default=0.7, help="memory.max as a fraction of the host RSS")
@@ -317,10 +380,26 @@ def main():
 
     data_root = prepare_data(workdir, a.data_mib, a.sql_rows)
     refs, limits = {}, {}
+    image = None
+    if "kbuild" in wls:
+        kb = workdir / "kbuild"
+        sh([str(HERE / "kbuild-image.sh"), "--out", str(kb)] + KBUILD_TARGETS, env=dict(os.environ, ZSPP_PROG="kbuild-image"))
+        image = kb / "image.ext4"
     for name in wls:
-        sha, rss = host_reference(table[name][0], data_root)
+        if name == "kbuild":
+            sha, rss = (kb / "reference").read_text().split()
+            rss = int(rss)
+        else:
+            sha, rss = host_reference(table[name][0], data_root)
         refs[name] = sha
-        limits[name] = max(int(rss * a.limit) // 4096 * 4096, 8 << 20)
+        n_inst = INSTANCES.get(name, 1)
+        if name == "pool":
+            # The instances share the interpreter's binary and libraries (charged
+            # once): count those pages once, each instance's own heap N times.
+            _, base = host_reference(f"{PY} -S /data/base.py", data_root)
+            rss = rss * n_inst - min(base, rss) * (n_inst - 1)
+            n_inst = 1
+        limits[name] = max(int(rss * n_inst * a.limit) // 4096 * 4096, 8 << 20)
         log(f"{name}: host stdout sha256 {sha[:16]}, peak RSS {rss >> 20} MiB, guest memory.max {limits[name] >> 20} MiB")
     # The programs' cpio, rebuilt when a package that provides them moves.
     pkgs = subprocess.run(["dpkg-query", "-W", "xz-utils", "zstd", "sqlite3", "python3.11-minimal",
@@ -340,9 +419,10 @@ def main():
     rows = []
     for k, alloc, rep in runs:
         kenv = kernel(k)
-        ko = zspp_module(k, workdir) if alloc.startswith("zspp") else ""
+        fold = any(o.startswith("f") for o in alloc.split("-")[1:])
+        ko = zspp_module(k, workdir, fold) if alloc.startswith("zspp") else ""
         con = boot(k, kenv, alloc, ko, wls, limits, workdir,
-                   [progs / "programs.cpio.gz", workdir / "data.cpio.gz"], a.mem)
+                   [progs / "programs.cpio.gz", workdir / "data.cpio.gz"], a.mem, image)
         res, samples = parse(con)
         for name in wls:
             n += 1
