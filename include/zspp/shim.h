@@ -102,8 +102,30 @@ int zspp_core_page_migrate(void *owner, struct zspp_page *dst, struct zspp_page 
 
 /* ---- locks */
 struct zspp_spinlock;
-struct zspp_spinlock *zspp_spin_alloc(void);		/* sleeps; NULL on -ENOMEM */
+/*
+ * What a lock protects (Documentation/locking.rst): each kind is its own
+ * lockdep class, so lockdep reports name the lock and check the order per
+ * kind (one class for every lock of a kind, as zsmalloc's class->lock).
+ */
+enum zspp_lock_kind {
+	ZSPP_LOCK_CLASS,	/* SizeClass::lock: a size class's zspages */
+	ZSPP_LOCK_DEFER,	/* Pool::defer_lock_: the deferred-free list */
+	ZSPP_LOCK_KINDS
+};
+/* sleeps; NULL on -ENOMEM */
+struct zspp_spinlock *zspp_spin_alloc(enum zspp_lock_kind kind);
 void zspp_spin_free(struct zspp_spinlock *lock);
+/*
+ * Complain (lockdep splat in the kernel, a violation in the host tests'
+ * fake shim) unless the calling task holds @lock. Built where lock checking
+ * runs (ZSPP_LOCKDEP: a kernel with CONFIG_LOCKDEP, the host tests); else
+ * nothing, so the production hot paths carry no call. Never sleeps.
+ */
+#ifdef ZSPP_LOCKDEP
+void zspp_lockdep_assert_held(struct zspp_spinlock *lock);
+#else
+static inline void zspp_lockdep_assert_held(struct zspp_spinlock *lock) { (void)lock; }
+#endif
 #if defined(__cplusplus) && defined(ZSPP_DIRECT_SPINLOCK)
 /*
  * Kbuild defines ZSPP_DIRECT_SPINLOCK where spin_lock() and spin_unlock() are

@@ -39,7 +39,7 @@ Result<Pool *> Pool::create(const char *name, u32 chain, zspp_evict_t evict, voi
 	pool->evict_ctx_ = evict_ctx;
 	pool->handle_cache_ = g_handle_cache;
 	pool->deferred_.init();
-	bool locked = pool->defer_lock_.init();
+	bool locked = pool->defer_lock_.init(ZSPP_LOCK_DEFER);
 	pool->free_work_ = zspp_work_create(&Pool::deferred_free_work, pool);
 	pool->compact_work_ = zspp_work_create(&Pool::compact_work, pool);
 	Status st = locked && pool->free_work_ && pool->compact_work_ ? pool->init_classes()
@@ -68,7 +68,7 @@ Status Pool::init_classes()
 		zero_bytes(cls, sizeof(*cls));
 		cls->index = i; // first: destroy() frees a class by its own index
 		classes_[i] = cls;
-		if (!cls->lock.init())
+		if (!cls->lock.init(ZSPP_LOCK_CLASS))
 			return Error{-ZSPP_ENOMEM};
 		ClassGeometry g = geometry_for(index_slot_size(i), chain_);
 		cls->index = i;

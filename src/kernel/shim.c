@@ -153,14 +153,36 @@ void *zspp_pfn_owner(unsigned long pfn)
 	return (void *)page_private(page);
 }
 
-struct zspp_spinlock *zspp_spin_alloc(void)
-{
-	spinlock_t *lock = kmalloc(sizeof(*lock), GFP_KERNEL);
+/*
+ * One lockdep class per kind of lock (not per call site: every lock comes
+ * from here), so a report names the lock and the order is checked per kind.
+ */
+static struct lock_class_key zspp_lock_keys[ZSPP_LOCK_KINDS];
+static const char *const zspp_lock_names[ZSPP_LOCK_KINDS] = {
+	[ZSPP_LOCK_CLASS] = "zspp_class->lock",
+	[ZSPP_LOCK_DEFER] = "zspp_pool->defer_lock",
+};
 
-	if (lock)
-		spin_lock_init(lock);	/* one lockdep class: "class->lock" */
+struct zspp_spinlock *zspp_spin_alloc(enum zspp_lock_kind kind)
+{
+	spinlock_t *lock;
+
+	if (WARN_ON_ONCE((unsigned int)kind >= ZSPP_LOCK_KINDS))
+		return NULL;
+	lock = kmalloc(sizeof(*lock), GFP_KERNEL);
+	if (lock) {
+		spin_lock_init(lock);
+		lockdep_set_class_and_name(lock, &zspp_lock_keys[kind], zspp_lock_names[kind]);
+	}
 	return (struct zspp_spinlock *)lock;
 }
+
+#ifdef ZSPP_LOCKDEP
+void zspp_lockdep_assert_held(struct zspp_spinlock *lock)
+{
+	lockdep_assert_held((spinlock_t *)lock);
+}
+#endif
 
 void zspp_spin_free(struct zspp_spinlock *lock)
 {

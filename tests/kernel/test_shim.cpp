@@ -73,7 +73,7 @@ TEST_F(Shim, PageOwnersByPfn)
 // flags sleeping there); released, it is not.
 TEST_F(Shim, SpinlockMakesTheCpuAtomic)
 {
-	struct zspp_spinlock *lock = zspp_spin_alloc();
+	struct zspp_spinlock *lock = zspp_spin_alloc(ZSPP_LOCK_CLASS);
 
 	ASSERT_NE(lock, nullptr);
 	zspp_spin_lock(lock);
