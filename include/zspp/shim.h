@@ -2,7 +2,8 @@
 /*
  * The only door from the C++ core (src/core/) to the kernel.
  *
- * Implemented by src/kernel/shim.c and area.c in the module and by tests/host/fake_shim.cpp
+ * Implemented by src/kernel/shim_*.c (one file per section below) and area.c
+ * in the module and by tests/host/fake_shim.cpp
  * in userspace. Plain C, opaque types, no kernel header: the core never sees
  * a struct page or a spinlock_t. Each declaration says whether it may sleep.
  * Version differences between kernels live behind this line, never above it.
@@ -130,7 +131,7 @@ static inline void zspp_lockdep_assert_held(struct zspp_spinlock *lock) { (void)
 /*
  * Kbuild defines ZSPP_DIRECT_SPINLOCK where spin_lock() and spin_unlock() are
  * the exported _raw_spin_lock()/_raw_spin_unlock() on the spinlock_t's raw
- * lock at offset 0 (not PREEMPT_RT, neither inlined; src/kernel/shim.c checks
+ * lock at offset 0 (not PREEMPT_RT, neither inlined; src/kernel/shim_locks.c checks
  * it against the kernel's headers): the core calls them itself, one call per
  * lock or unlock instead of two (each class lock is taken about twice per
  * malloc + write; Documentation/benchmarks.md). The C files keep the
@@ -169,7 +170,7 @@ struct zspp_shrinker *zspp_shrinker_register(const char *name, struct zspp_pool 
 void zspp_shrinker_unregister(struct zspp_shrinker *shrinker);
 
 /*
- * ---- CONFIG_ZSPP_FOLD only (src/kernel/shim.c builds these with the option)
+ * ---- CONFIG_ZSPP_FOLD only (src/kernel/shim_memory.c builds these with the option)
  * xxh64 (seed 0) of the concatenation of two pieces (@b may be NULL when
  * @blen is 0): an object that spans two pages, hashed in place. Never sleeps.
  */
