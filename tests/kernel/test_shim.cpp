@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// src/kernel/shim.c's glue, the real file, on the mock kernel: the gfp it
+// src/kernel/shim_*.c's glue, the real files, on the mock kernel: the gfp it
 // hands the allocators, page owners by pfn, locks, warnings and logging.
 #include <string>
 
