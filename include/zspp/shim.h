@@ -2,7 +2,8 @@
 /*
  * The only door from the C++ core (src/core/) to the kernel.
  *
- * Implemented by src/kernel/shim.c and area.c in the module and by tests/host/fake_shim.cpp
+ * Implemented by src/kernel/shim_*.c (one file per section below) and area.c
+ * in the module and by tests/host/fake_shim.cpp
  * in userspace. Plain C, opaque types, no kernel header: the core never sees
  * a struct page or a spinlock_t. Each declaration says whether it may sleep.
  * Version differences between kernels live behind this line, never above it.
@@ -102,13 +103,35 @@ int zspp_core_page_migrate(void *owner, struct zspp_page *dst, struct zspp_page 
 
 /* ---- locks */
 struct zspp_spinlock;
-struct zspp_spinlock *zspp_spin_alloc(void);		/* sleeps; NULL on -ENOMEM */
+/*
+ * What a lock protects (Documentation/locking.rst): each kind is its own
+ * lockdep class, so lockdep reports name the lock and check the order per
+ * kind (one class for every lock of a kind, as zsmalloc's class->lock).
+ */
+enum zspp_lock_kind {
+	ZSPP_LOCK_CLASS,	/* SizeClass::lock: a size class's zspages */
+	ZSPP_LOCK_DEFER,	/* Pool::defer_lock_: the deferred-free list */
+	ZSPP_LOCK_KINDS
+};
+/* sleeps; NULL on -ENOMEM */
+struct zspp_spinlock *zspp_spin_alloc(enum zspp_lock_kind kind);
 void zspp_spin_free(struct zspp_spinlock *lock);
+/*
+ * Complain (lockdep splat in the kernel, a violation in the host tests'
+ * fake shim) unless the calling task holds @lock. Built where lock checking
+ * runs (ZSPP_LOCKDEP: a kernel with CONFIG_LOCKDEP, the host tests); else
+ * nothing, so the production hot paths carry no call. Never sleeps.
+ */
+#ifdef ZSPP_LOCKDEP
+void zspp_lockdep_assert_held(struct zspp_spinlock *lock);
+#else
+static inline void zspp_lockdep_assert_held(struct zspp_spinlock *lock) { (void)lock; }
+#endif
 #if defined(__cplusplus) && defined(ZSPP_DIRECT_SPINLOCK)
 /*
  * Kbuild defines ZSPP_DIRECT_SPINLOCK where spin_lock() and spin_unlock() are
  * the exported _raw_spin_lock()/_raw_spin_unlock() on the spinlock_t's raw
- * lock at offset 0 (not PREEMPT_RT, neither inlined; src/kernel/shim.c checks
+ * lock at offset 0 (not PREEMPT_RT, neither inlined; src/kernel/shim_locks.c checks
  * it against the kernel's headers): the core calls them itself, one call per
  * lock or unlock instead of two (each class lock is taken about twice per
  * malloc + write; Documentation/benchmarks.md). The C files keep the
@@ -147,7 +170,7 @@ struct zspp_shrinker *zspp_shrinker_register(const char *name, struct zspp_pool 
 void zspp_shrinker_unregister(struct zspp_shrinker *shrinker);
 
 /*
- * ---- CONFIG_ZSPP_FOLD only (src/kernel/shim.c builds these with the option)
+ * ---- CONFIG_ZSPP_FOLD only (src/kernel/shim_memory.c builds these with the option)
  * xxh64 (seed 0) of the concatenation of two pieces (@b may be NULL when
  * @blen is 0): an object that spans two pages, hashed in place. Never sleeps.
  */

@@ -242,9 +242,10 @@ extern "C" void AnnotateIgnoreReadsEnd(const char *file, int line);
 // can name: `SizeClass::lock`, `Pool::defer_lock_`.
 class ZSPP_CAPABILITY("spinlock") SpinLock {
 public:
-	[[nodiscard]] bool init()
+	// @kind: what the lock protects; each kind is its own lockdep class.
+	[[nodiscard]] bool init(zspp_lock_kind kind)
 	{
-		raw_ = zspp_spin_alloc();
+		raw_ = zspp_spin_alloc(kind);
 		return raw_ != nullptr;
 	}
 	void destroy()
@@ -256,6 +257,10 @@ public:
 	bool valid() const { return raw_ != nullptr; }
 	void lock() ZSPP_ACQUIRE() { zspp_spin_lock(raw_); }
 	void unlock() ZSPP_RELEASE() { zspp_spin_unlock(raw_); }
+	// lockdep_assert_held(): checked by the debug kernel and the host
+	// tests, nothing in a production build (shim.h, ZSPP_LOCKDEP). The
+	// run-time half of what ZSPP_REQUIRES says to clang.
+	void assert_held() const { zspp_lockdep_assert_held(raw_); }
 
 private:
 	zspp_spinlock *raw_ = nullptr;

@@ -45,8 +45,9 @@ unsigned long freeable(const SizeClass *cls, unsigned long used, unsigned long p
 }
 } // namespace
 
-unsigned long Pool::freeable_pages(const SizeClass *cls)
+unsigned long Pool::freeable_pages(const SizeClass *cls, ClassLocked held)
 {
+	cls->lock.assert_held();
 	return freeable(cls, cls->obj_used, cls->pages_used);
 }
 
@@ -65,8 +66,9 @@ unsigned long Pool::compactable_pages()
 }
 
 // Lock held. The emptiest zspage whose objects may move (not pinned).
-ZsPage *Pool::pick_source(SizeClass *cls)
+ZsPage *Pool::pick_source(SizeClass *cls, ClassLocked held)
 {
+	cls->lock.assert_held();
 	for (u32 g = kFullnessEmpty + 1; g < kFullnessFull; g++) {
 		for (ZsPage *zs : cls->fullness[g]) {
 			if (!zs->pinned())
@@ -78,8 +80,9 @@ ZsPage *Pool::pick_source(SizeClass *cls)
 
 // Lock held. The fullest zspage other than @src with a free slot. (A pinned
 // destination is fine: only its free slots are written.)
-ZsPage *Pool::pick_destination(SizeClass *cls, ZsPage *src)
+ZsPage *Pool::pick_destination(SizeClass *cls, ClassLocked held, ZsPage *src)
 {
+	cls->lock.assert_held();
 	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty; g--) {
 		for (ZsPage *zs : cls->fullness[g]) {
 			if (zs != src)
@@ -93,8 +96,9 @@ ZsPage *Pool::pick_destination(SizeClass *cls, ZsPage *src)
 // Lock held; @dst's next free slot has its page. The handle words are rewritten under the
 // class lock, which every resolver of this class takes (or is excluded by
 // the source not being pinned).
-void Pool::move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst)
+void Pool::move_object(SizeClass *cls, ClassLocked held, ZsPage *src, u32 sidx, ZsPage *dst)
 {
+	cls->lock.assert_held();
 	SlotWord w = src->slot(sidx);
 	u32 size = object_size(w);
 	u32 didx = dst->take_slot(w);
@@ -105,14 +109,15 @@ void Pool::move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst)
 	u64 loc = Location(dst->pfn0, size, didx).word();
 	for_each_handle(w, [loc](u64 *handle) { write_once(*handle, loc); });
 	src->release_slot(sidx);
-	regroup(cls, dst);
+	regroup(cls, held, dst);
 }
 
 // Lock held, @zs not pinned: move slot @from's object to free slot @to of
 // the same zspage (below it, so its pages are there). The free list is
 // left stale: pack() rebuilds it.
-void Pool::move_within(ZsPage *zs, u32 from, u32 to)
+void Pool::move_within(ClassLocked, ZsPage *zs, u32 from, u32 to)
 {
+	classes_[zs->class_index]->lock.assert_held();
 	SlotWord w = zs->slot(from);
 	u32 size = object_size(w);
 	zs->set_slot(to, w);
@@ -127,8 +132,9 @@ void Pool::move_within(ZsPage *zs, u32 from, u32 to)
 // Lock held, @zs not pinned: move its objects into its first inuse slots
 // (the highest into the lowest free, in turn) and rebuild its free list.
 // Returns the objects moved.
-u32 Pool::pack(ZsPage *zs)
+u32 Pool::pack(ClassLocked held, ZsPage *zs)
 {
+	classes_[zs->class_index]->lock.assert_held();
 	u32 moved = 0;
 	for (u32 lo = 0, hi = zs->objs;;) {
 		while (lo < hi && !zs->slot(lo).is_free())
@@ -138,7 +144,7 @@ u32 Pool::pack(ZsPage *zs)
 		if (lo >= hi)
 			break;
 		// Slot lo is free and hi - 1 > lo holds an object.
-		move_within(zs, --hi, lo++);
+		move_within(held, zs, --hi, lo++);
 		moved++;
 	}
 	zs->reset_free_tail();
@@ -151,8 +157,9 @@ u32 Pool::pack(ZsPage *zs)
 // The detached pages, still locked, go into @out; the caller frees them
 // (zspp_page_free_locked) after dropping the lock, which makes an isolated
 // one drop out of migration as a freed zspage's pages do (locking.rst).
-u32 Pool::trim(SizeClass *cls, ZsPage *zs, zspp_page **out)
+u32 Pool::trim(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page **out)
 {
+	cls->lock.assert_held();
 	u32 n = 0;
 	for (u32 p = zs->present_pages(), keep = zs->pages_for(zs->inuse); p > keep; p--) {
 		zspp_page *page = zs->page(p - 1);
@@ -171,8 +178,9 @@ u32 Pool::trim(SizeClass *cls, ZsPage *zs, zspp_page **out)
 // the next (a destination only gets fuller, so it stays the fullest), each
 // one's slots with pages first. Stops where the objects would need more
 // than @max_pages new pages.
-Pool::MovePlan Pool::plan_moves(SizeClass *cls, ZsPage *src, u32 max_pages)
+Pool::MovePlan Pool::plan_moves(SizeClass *cls, ClassLocked held, ZsPage *src, u32 max_pages)
 {
+	cls->lock.assert_held();
 	MovePlan plan{0, 0};
 	u32 left = src->inuse;
 	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty && left; g--) {
@@ -214,13 +222,13 @@ unsigned long Pool::compact_class(SizeClass *cls)
 		unsigned long moved = 0;
 		bool unpaid = false;
 		{
-			SpinGuard guard(cls->lock);
-			if (freeable_pages(cls) == 0)
+			ClassGuard guard(cls);
+			if (freeable_pages(cls, guard) == 0)
 				break;
-			ZsPage *src = pick_source(cls);
+			ZsPage *src = pick_source(cls, guard);
 			if (!src)
 				break;
-			MovePlan plan = plan_moves(cls, src, kMaxChain);
+			MovePlan plan = plan_moves(cls, guard, src, kMaxChain);
 			u32 present = src->present_pages();
 			// What src gives back once the moves are made: all its
 			// pages if it empties, else those past its objects
@@ -236,24 +244,24 @@ unsigned long Pool::compact_class(SizeClass *cls)
 				for (u32 s = src->objs; s-- > 0 && moved < plan.objects;) {
 					if (src->slot(s).is_free())
 						continue;
-					ZsPage *dst = pick_destination(cls, src);
+					ZsPage *dst = pick_destination(cls, guard, src);
 					bool backed = dst && dst->next_slot_backed();
 					if (dst && !backed && nr_spares) { // a page the plan counted
-						attach_next_page(cls, dst, spares[--nr_spares]);
+						attach_next_page(cls, guard, dst, spares[--nr_spares]);
 						attached++;
 						backed = true;
 					}
 					if (!backed)
 						break; // not as planned (cannot happen): stop, consistent
-					move_object(cls, src, s, dst);
+					move_object(cls, guard, src, s, dst);
 					moved++;
 				}
-				emptied = settle(cls, src);
+				emptied = settle(cls, guard, src);
 				if (emptied) {
 					emptied_pages = emptied->present_pages(); // doomed: fixed
 				} else {
-					moved += pack(src);
-					nr_trimmed = trim(cls, src, trimmed);
+					moved += pack(guard, src);
+					nr_trimmed = trim(cls, guard, src, trimmed);
 				}
 			}
 		}

@@ -77,15 +77,16 @@ bool Pool::bury(ZsPage *zs)
 	// no such pass is running, without taking the lock on every release.
 	if (!ZSPP_RACY_READ(cls->fold_active))
 		return false;
-	SpinGuard guard(cls->lock);
+	ClassGuard guard(cls);
 	if (!cls->fold_active)
 		return false;
 	cls->graveyard.push_front(zs);
 	return true;
 }
 
-Share *Pool::drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle)
+Share *Pool::drop_sharer(SizeClass *cls, ClassLocked held, const ObjRef &ref, u64 handle)
 {
+	cls->lock.assert_held();
 	Share *sh = ref.zs->slot(ref.idx).share();
 	sh->remove_at(u32(sh->find(handle, true)));
 	cls->folded--;
@@ -106,28 +107,29 @@ void Pool::retire_share(Share *sh)
 	bytes_share_.sub(zspp_kmalloc_size(Share::bytes(sh->cap)));
 }
 
-bool Pool::unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh, zspp_page **spare)
+bool Pool::unshare(SizeClass *cls, ClassLocked held, unsigned long handle, ObjRef *ref, ZsPage **fresh, zspp_page **spare)
 {
+	cls->lock.assert_held();
 	if (!ref->zs->slot(ref->idx).is_shared())
 		return true;
-	ZsPage *dst = find_non_full(cls);
+	ZsPage *dst = find_non_full(cls, held);
 	if (!dst) {
 		if (!*fresh)
 			return false;
 		dst = *fresh; // slot 0 is in page 0: backed
 		*fresh = nullptr;
-		insert_zspage(cls, dst);
-	} else if (!back_next_slot(cls, dst, spare)) {
+		insert_zspage(cls, held, dst);
+	} else if (!back_next_slot(cls, held, dst, spare)) {
 		return false;
 	}
 	u32 didx = dst->take_slot(SlotWord::owned(handle));
 	copy_slot(ref->zs, ref->idx, dst, didx, ref->size);
-	Share *dead = drop_sharer(cls, *ref, handle);
+	Share *dead = drop_sharer(cls, held, *ref, handle);
 	write_once(*reinterpret_cast<u64 *>(handle), Location(dst->pfn0, ref->size, didx).word());
 	cls->obj_used++;
-	regroup(cls, dst);
+	regroup(cls, held, dst);
 	if (evict_)
-		lru_touch(cls, dst);
+		lru_touch(cls, held, dst);
 	fold_cow_.add(1);
 	*ref = ObjRef{cls, dst, didx, ref->size};
 	zspp_kfree(dead); // never sleeps
@@ -148,8 +150,8 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 	const bool may_wait = gfp != zspp_gfp_nowait;
 	u32 waits = 0;
 	for (;;) {
-		SpinGuard guard(cls->lock);
-		bool ok = lookup(handle, cls, &ref, freed);
+		ClassGuard guard(cls);
+		bool ok = lookup(handle, cls, guard, &ref, freed);
 		// A freed handle is pinned as it is (map gives it a copy): no
 		// unsharing, nothing written.
 		bool shared = ok && !ref.freed && ref.zs->slot(ref.idx).is_shared();
@@ -172,10 +174,10 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 			fold_cow_busy_.add(1);
 			return Error{-ZSPP_EBUSY};
 		}
-		if (shared && !unshare(cls, handle, &ref, &fresh, &spare)) {
+		if (shared && !unshare(cls, guard, handle, &ref, &fresh, &spare)) {
 			// No free slot for the copy, or its page missing: get a
 			// zspage or the page unlocked, retry.
-			bool need_zspage = !find_non_full(cls);
+			bool need_zspage = !find_non_full(cls, guard);
 			guard.release();
 			if (need_zspage) {
 				Result<ZsPage *> r = alloc_zspage(cls, gfp);
@@ -216,7 +218,7 @@ bool Pool::evict_shared(SizeClass *cls, ZsPage *zs, u32 idx)
 	for (u32 pos = 0;; pos++) {
 		u64 handle = 0;
 		{
-			SpinGuard guard(cls->lock);
+			ClassGuard guard(cls);
 			SlotWord w = zs->slot(idx);
 			if (!w.is_shared()) {
 				if (w.is_free() || w.is_deferred())
@@ -239,8 +241,9 @@ bool Pool::evict_shared(SizeClass *cls, ZsPage *zs, u32 idx)
 	}
 }
 
-u32 Pool::finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *bytes)
+u32 Pool::finish_shared(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, unsigned long *bytes)
 {
+	cls->lock.assert_held();
 	u32 freed = 0;
 	while (zs->slot(idx).is_shared()) {
 		Share *sh = zs->slot(idx).share();
@@ -251,7 +254,7 @@ u32 Pool::finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *byte
 			break;
 		u64 handle = sh->members[pos].handle();
 		u32 size = object_size(zs->slot(idx));
-		zspp_kfree(drop_sharer(cls, ObjRef{cls, zs, idx, size}, handle));
+		zspp_kfree(drop_sharer(cls, held, ObjRef{cls, zs, idx, size}, handle));
 		write_once(*reinterpret_cast<u64 *>(handle), u64(0));
 		zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
 		*bytes += size;
@@ -265,8 +268,9 @@ u32 Pool::finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *byte
 // Class lock held. A zspage of @cls this pass has not visited, in O(1):
 // new zspages enter fold_list at the head and a visited one moves to the
 // tail, so the list is always [unvisited..., visited...].
-ZsPage *Pool::next_unvisited(SizeClass *cls)
+ZsPage *Pool::next_unvisited(SizeClass *cls, ClassLocked held)
 {
+	cls->lock.assert_held();
 	ZsPage *zs = cls->fold_list.first();
 	return zs && zs->fold_seq != cls->fold_pass ? zs : nullptr;
 }
@@ -274,8 +278,9 @@ ZsPage *Pool::next_unvisited(SizeClass *cls)
 // Class lock held; both slots hold written objects of equal bytes, the
 // record capacity needed is available (kzs's record or a spare). The
 // handles of (dzs, didx) join the kept slot's record; the slot is freed.
-void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp)
+void Pool::merge_into(SizeClass *cls, ClassLocked held, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp)
 {
+	cls->lock.assert_held();
 	SlotWord kw = kzs->slot(kidx), dw = dzs->slot(didx);
 	u32 n = handles_in(kw) + handles_in(dw);
 	u32 size = object_size(kw); // equal to dw's: folding compares sizes
@@ -321,8 +326,9 @@ void Pool::merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 di
 
 // Class lock held. Fold slot @idx of @zs into an earlier equal object, or
 // index it. False: a merge needs a spare record the pass does not have.
-bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
+bool Pool::fold_slot(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, FoldPass *fp)
 {
+	cls->lock.assert_held();
 	SlotWord w = zs->slot(idx);
 	if (w.is_free() || w.is_deferred() || !(zs->flags()[idx] & ZsPage::kWritten))
 		return true;
@@ -371,7 +377,7 @@ bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
 			fp->need = n;
 			return false;
 		}
-		merge_into(cls, k, e->idx, zs, idx, fp);
+		merge_into(cls, held, k, e->idx, zs, idx, fp);
 		return true;
 	}
 	if (vacant)
@@ -382,13 +388,14 @@ bool Pool::fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp)
 // Class lock held. Fold @zs's objects from where the last hold stopped.
 // False: stopped early (batch budget or a spare needed); fp->resume says
 // where to go on.
-bool Pool::fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp)
+bool Pool::fold_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, FoldPass *fp)
 {
+	cls->lock.assert_held();
 	bool done = true;
 	if (!zs->doomed && !zs->reclaiming && !zs->pinned()) {
 		usize hashed = 0;
 		for (u32 s = fp->resume == zs ? fp->resume_idx : 0; s < zs->objs; s++) {
-			if (hashed >= kBatchBytes || !fold_slot(cls, zs, s, fp)) {
+			if (hashed >= kBatchBytes || !fold_slot(cls, held, zs, s, fp)) {
 				fp->resume = zs;
 				fp->resume_idx = s;
 				done = false;
@@ -397,7 +404,7 @@ bool Pool::fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp)
 			SlotWord sw = zs->slot(s);
 			hashed += sw.is_free() ? 0 : object_size(sw);
 		}
-		if (ZsPage *emptied = settle(cls, zs)) {
+		if (ZsPage *emptied = settle(cls, held, zs)) {
 			// Pointed at by index entries: parked until the pass ends.
 			cls->graveyard.push_front(emptied);
 			fp->freed += emptied->present_pages();
@@ -419,7 +426,7 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 {
 	unsigned long used;
 	{
-		SpinGuard guard(cls->lock);
+		ClassGuard guard(cls);
 		used = cls->obj_used;
 	}
 	if (used < 2)
@@ -439,18 +446,18 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 	fp->resume = nullptr;
 	fp->freed = 0;
 	{
-		SpinGuard guard(cls->lock);
+		ClassGuard guard(cls);
 		cls->fold_pass = u16(cls->fold_pass + 1) ? u16(cls->fold_pass + 1) : 1; // 0: never visited
 		write_once(cls->fold_active, u8(1));
 	}
 	while (!destroying_.load()) {
 		fp->need = 0;
 		{
-			SpinGuard guard(cls->lock);
-			ZsPage *zs = fp->resume ? fp->resume : next_unvisited(cls);
+			ClassGuard guard(cls);
+			ZsPage *zs = fp->resume ? fp->resume : next_unvisited(cls, guard);
 			if (!zs)
 				break;
-			(void)fold_zspage(cls, zs, fp);
+			(void)fold_zspage(cls, guard, zs, fp);
 		}
 		if (fp->need) {
 			u32 k = spare_kind(fp->need);
@@ -464,7 +471,7 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 	dead.init();
 	bool folded;
 	{
-		SpinGuard guard(cls->lock);
+		ClassGuard guard(cls);
 		folded = cls->folded != 0;
 		write_once(cls->fold_active, u8(0));
 		while (ZsPage *zs = cls->graveyard.first()) {
@@ -507,8 +514,9 @@ unsigned long Pool::fold()
 }
 
 // Class lock held; slot @idx of @zs holds a Share.
-Status Pool::validate_share(SizeClass *cls, ZsPage *zs, u32 idx)
+Status Pool::validate_share(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx)
 {
+	cls->lock.assert_held();
 	Share *sh = zs->slot(idx).share();
 	if (sh->magic != Share::kMagic || sh->refs < 2 || sh->refs > sh->cap || sh->cap > Share::kMaxMembers ||
 	    !(zs->flags()[idx] & ZsPage::kWritten)) {

@@ -11,7 +11,7 @@ namespace zspp {
 // by a map or already doomed; migrate_page() checks again under the lock.
 bool Pool::can_isolate(ZsPage *zs)
 {
-	SpinGuard guard(classes_[zs->class_index]->lock);
+	ClassGuard guard(classes_[zs->class_index]);
 	return !zs->doomed && !zs->pinned();
 }
 
@@ -21,7 +21,7 @@ bool Pool::can_isolate(ZsPage *zs)
 Status Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 {
 	SizeClass *cls = classes_[zs->class_index];
-	SpinGuard guard(cls->lock);
+	ClassGuard guard(cls);
 	if (zs->doomed || zs->pinned())
 		return Error{-ZSPP_EAGAIN};
 	char *from = static_cast<char *>(zspp_page_address(src));
@@ -53,8 +53,8 @@ void *Pool::handle_page(unsigned long handle)
 	SizeClass *cls = class_of(handle);
 	if (!cls)
 		return nullptr;
-	SpinGuard guard(cls->lock);
-	return lookup(handle, cls, &ref) ? ref.zs->page(ref.zs->slot_page(ref.idx)) : nullptr;
+	ClassGuard guard(cls);
+	return lookup(handle, cls, guard, &ref) ? ref.zs->page(ref.zs->slot_page(ref.idx)) : nullptr;
 }
 
 } // namespace zspp

@@ -39,7 +39,7 @@ Result<Pool *> Pool::create(const char *name, u32 chain, zspp_evict_t evict, voi
 	pool->evict_ctx_ = evict_ctx;
 	pool->handle_cache_ = g_handle_cache;
 	pool->deferred_.init();
-	bool locked = pool->defer_lock_.init();
+	bool locked = pool->defer_lock_.init(ZSPP_LOCK_DEFER);
 	pool->free_work_ = zspp_work_create(&Pool::deferred_free_work, pool);
 	pool->compact_work_ = zspp_work_create(&Pool::compact_work, pool);
 	Status st = locked && pool->free_work_ && pool->compact_work_ ? pool->init_classes()
@@ -68,7 +68,7 @@ Status Pool::init_classes()
 		zero_bytes(cls, sizeof(*cls));
 		cls->index = i; // first: destroy() frees a class by its own index
 		classes_[i] = cls;
-		if (!cls->lock.init())
+		if (!cls->lock.init(ZSPP_LOCK_CLASS))
 			return Error{-ZSPP_ENOMEM};
 		ClassGeometry g = geometry_for(index_slot_size(i), chain_);
 		cls->index = i;
@@ -116,8 +116,8 @@ void Pool::destroy()
 						zspp_kfree(w.share());
 				}
 				{
-					SpinGuard guard(cls->lock);
-					doom(zs);
+					ClassGuard guard(cls);
+					doom(guard, zs);
 				}
 				release_zspage(zs);
 			}
@@ -262,8 +262,9 @@ void Pool::deferred_free()
 }
 
 // Lock held. A new zspage enters as empty; regroup() places it once filled.
-void Pool::insert_zspage(SizeClass *cls, ZsPage *zs)
+void Pool::insert_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs)
 {
+	cls->lock.assert_held();
 	zs->fullness = kFullnessEmpty;
 	cls->fullness[kFullnessEmpty].push_front(zs);
 	cls->zspages_in[kFullnessEmpty]++;
@@ -273,8 +274,9 @@ void Pool::insert_zspage(SizeClass *cls, ZsPage *zs)
 		cls->fold_list.push_front(zs); // unvisited: at the head
 }
 
-void Pool::move_to_group(SizeClass *cls, ZsPage *zs, u32 g)
+void Pool::move_to_group(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 g)
 {
+	cls->lock.assert_held();
 	ZsPageList::remove(zs);
 	cls->zspages_in[zs->fullness]--;
 	cls->fullness[g].push_front(zs);
@@ -282,14 +284,15 @@ void Pool::move_to_group(SizeClass *cls, ZsPage *zs, u32 g)
 	zs->fullness = u8(g);
 }
 
-ZsPage *Pool::retire_empty(SizeClass *cls, ZsPage *zs)
+ZsPage *Pool::retire_empty(SizeClass *cls, ClassLocked held, ZsPage *zs)
 {
+	cls->lock.assert_held();
 	ZsPageList::remove(zs);
 	if (evictable())
 		ZsPageLruList::remove(zs);
 	cls->zspages_in[zs->fullness]--;
-	uncount_zspage(cls, zs);
-	doom(zs);
+	uncount_zspage(cls, held, zs);
+	doom(held, zs);
 	return zs;
 }
 
@@ -297,8 +300,8 @@ void Pool::drop_unused(SizeClass *cls, ZsPage *fresh, zspp_page *spare)
 {
 	if (fresh) {
 		{
-			SpinGuard guard(cls->lock);
-			doom(fresh);
+			ClassGuard guard(cls);
+			doom(guard, fresh);
 		}
 		release_zspage(fresh);
 	}
@@ -306,16 +309,18 @@ void Pool::drop_unused(SizeClass *cls, ZsPage *fresh, zspp_page *spare)
 		zspp_page_free(spare);
 }
 
-u32 Pool::uncount_zspage(SizeClass *cls, ZsPage *zs)
+u32 Pool::uncount_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs)
 {
+	cls->lock.assert_held();
 	u32 n = zs->present_pages();
 	cls->zspages--;
 	cls->pages_used -= n;
 	return n;
 }
 
-void Pool::attach_next_page(SizeClass *cls, ZsPage *zs, zspp_page *page)
+void Pool::attach_next_page(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page *page)
 {
+	cls->lock.assert_held();
 	u32 i = zs->slot_last_page(zs->free_head); // == present_pages() (zspage.h); validate() checks the prefix
 	// Under the class lock, which migration takes before it looks at
 	// addrs[] (migrate.cpp): the page is in place before it is movable.
@@ -324,8 +329,9 @@ void Pool::attach_next_page(SizeClass *cls, ZsPage *zs, zspp_page *page)
 	pages_.add(1);
 }
 
-void Pool::lru_touch(SizeClass *cls, ZsPage *zs)
+void Pool::lru_touch(SizeClass *cls, ClassLocked held, ZsPage *zs)
 {
+	cls->lock.assert_held();
 	zs->lru()->seq = lru_clock_.add(1);
 	if (!cls->lru.is_first(zs)) {
 		ZsPageLruList::remove(zs);
@@ -334,8 +340,9 @@ void Pool::lru_touch(SizeClass *cls, ZsPage *zs)
 }
 
 // Lock held. The fullest zspage that still has a free slot (fullness groups).
-ZsPage *Pool::find_non_full(SizeClass *cls)
+ZsPage *Pool::find_non_full(SizeClass *cls, ClassLocked held)
 {
+	cls->lock.assert_held();
 	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty; g--) {
 		if (ZsPage *zs = cls->fullness[g].first())
 			return zs;
@@ -374,41 +381,45 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 	// "Racy reads"); then it fails at once, as a second try with the same
 	// gfp a moment later would.
 	bool no_page = ZSPP_RACY_READ(cls->next_needs_page) && !(spare = zspp_page_alloc(gfp));
+	ClassGuard guard(cls);
+	ZsPage *zs;
 	for (;;) {
-		SpinGuard guard(cls->lock);
-		ZsPage *zs = find_non_full(cls);
+		zs = find_non_full(cls, guard);
 		if (!zs && fresh) {
-			insert_zspage(cls, fresh);
+			insert_zspage(cls, guard, fresh);
 			zs = fresh;
 			fresh = nullptr;
 		}
-		if (zs && !back_next_slot(cls, zs, &spare)) {
-			guard.release();
-			// The caller's gfp may sleep: allocate with no lock held.
-			if (no_page || !(spare = zspp_page_alloc(gfp)))
+		if (zs && !back_next_slot(cls, guard, zs, &spare)) {
+			// The caller's gfp may sleep: allocate with no lock held,
+			// then look again (the class may have changed meanwhile).
+			if (!no_page)
+				spare = guard.call_unlocked([&] { return zspp_page_alloc(gfp); });
+			if (!spare) {
+				guard.release();
 				return fail(-ZSPP_ENOMEM);
+			}
 			continue;
 		}
-		if (zs) {
-			u32 idx = zs->take_slot(SlotWord::owned(reinterpret_cast<u64>(handle)));
-			write_once(*handle, Location(zs->pfn0, u32(size), idx).word());
-			cls->obj_used++;
-			write_once(cls->next_needs_page, u8(!zs->full() && !zs->next_slot_backed()));
-			regroup(cls, zs);
-			if (evict_)
-				lru_touch(cls, zs);
-			guard.release();
-			// Another CPU made room or gave that zspage its page meanwhile.
-			drop_unused(cls, fresh, spare);
+		if (zs)
 			break;
-		}
-		guard.release();
-		// The caller's gfp may sleep: allocate with no lock held.
-		Result<ZsPage *> r = alloc_zspage(cls, gfp);
-		if (!r.ok())
+		Result<ZsPage *> r = guard.call_unlocked([&] { return alloc_zspage(cls, gfp); });
+		if (!r.ok()) {
+			guard.release();
 			return fail(r.error());
+		}
 		fresh = r.value();
 	}
+	u32 idx = zs->take_slot(SlotWord::owned(reinterpret_cast<u64>(handle)));
+	write_once(*handle, Location(zs->pfn0, u32(size), idx).word());
+	cls->obj_used++;
+	write_once(cls->next_needs_page, u8(!zs->full() && !zs->next_slot_backed()));
+	regroup(cls, guard, zs);
+	if (evict_)
+		lru_touch(cls, guard, zs);
+	guard.release();
+	// Another CPU made room or gave that zspage its page meanwhile.
+	drop_unused(cls, fresh, spare);
 	objects_.add(1);
 	bytes_stored_.add(size);
 	bytes_slots_.add(cls->size);
@@ -423,8 +434,8 @@ void Pool::free(unsigned long handle)
 		bad_handle("free", handle);
 		return;
 	}
-	SpinGuard guard(cls->lock);
-	if (!lookup(handle, cls, &ref)) {
+	ClassGuard guard(cls);
+	if (!lookup(handle, cls, guard, &ref)) {
 		guard.release();
 		bad_handle("free", handle);
 		return;
@@ -450,7 +461,7 @@ void Pool::free(unsigned long handle)
 	if constexpr (kFold) {
 		if (slot.is_shared()) {
 			// Other handles still use the object: only this handle goes.
-			Share *dead = drop_sharer(cls, ref, handle);
+			Share *dead = drop_sharer(cls, guard, ref, handle);
 			write_once(*reinterpret_cast<u64 *>(handle), u64(0));
 			guard.release();
 			zspp_kfree(dead);
@@ -463,7 +474,7 @@ void Pool::free(unsigned long handle)
 	}
 	ref.zs->release_slot(ref.idx);
 	cls->obj_used--;
-	ZsPage *empty = settle(cls, ref.zs);
+	ZsPage *empty = settle(cls, guard, ref.zs);
 	// Poison before the slot returns to the cache: a second free of this
 	// handle then decodes to no zspage instead of someone else's object.
 	write_once(*reinterpret_cast<u64 *>(handle), u64(0));
@@ -604,8 +615,8 @@ usize Pool::obj_size(unsigned long handle)
 	SizeClass *cls = class_of(handle);
 	if (!cls)
 		return 0;
-	SpinGuard guard(cls->lock);
-	return lookup(handle, cls, &ref) ? ref.size : 0;
+	ClassGuard guard(cls);
+	return lookup(handle, cls, guard, &ref) ? ref.size : 0;
 }
 
 // ---- statistics and self-check ------------------------------------------------------
@@ -639,21 +650,22 @@ Result<bool> Pool::class_stats(u32 index, struct zspp_class_stats *out)
 		out->merged = 1;
 		return true;
 	}
-	SpinGuard guard(cls->lock);
+	ClassGuard guard(cls);
 	for (u32 g = 0; g < kNumFullness; g++)
 		out->fullness[g] = cls->zspages_in[g];
 	out->obj_allocated = cls->zspages * cls->objs;
 	out->obj_used = cls->obj_used;
 	out->pages_used = cls->pages_used;
-	out->freeable = freeable_pages(cls);
+	out->freeable = freeable_pages(cls, guard);
 	out->folded = cls->folded;
 	return false;
 }
 
 // Class lock held. The zspage's own invariants: header, reverse map, free
 // list, counts. Deferred frees exist only while it is under reclaim.
-Status Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
+Status Pool::validate_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, unsigned long *folded)
 {
+	cls->lock.assert_held();
 	u32 i = cls->index;
 	if (zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != i || zs->objs != cls->objs ||
 	    zs->nr_pages != cls->pages) {
@@ -686,7 +698,7 @@ Status Pool::validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded)
 			return Error{-ZSPP_EINVAL};
 		}
 		if (kFold && w.is_shared()) {
-			ZSPP_TRY(validate_share(cls, zs, s));
+			ZSPP_TRY(validate_share(cls, held, zs, s));
 			*folded += w.share()->refs - 1;
 			continue;
 		}
@@ -733,7 +745,7 @@ Status Pool::validate()
 		SizeClass *cls = classes_[i];
 		if (cls->index != i)
 			continue;
-		SpinGuard guard(cls->lock);
+		ClassGuard guard(cls);
 		unsigned long zspages = 0, used = 0, shared = 0, listed_pages = 0;
 		for (u32 g = 0; g < kNumFullness; g++) {
 			unsigned long in_group = 0;
@@ -743,7 +755,7 @@ Status Pool::validate()
 					zspp_log_err("zspp: validate: class %u zspage in the wrong group\n", i);
 					return Error{-ZSPP_EINVAL};
 				}
-				ZSPP_TRY(validate_zspage(cls, zs, &shared));
+				ZSPP_TRY(validate_zspage(cls, guard, zs, &shared));
 				used += zs->inuse;
 				listed_pages += zs->present_pages();
 			}
@@ -754,7 +766,7 @@ Status Pool::validate()
 			zspages += in_group;
 		}
 		if (evict_)
-			ZSPP_TRY(validate_lru(cls, &zspages, &used, &shared));
+			ZSPP_TRY(validate_lru(cls, guard, &zspages, &used, &shared));
 		if constexpr (kFold) {
 			unsigned long listed = 0;
 			for (ZsPage *zs : cls->fold_list) {

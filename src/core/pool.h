@@ -49,6 +49,61 @@ struct SizeClass {
 	ZsPageFoldList fold_list ZSPP_GUARDED_BY(lock); // every zspage: not yet visited by this pass first
 };
 
+// Proof, to a helper, that its caller holds a class lock (Rust's Guard,
+// Zircon's TA_REQ): only a ClassGuard mints one, so a helper that takes a
+// ClassLocked cannot be called, under gcc as under clang, from a path that
+// holds no class guard. Which class's lock is held is checked by clang
+// (ZSPP_REQUIRES(cls->lock) beside it) and at run time by lockdep
+// (SpinLock::assert_held() in the helper). Empty and passed by value: it
+// takes no register and no instruction (x86-64 passes an empty class in
+// nothing). Valid only for the call it is passed to: a helper never keeps it.
+class ClassLocked {
+	friend class ClassGuard;
+	constexpr ClassLocked() = default;
+
+public:
+	ClassLocked(const ClassLocked &) = default;
+	ClassLocked &operator=(const ClassLocked &) = delete;
+};
+
+// Scoped class lock (Zircon's Guard<SpinLock>): takes @cls->lock, and is
+// the one thing that converts to a ClassLocked. release() ends the scope
+// early; call_unlocked() drops the lock around one call and takes it again.
+class ZSPP_SCOPED_CAPABILITY [[nodiscard]] ClassGuard {
+public:
+	explicit ClassGuard(SizeClass *cls) ZSPP_ACQUIRE(cls->lock) : lock_(&cls->lock) { lock_->lock(); }
+	~ClassGuard() ZSPP_RELEASE() { release(); }
+	void release() ZSPP_RELEASE()
+	{
+		if (lock_) {
+			lock_->unlock();
+			lock_ = nullptr;
+		}
+	}
+	operator ClassLocked() const { return ClassLocked(); }
+	// Zircon's guard.CallUnlocked(): run @fn with the lock dropped (what
+	// it reads under the lock before must be re-checked after), then take
+	// the lock again, whatever @fn returns. The analysis sees the lock held
+	// throughout, and checks @fn's body as code that holds no lock.
+	template <typename F>
+	auto call_unlocked(F &&fn) ZSPP_NO_LOCK_ANALYSIS
+	{
+		struct Relock {
+			SpinLock *lock;
+			~Relock() ZSPP_NO_LOCK_ANALYSIS { lock->lock(); }
+		} relock{lock_};
+		lock_->unlock();
+		return fn();
+	}
+	ClassGuard(const ClassGuard &) = delete;
+	ClassGuard &operator=(const ClassGuard &) = delete;
+
+private:
+	// The lock, not the class (as SpinGuard): what the hot paths already
+	// keep in a register, so the guard costs them no spill.
+	SpinLock *lock_;
+};
+
 // A resolved handle: the object's zspage and slot, valid while the class
 // lock is held or the zspage is pinned (mapped > 0).
 struct ObjRef {
@@ -136,7 +191,7 @@ private:
 
 	[[nodiscard]] Result<ZsPage *> alloc_zspage(SizeClass *cls, zspp_gfp_t gfp);
 	// Class lock held: the zspage (off every list, no objects) will be freed.
-	static void doom(ZsPage *zs)
+	static void doom(ClassLocked, ZsPage *zs)
 	{
 		zs->doomed = 1;
 		if constexpr (kFold)
@@ -145,16 +200,17 @@ private:
 	// Class lock held, after a slot was released: regroup @zs, or, if it is
 	// now empty, take it off the class and doom it. Returns @zs when the
 	// caller must release_zspage() it (after dropping the lock).
-	ZSPP_HOT ZsPage *settle(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock)
+	ZSPP_HOT ZsPage *settle(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock)
 	{
+		cls->lock.assert_held();
 		if (zs->inuse) {
-			regroup(cls, zs);
+			regroup(cls, held, zs);
 			return nullptr;
 		}
-		return retire_empty(cls, zs);
+		return retire_empty(cls, held, zs);
 	}
 	// settle()'s slow half: @zs has no objects left.
-	ZsPage *retire_empty(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
+	ZsPage *retire_empty(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	// No lock held, @zs doomed: free it now if every page can be locked
 	// without sleeping, else hand it to the deferred-free worker.
 	void release_zspage(ZsPage *zs);
@@ -185,36 +241,38 @@ private:
 	}
 	static constexpr unsigned long kAutoCompactMinPages = 64;
 	static void compact_work(void *pool);
-	void insert_zspage(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
+	void insert_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	// Class lock held: move @zs to the fullness group its inuse count
 	// belongs in. Inline, as settle(): every malloc and free asks, and most
 	// leave the zspage where it is (a call each was 10 instructions).
-	ZSPP_HOT void regroup(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock)
+	ZSPP_HOT void regroup(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock)
 	{
+		cls->lock.assert_held();
 		u32 g = fullness_group(zs->inuse, zs->objs);
 		if (g != zs->fullness)
-			move_to_group(cls, zs, g);
+			move_to_group(cls, held, zs, g);
 	}
-	void move_to_group(SizeClass *cls, ZsPage *zs, u32 g) ZSPP_REQUIRES(cls->lock);
-	ZsPage *find_non_full(SizeClass *cls) ZSPP_REQUIRES(cls->lock);
+	void move_to_group(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 g) ZSPP_REQUIRES(cls->lock);
+	ZsPage *find_non_full(SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock);
 	// Class lock held, @zs not full: make sure the slot take_slot() hands
 	// out next has its page, attaching *@spare (which is then consumed) if
 	// it does not. False: a page is needed and *@spare is null; the caller
 	// gets one with no lock held (zspp_page_alloc) and retries.
-	[[nodiscard]] ZSPP_HOT bool back_next_slot(SizeClass *cls, ZsPage *zs, zspp_page **spare)
+	[[nodiscard]] ZSPP_HOT bool back_next_slot(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page **spare)
 		ZSPP_REQUIRES(cls->lock)
 	{
+		cls->lock.assert_held();
 		if (zs->next_slot_backed())
 			return true;
 		if (!*spare)
 			return false;
-		attach_next_page(cls, zs, *spare);
+		attach_next_page(cls, held, zs, *spare);
 		*spare = nullptr;
 		return true;
 	}
 	// back_next_slot()'s slow half: @page becomes the page the next slot
 	// needs. By value, so that the callers' spare stays in a register.
-	void attach_next_page(SizeClass *cls, ZsPage *zs, zspp_page *page) ZSPP_REQUIRES(cls->lock);
+	void attach_next_page(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page *page) ZSPP_REQUIRES(cls->lock);
 	// No lock held: give back a fresh zspage and a spare page an allocation
 	// got and did not use (either may be null). The zspage was never
 	// inserted, but its page 0 is movable, so migration may look at it
@@ -222,7 +280,7 @@ private:
 	void drop_unused(SizeClass *cls, ZsPage *fresh, zspp_page *spare);
 	// Class lock held: take @zs (doomed, or about to be) off the class's
 	// counts. Returns its pages (what freeing it gives back).
-	u32 uncount_zspage(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
+	u32 uncount_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 
 	// The class @handle's word names (no lock taken); nullptr for a handle
 	// that cannot be ours. The word is trusted only after lookup(), under
@@ -237,9 +295,10 @@ private:
 	// resolve() carries no lock annotation and only these two call it.
 	[[nodiscard]] bool resolve(unsigned long handle, Location loc, SizeClass *cls, ObjRef *ref, Freed freed,
 				   Locked locked);
-	[[nodiscard]] ZSPP_HOT bool lookup(unsigned long handle, SizeClass *cls, ObjRef *ref,
+	[[nodiscard]] ZSPP_HOT bool lookup(unsigned long handle, SizeClass *cls, ClassLocked held, ObjRef *ref,
 					   Freed freed = Freed::kRefuse) ZSPP_REQUIRES(cls->lock)
 	{
+		cls->lock.assert_held();
 		// Re-read under the lock: the word may have moved on since class_of().
 		return resolve(handle, Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))), cls, ref, freed,
 			       Locked::kYes);
@@ -278,11 +337,11 @@ private:
 	// with *@spare as the page of a slot that has none yet (back_next_slot).
 	// False: no free slot and no @fresh, or the slot's page missing and no
 	// @spare (find_non_full() tells which).
-	[[nodiscard]] bool unshare(SizeClass *cls, unsigned long handle, ObjRef *ref, ZsPage **fresh, zspp_page **spare)
+	[[nodiscard]] bool unshare(SizeClass *cls, ClassLocked held, unsigned long handle, ObjRef *ref, ZsPage **fresh, zspp_page **spare)
 		ZSPP_REQUIRES(cls->lock);
 	// Class lock held: drop @handle from the Share of slot @ref; returns the
 	// record to kfree (after unlock) if the slot went back to one owner.
-	Share *drop_sharer(SizeClass *cls, const ObjRef &ref, u64 handle) ZSPP_REQUIRES(cls->lock);
+	Share *drop_sharer(SizeClass *cls, ClassLocked held, const ObjRef &ref, u64 handle) ZSPP_REQUIRES(cls->lock);
 	// A record leaves use (its memory is the caller's to kfree).
 	void retire_share(Share *sh);
 	// No lock held, @zs doomed: true if a fold pass of its class still
@@ -292,46 +351,46 @@ private:
 	[[nodiscard]] bool evict_shared(SizeClass *cls, ZsPage *zs, u32 idx);
 	// Class lock held, @zs under reclaim: complete the waiting frees of the
 	// slot's sharers; returns how many (their sizes added to *bytes).
-	u32 finish_shared(SizeClass *cls, ZsPage *zs, u32 idx, unsigned long *bytes) ZSPP_REQUIRES(cls->lock);
+	u32 finish_shared(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, unsigned long *bytes) ZSPP_REQUIRES(cls->lock);
 	struct FoldPass;
 	unsigned long fold_class(SizeClass *cls, FoldPass *fp);
-	[[nodiscard]] bool fold_zspage(SizeClass *cls, ZsPage *zs, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
-	[[nodiscard]] bool fold_slot(SizeClass *cls, ZsPage *zs, u32 idx, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
-	void merge_into(SizeClass *cls, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
-	ZsPage *next_unvisited(SizeClass *cls) ZSPP_REQUIRES(cls->lock);
-	[[nodiscard]] Status validate_share(SizeClass *cls, ZsPage *zs, u32 idx) ZSPP_REQUIRES(cls->lock);
+	[[nodiscard]] bool fold_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
+	[[nodiscard]] bool fold_slot(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
+	void merge_into(SizeClass *cls, ClassLocked held, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
+	ZsPage *next_unvisited(SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock);
+	[[nodiscard]] Status validate_share(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx) ZSPP_REQUIRES(cls->lock);
 
 	unsigned long compact_class(SizeClass *cls);
 	struct MovePlan {
 		u32 objects; // how many of the source's objects move
 		u32 pages;   // the pages their destinations need attached
 	};
-	MovePlan plan_moves(SizeClass *cls, ZsPage *src, u32 max_pages) ZSPP_REQUIRES(cls->lock);
-	ZsPage *pick_source(SizeClass *cls) ZSPP_REQUIRES(cls->lock);
-	ZsPage *pick_destination(SizeClass *cls, ZsPage *src) ZSPP_REQUIRES(cls->lock);
-	void move_object(SizeClass *cls, ZsPage *src, u32 sidx, ZsPage *dst) ZSPP_REQUIRES(cls->lock);
+	MovePlan plan_moves(SizeClass *cls, ClassLocked held, ZsPage *src, u32 max_pages) ZSPP_REQUIRES(cls->lock);
+	ZsPage *pick_source(SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock);
+	ZsPage *pick_destination(SizeClass *cls, ClassLocked held, ZsPage *src) ZSPP_REQUIRES(cls->lock);
+	void move_object(SizeClass *cls, ClassLocked held, ZsPage *src, u32 sidx, ZsPage *dst) ZSPP_REQUIRES(cls->lock);
 	// The class lock of @zs held (the analysis cannot name it from here).
-	void move_within(ZsPage *zs, u32 from, u32 to);
-	u32 pack(ZsPage *zs);
-	[[nodiscard]] u32 trim(SizeClass *cls, ZsPage *zs, zspp_page **out) ZSPP_REQUIRES(cls->lock);
-	static unsigned long freeable_pages(const SizeClass *cls) ZSPP_REQUIRES(cls->lock);
+	void move_within(ClassLocked, ZsPage *zs, u32 from, u32 to);
+	u32 pack(ClassLocked held, ZsPage *zs);
+	[[nodiscard]] u32 trim(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page **out) ZSPP_REQUIRES(cls->lock);
+	static unsigned long freeable_pages(const SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock);
 
 	// Class lock held, evictable pool: @zs was just allocated into.
-	void lru_touch(SizeClass *cls, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
+	void lru_touch(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	ZsPage *isolate_victim(SizeClass **cls_out);
 	void evict_objects(ZsPage *zs);
 	// One evict call for @handle of @zs (slot @idx), unless its free has
 	// already arrived; false: evict failed (keep the rest).
 	[[nodiscard]] bool evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle);
 	// Class lock held: is @handle (of slot @idx) still live, not freed?
-	bool evictable(ZsPage *zs, u32 idx, u64 handle);
+	bool evictable(ClassLocked, ZsPage *zs, u32 idx, u64 handle);
 	ZsPage *finish_reclaim(SizeClass *cls, ZsPage *zs);
 	// Adds the slot's extra sharers to *@folded.
-	[[nodiscard]] Status validate_zspage(SizeClass *cls, ZsPage *zs, unsigned long *folded) ZSPP_REQUIRES(cls->lock);
+	[[nodiscard]] Status validate_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, unsigned long *folded) ZSPP_REQUIRES(cls->lock);
 	// Class lock held: the LRU of @cls holds every zspage on the fullness
 	// lists (counted in *zspages) plus those under reclaim, which it adds
 	// to *zspages and *used.
-	[[nodiscard]] Status validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used,
+	[[nodiscard]] Status validate_lru(SizeClass *cls, ClassLocked held, unsigned long *zspages, unsigned long *used,
 				       unsigned long *folded) ZSPP_REQUIRES(cls->lock);
 
 	char name_[32];

@@ -61,8 +61,8 @@ ZSPP_HOT inline Status Pool::pin(unsigned long handle, ObjRef *ref, const char *
 	SizeClass *cls = class_of(handle);
 	bool ok = false;
 	if (cls) {
-		SpinGuard guard(cls->lock);
-		ok = lookup(handle, cls, ref, freed);
+		ClassGuard guard(cls);
+		ok = lookup(handle, cls, guard, ref, freed);
 		if (ok)
 			ref->zs->mapped.add(1);
 	}

@@ -28,8 +28,9 @@ constexpr u32 kReclaimRetries = 8;
 // and not pinned: a pinned zspage has an object mapped, maybe a store still
 // filling it, whose bytes an evict would read half-written (6.1 zswap reads
 // the swap offset from the object before it looks the entry up).
-ZsPage *lru_tail(SizeClass *cls) ZSPP_REQUIRES(cls->lock)
+ZsPage *lru_tail(SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock)
 {
+	cls->lock.assert_held();
 	for (ZsPage *zs = cls->lru.last(); zs; zs = cls->lru.prev(zs)) {
 		if (!zs->reclaiming && !zs->pinned())
 			return zs;
@@ -48,8 +49,8 @@ ZsPage *Pool::isolate_victim(SizeClass **cls_out)
 		SizeClass *cls = classes_[i];
 		if (cls->index != i)
 			continue;
-		SpinGuard guard(cls->lock);
-		ZsPage *zs = lru_tail(cls);
+		ClassGuard guard(cls);
+		ZsPage *zs = lru_tail(cls, guard);
 		if (zs && zs->lru()->seq < best_seq) {
 			best = cls;
 			best_seq = zs->lru()->seq;
@@ -57,9 +58,9 @@ ZsPage *Pool::isolate_victim(SizeClass **cls_out)
 	}
 	if (!best)
 		return nullptr;
-	SpinGuard guard(best->lock);
+	ClassGuard guard(best);
 	// The tail may have changed since the scan: any old zspage will do.
-	ZsPage *zs = lru_tail(best);
+	ZsPage *zs = lru_tail(best, guard);
 	if (!zs)
 		return nullptr;
 	zs->reclaiming = ZsPage::kReclaiming;
@@ -91,8 +92,9 @@ void Pool::evict_objects(ZsPage *zs)
 	}
 }
 
-bool Pool::evictable(ZsPage *zs, u32 idx, u64 handle)
+bool Pool::evictable(ClassLocked, ZsPage *zs, u32 idx, u64 handle)
 {
+	classes_[zs->class_index]->lock.assert_held();
 	SlotWord w = zs->slot(idx);
 	if constexpr (kFold) {
 		if (w.is_shared())
@@ -106,8 +108,8 @@ bool Pool::evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle)
 	{
 		// From here on a free of @handle by another task is noted on the
 		// zspage; one that came before is seen now and needs no evict.
-		SpinGuard guard(cls->lock);
-		if (!evictable(zs, idx, handle))
+		ClassGuard guard(cls);
+		if (!evictable(guard, zs, idx, handle))
 			return true;
 		zs->reclaiming = ZsPage::kReclaiming;
 		evict_task_ = zspp_current_task();
@@ -121,7 +123,7 @@ bool Pool::evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle)
 	int err = evict_(evict_ctx_, handle);
 	bool written;
 	{
-		SpinGuard guard(cls->lock);
+		ClassGuard guard(cls);
 		written = zs->reclaiming & ZsPage::kFreedByEvictor;
 		zs->reclaiming = ZsPage::kReclaiming;
 		evict_handle_.store(0);
@@ -141,14 +143,14 @@ bool Pool::evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle)
 ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 {
 	unsigned long freed = 0, bytes = 0;
-	SpinGuard guard(cls->lock);
+	ClassGuard guard(cls);
 	for (u32 s = 0; s < zs->objs; s++) {
 		SlotWord w = zs->slot(s);
 		if constexpr (kFold) {
 			// Sharers whose frees waited go first; the slot follows
 			// below once none is left (fold.cpp).
 			if (w.is_shared()) {
-				freed += finish_shared(cls, zs, s, &bytes);
+				freed += finish_shared(cls, guard, zs, s, &bytes);
 				w = zs->slot(s);
 			}
 		}
@@ -168,8 +170,8 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 	zs->reclaiming = 0;
 	if (zs->inuse == 0) {
 		ZsPageLruList::remove(zs);
-		uncount_zspage(cls, zs);
-		doom(zs);
+		uncount_zspage(cls, guard, zs);
+		doom(guard, zs);
 		return zs;
 	}
 	// Not emptied: back into its class. It goes to the LRU head so that
@@ -177,7 +179,7 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 	zs->fullness = u8(fullness_group(zs->inuse, zs->objs));
 	cls->fullness[zs->fullness].push_front(zs);
 	cls->zspages_in[zs->fullness]++;
-	lru_touch(cls, zs);
+	lru_touch(cls, guard, zs);
 	return nullptr;
 }
 
@@ -218,8 +220,9 @@ Result<unsigned long> Pool::reclaim(unsigned long pages)
 }
 
 // Class lock held.
-Status Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long *used, unsigned long *folded)
+Status Pool::validate_lru(SizeClass *cls, ClassLocked held, unsigned long *zspages, unsigned long *used, unsigned long *folded)
 {
+	cls->lock.assert_held();
 	unsigned long listed = 0, reclaiming = 0;
 	u64 newer = ~u64(0);
 	for (ZsPage *zs : cls->lru) {
@@ -232,7 +235,7 @@ Status Pool::validate_lru(SizeClass *cls, unsigned long *zspages, unsigned long 
 			listed++;
 			continue;
 		}
-		ZSPP_TRY(validate_zspage(cls, zs, folded));
+		ZSPP_TRY(validate_zspage(cls, held, zs, folded));
 		reclaiming++;
 		*used += zs->inuse;
 	}

@@ -22,6 +22,12 @@ static inline unsigned int zspp_pool_chain(bool evictable)
 	return zspp_chain_size ? zspp_chain_size : evictable ? 8 : 16;
 }
 
+/* migrate.c: the movable callbacks zspp_page_attach (shim_pages.c) sets. */
+#ifdef CONFIG_MIGRATION
+struct movable_operations;
+extern const struct movable_operations zspp_mops;
+#endif
+
 /* area.c: per-CPU bounce areas (a dynamic cpuhp state). */
 int zspp_areas_init(void);
 void zspp_areas_exit(void);

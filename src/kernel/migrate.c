@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Page migration glue (movable_operations, the same on 6.1 and 6.12) and the
- * deferred-free worker.
+ * Page migration glue (movable_operations, the same on 6.1 and 6.12). The
+ * shim's page calls that use it (zspp_page_attach, the page locks) are in
+ * shim_pages.c, its work items in shim_work.c.
  * The decisions live in the core (src/core/migrate.cpp); this file does what
  * only kernel code can: page flags, page locks, references.
  *
@@ -10,7 +11,6 @@
 #include <linux/mm.h>
 #include <linux/migrate.h>
 #include <linux/pagemap.h>
-#include <linux/workqueue.h>
 #include <linux/slab.h>
 
 #include <zspp/shim.h>
@@ -54,93 +54,9 @@ static void zspp_page_putback(struct page *page)
 	/* Nothing was taken at isolation. */
 }
 
-static const struct movable_operations zspp_mops = {
+const struct movable_operations zspp_mops = {
 	.isolate_page = zspp_page_isolate,
 	.migrate_page = zspp_page_migrate,
 	.putback_page = zspp_page_putback,
 };
 #endif
-
-void zspp_page_attach(struct zspp_page *p, void *owner, char **addr)
-{
-	struct page *page = (struct page *)p;
-
-	*addr = page_address(page);
-	set_page_private(page, (unsigned long)owner);
-	SetPagePrivate(page);
-#ifdef CONFIG_MIGRATION
-	/*
-	 * A fresh page nobody else can see: the trylock cannot fail. If it
-	 * did, someone else holds the lock: leave the page unmovable (it is
-	 * still a valid zspage page) and never unlock a lock we do not own.
-	 */
-	if (WARN_ON_ONCE(!trylock_page(page)))
-		return;
-	__SetPageMovable(page, &zspp_mops);
-	unlock_page(page);
-#endif
-}
-
-bool zspp_page_trylock(struct zspp_page *page)
-{
-	return trylock_page((struct page *)page);
-}
-
-void zspp_page_lock(struct zspp_page *page)
-{
-	lock_page((struct page *)page);
-}
-
-void zspp_page_unlock(struct zspp_page *page)
-{
-	unlock_page((struct page *)page);
-}
-
-void zspp_page_free_locked(struct zspp_page *p)
-{
-	struct page *page = (struct page *)p;
-
-	/* Once not movable, the VM calls no callback for it (even if isolated). */
-	if (__PageMovable(page))
-		__ClearPageMovable(page);
-	ClearPagePrivate(page);
-	set_page_private(page, 0);
-	unlock_page(page);
-	put_page(page);
-}
-
-struct zspp_work {
-	struct work_struct work;
-	void (*fn)(void *);
-	void *arg;
-};
-
-static void zspp_work_fn(struct work_struct *w)
-{
-	struct zspp_work *zw = container_of(w, struct zspp_work, work);
-
-	zw->fn(zw->arg);
-}
-
-struct zspp_work *zspp_work_create(void (*fn)(void *), void *arg)
-{
-	struct zspp_work *zw = kzalloc(sizeof(*zw), GFP_KERNEL);
-
-	if (!zw)
-		return NULL;
-	INIT_WORK(&zw->work, zspp_work_fn);
-	zw->fn = fn;
-	zw->arg = arg;
-	return zw;
-}
-
-void zspp_work_kick(struct zspp_work *zw)
-{
-	schedule_work(&zw->work);
-}
-
-void zspp_work_destroy(struct zspp_work *zw)
-{
-	flush_work(&zw->work);
-	kfree(zw);
-}

@@ -185,6 +185,7 @@ struct zspp_cache {
 
 struct zspp_spinlock {
 	uint32_t magic;
+	zspp_lock_kind kind;
 	std::atomic_flag flag = ATOMIC_FLAG_INIT;
 	std::atomic<const ThreadState *> holder{nullptr};
 };
@@ -692,13 +693,18 @@ void zspp_work_destroy(struct zspp_work *work)
 	g_work_items--;
 }
 
-struct zspp_spinlock *zspp_spin_alloc(void)
+struct zspp_spinlock *zspp_spin_alloc(zspp_lock_kind kind)
 {
 	might_sleep("zspp_spin_alloc");
+	if (unsigned(kind) >= ZSPP_LOCK_KINDS) {
+		violation("zspp_spin_alloc: lock kind %u out of range", unsigned(kind));
+		return nullptr;
+	}
 	if (should_fail(fake::kSpinAlloc))
 		return nullptr;
 	auto *l = new zspp_spinlock;
 	l->magic = kSpinMagic;
+	l->kind = kind;
 	g_spinlocks++;
 	return l;
 }
@@ -765,6 +771,21 @@ void zspp_spin_unlock(struct zspp_spinlock *lock)
 	t_state.locks_held--;
 	lock->flag.clear(std::memory_order_release);
 }
+
+#ifdef ZSPP_LOCKDEP
+// lockdep_assert_held(): the helpers that need a lock say so, and the host
+// tests check it on every call, as the debug kernel does.
+void zspp_lockdep_assert_held(struct zspp_spinlock *lock)
+{
+	if (lock->magic != kSpinMagic) {
+		violation("zspp_lockdep_assert_held(%p): not a live lock", static_cast<void *>(lock));
+		abort();
+	}
+	if (lock->holder.load() != &t_state)
+		violation("zspp_lockdep_assert_held(%p): lock (kind %u) not held by this thread",
+			  static_cast<void *>(lock), unsigned(lock->kind));
+}
+#endif
 
 void *zspp_area_get(unsigned long tag, int mode)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// src/kernel/shim.c's glue, the real file, on the mock kernel: the gfp it
+// src/kernel/shim_*.c's glue, the real files, on the mock kernel: the gfp it
 // hands the allocators, page owners by pfn, locks, warnings and logging.
 #include <string>
 
@@ -73,7 +73,7 @@ TEST_F(Shim, PageOwnersByPfn)
 // flags sleeping there); released, it is not.
 TEST_F(Shim, SpinlockMakesTheCpuAtomic)
 {
-	struct zspp_spinlock *lock = zspp_spin_alloc();
+	struct zspp_spinlock *lock = zspp_spin_alloc(ZSPP_LOCK_CLASS);
 
 	ASSERT_NE(lock, nullptr);
 	zspp_spin_lock(lock);

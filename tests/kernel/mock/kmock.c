@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/cpuhotplug.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -474,6 +475,34 @@ void free_page(unsigned long addr)
 	page = virt_to_page((void *)addr);
 	if (page)
 		__free_page(page);
+}
+
+void put_page(struct page *page)
+{
+	__free_page(page);
+}
+
+bool trylock_page(struct page *page)
+{
+	if (page->flags & PG_locked)
+		return false;
+	page->flags |= PG_locked;
+	return true;
+}
+
+void lock_page(struct page *page)
+{
+	might_sleep();
+	if (page->flags & PG_locked)
+		kmock_violation("lock_page: pfn %#lx already locked (would wait for ever)", page_to_pfn(page));
+	page->flags |= PG_locked;
+}
+
+void unlock_page(struct page *page)
+{
+	if (!(page->flags & PG_locked))
+		kmock_violation("unlock_page: pfn %#lx not locked", page_to_pfn(page));
+	page->flags &= ~PG_locked;
 }
 
 struct page *virt_to_page(const void *addr)

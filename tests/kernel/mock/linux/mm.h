@@ -22,6 +22,7 @@ struct page {
 };
 
 #define PG_private 1ul
+#define PG_locked 2ul	/* linux/pagemap.h */
 
 extern struct page kmock_mem_map[KMOCK_NR_PAGES];
 
@@ -32,6 +33,11 @@ extern struct page kmock_mem_map[KMOCK_NR_PAGES];
 #define ClearPagePrivate(page) ((void)((page)->flags &= ~PG_private))
 
 struct page *virt_to_page(const void *addr);
+/* No CONFIG_MIGRATION: a page is never movable. */
+#define __PageMovable(page) ((void)(page), false)
+#define __ClearPageMovable(page) ((void)(page))
+/* The mock's pages have one reference: put_page() frees. */
+void put_page(struct page *page);
 void *page_address(const struct page *page);
 #define page_to_pfn(page) ((unsigned long)((page) - kmock_mem_map) + KMOCK_PFN_BASE)
 #define pfn_valid(pfn) ((pfn) >= KMOCK_PFN_BASE && (pfn) < KMOCK_PFN_BASE + KMOCK_NR_PAGES)
