@@ -74,11 +74,13 @@ static DEFINE_PER_CPU(struct zs_map_cpu, zs_map_cpu) = {
  * The smallest request zsmalloc's meaning of "huge" covers in this pool: the
  * first size whose class keeps one object in a one-page zspage, so storing
  * it saves nothing over the page itself (zram then stores such pages
- * uncompressed). zspp chains up to 16 pages per zspage, so its classes stay
- * packed far higher than zsmalloc's (at most 4 pages on 6.1): typically only
- * the last class is huge. A class index merged into a larger one reports the
- * geometry of the class that serves it; requests land in the first index
- * whose size is at least theirs.
+ * uncompressed). zsmalloc on 6.1 chains at most 4 pages, so its huge
+ * classes start near 3.2 KiB; zspp's table packs even 4096-byte slots
+ * several to a zspage once chain_size is 2 or more, so there no class is
+ * huge and this is PAGE_SIZE: only pages that do not compress below a page
+ * are stored as they are (chain_size=1: 2049). A class index merged into a
+ * larger one reports the geometry of the class that serves it; requests
+ * land in the first index whose size is at least theirs.
  */
 static size_t zspp_huge_class_size(struct zspp_pool *pool)
 {
