@@ -15,6 +15,7 @@ module:
 	@echo "kernel: $$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$$/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null || echo 'unknown ($(KDIR))')"
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 	@scripts/check-module.sh zspp.ko
+	@if [ -f zsmalloc.ko ]; then scripts/check-module.sh zsmalloc.ko; fi
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Static checks on a built zspp.ko: module metadata, no C++ runtime leftovers.
+# Static checks on a built zspp.ko (or zsmalloc.ko, zram on zspp): module
+# metadata, no C++ runtime leftovers.
 # Prints one PASS:/FAIL: line per check.
 set -uo pipefail
 ko=${1:-zspp.ko}
@@ -11,7 +12,10 @@ for f in license description parm version; do
 	grep -q "^$f:" <<<"$info" && ok "modinfo has $f" || bad "modinfo has $f"
 done
 grep -q '^license: *GPL$' <<<"$info" && ok "license GPL (no proprietary taint)" || bad "license GPL"
-grep -q '^alias: *zpool-zspp$' <<<"$info" && ok "alias zpool-zspp" || bad "alias zpool-zspp"
+# zswap loads a zpool driver by the alias zpool-<name>: zspp.ko's, and
+# zsmalloc.ko's (zram on zspp, Documentation/zram.rst) in place of the kernel's.
+name=$(sed -n 's/^name: *//p' <<<"$info")
+grep -q "^alias: *zpool-$name\$" <<<"$info" && ok "alias zpool-$name" || bad "alias zpool-${name:-?}"
 # Static constructors or exception tables would mean the C++ core needs
 # runtime support the kernel does not have. A sanitizer kernel (KASAN, KCSAN)
 # gives every object its own module constructor (_sub_I_<prio>_<n>, in

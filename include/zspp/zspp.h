@@ -218,6 +218,42 @@ void *zspp_map_object(struct zspp_pool *pool, unsigned long handle,
 void zspp_unmap_object(struct zspp_pool *pool, unsigned long handle);
 
 /**
+ * zspp_map_object_local() - Map an object without sleeping (zsmalloc's
+ * zs_map_object() contract).
+ * @pool: the pool
+ * @handle: the object
+ * @mode: what is copied in at map and out at zspp_unmap_object_local()
+ * @local_copy: ZSPP_MAX_ALLOC_SIZE bytes the caller owns until the unmap,
+ *              used instead of a bounce area for an object that spans two
+ *              pages
+ *
+ * For callers that map in atomic context (zram maps under its slot
+ * bit-spinlock, with preemption off): no area is got, so nothing sleeps.
+ * Pair with zspp_unmap_object_local() and the same @mode and @local_copy.
+ *
+ * Context: Task context, atomic allowed (preemption or interrupts off,
+ * spinlocks held); not interrupt context (plain spinlocks:
+ * Documentation/locking.rst, "Context summary"); never sleeps.
+ * Return: the object's bytes (in its page, or @local_copy), valid until the
+ * unmap; NULL for a bad handle, or with CONFIG_ZSPP_FOLD when a write map
+ * of a shared object could not get its own copy without waiting.
+ */
+void *zspp_map_object_local(struct zspp_pool *pool, unsigned long handle,
+			    enum zspp_mapmode mode, void *local_copy);
+/**
+ * zspp_unmap_object_local() - Undo zspp_map_object_local().
+ * @pool: the pool
+ * @handle: the object
+ * @mode: the map's mode
+ * @local_copy: the map's @local_copy (written back for a write map of an
+ *              object that spans two pages)
+ *
+ * Context: as zspp_map_object_local(); never sleeps.
+ */
+void zspp_unmap_object_local(struct zspp_pool *pool, unsigned long handle,
+			     enum zspp_mapmode mode, void *local_copy);
+
+/**
  * zspp_obj_read_begin() - Start reading an object (the read/write API,
  * zsmalloc's zs_obj_read_begin()).
  * @pool: the pool

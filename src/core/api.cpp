@@ -71,6 +71,18 @@ void *zspp_map_object(struct zspp_pool *pool, unsigned long handle, enum zspp_ma
 
 void zspp_unmap_object(struct zspp_pool *pool, unsigned long handle) { to_pool(pool)->unmap(handle); }
 
+void *zspp_map_object_local(struct zspp_pool *pool, unsigned long handle, enum zspp_mapmode mode,
+			    void *local_copy)
+{
+	return to_pool(pool)->map_local(handle, mode, local_copy);
+}
+
+void zspp_unmap_object_local(struct zspp_pool *pool, unsigned long handle, enum zspp_mapmode mode,
+			     void *local_copy)
+{
+	to_pool(pool)->unmap_local(handle, mode, local_copy);
+}
+
 void *zspp_obj_read_begin(struct zspp_pool *pool, unsigned long handle, void *local_copy)
 {
 	return to_pool(pool)->read_begin(handle, local_copy);

@@ -573,6 +573,41 @@ void Pool::unmap(unsigned long handle)
 	unpin(&ref);
 }
 
+// The map API for callers that cannot sleep between map and unmap (zsmalloc's
+// zs_map_object: zram maps under its slot bit-spinlock with preemption off).
+// The caller's @local_copy stands in for the bounce area, so nothing here
+// may sleep: the pin of a write map gets a copy's zspage only with
+// GFP_NOWAIT (with folding), and no area is got.
+void *Pool::map_local(unsigned long handle, zspp_mapmode mode, void *local_copy)
+{
+	ObjRef ref ZSPP_NO_AUTO_INIT;
+	if (!pin(handle, &ref, "map", mode == ZSPP_MM_RO ? Access::kRead : Access::kWrite, Freed::kAccept,
+		 zspp_gfp_nowait)
+		     .ok())
+		return nullptr;
+	if (!spans(ref) && (mode == ZSPP_MM_RO || !ref.freed))
+		return slot_address(ref.zs, ref.zs->slot_page(ref.idx), ref.zs->slot_offset(ref.idx));
+	if (mode != ZSPP_MM_WO || ref.freed)
+		copy_out(ref, local_copy);
+	return local_copy;
+}
+
+void Pool::unmap_local(unsigned long handle, zspp_mapmode mode, void *local_copy)
+{
+	ObjRef ref ZSPP_NO_AUTO_INIT;
+	if (!lookup_pinned(handle, &ref)) {
+		bad_handle("unmap", handle);
+		return;
+	}
+	// Pinned, the object has not moved since its map: it spans now iff it
+	// did then, so @local_copy holds its bytes iff it spans (or was freed
+	// at map time, and then it still is: a freed object's writes are dropped,
+	// as unmap() drops them).
+	if (spans(ref) && mode != ZSPP_MM_RO && !ref.freed)
+		copy_in(ref, local_copy, ref.size);
+	unpin(&ref);
+}
+
 void *Pool::read_begin(unsigned long handle, void *local_copy)
 {
 	ObjRef ref ZSPP_NO_AUTO_INIT;

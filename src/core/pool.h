@@ -137,6 +137,8 @@ public:
 
 	void *map(unsigned long handle, zspp_mapmode mode);
 	void unmap(unsigned long handle);
+	void *map_local(unsigned long handle, zspp_mapmode mode, void *local_copy);
+	void unmap_local(unsigned long handle, zspp_mapmode mode, void *local_copy);
 	void *read_begin(unsigned long handle, void *local_copy);
 	void read_end(unsigned long handle);
 	[[nodiscard]] Status write(unsigned long handle, const void *src, usize len);

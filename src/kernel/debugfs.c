@@ -134,9 +134,9 @@ ZSPP_TRIGGER_FILE(compact, zspp_compact);
 ZSPP_TRIGGER_FILE(fold, zspp_fold);
 #endif
 
-void zspp_debugfs_init(void)
+void zspp_debugfs_init(const char *root)
 {
-	zspp_debugfs_root = debugfs_create_dir("zspp", NULL);
+	zspp_debugfs_root = debugfs_create_dir(root, NULL);
 }
 
 void zspp_debugfs_exit(void)

@@ -5,9 +5,15 @@
 
 #include <zspp/zspp.h>
 
-/* module.c: the chain_size module parameter (pages per zspage, 1..16; 0: auto). */
+/*
+ * params.c: the chain_size (pages per zspage, 1..16; 0: auto) and
+ * compact_slack parameters and their ops; each module declares them itself.
+ */
 extern unsigned int zspp_chain_size;
 extern unsigned int zspp_compact_slack;
+struct kernel_param_ops;
+extern const struct kernel_param_ops zspp_chain_size_ops;
+extern const struct kernel_param_ops zspp_compact_slack_ops;
 
 /*
  * The chain a new zpool pool gets. auto: 16, as compaction releases the
@@ -33,8 +39,8 @@ int zspp_areas_init(void);
 void zspp_areas_exit(void);
 long zspp_areas_allocated(void);
 
-/* debugfs.c */
-void zspp_debugfs_init(void);
+/* debugfs.c: @root is the top directory's name (one per module). */
+void zspp_debugfs_init(const char *root);
 void zspp_debugfs_exit(void);
 /* Returns an opaque cookie for zspp_debugfs_remove (NULL if none). */
 void *zspp_debugfs_add(struct zspp_pool *pool);
@@ -49,8 +55,8 @@ static inline void *zspp_fold_worker_start(struct zspp_pool *pool) { return NULL
 static inline void zspp_fold_worker_stop(void *cookie) { }
 #endif
 
-/* zpool.c */
-void zspp_zpool_register(void);
+/* zpool.c: registers the zpool driver named @type (a string that lives on). */
+void zspp_zpool_register(const char *type);
 int zspp_zpool_unregister(void);
 
 #endif

@@ -6,71 +6,16 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/kernel.h>
-#include <linux/string.h>
-#include <linux/sysfs.h>
 
 #include <zspp/zspp.h>
 #include "internal.h"
 
-/* 0: "auto" (zspp_pool_chain()). */
-unsigned int zspp_chain_size;
-
-static int chain_size_set(const char *val, const struct kernel_param *kp)
-{
-	unsigned int v;
-	int ret;
-
-	if (sysfs_streq(val, "auto")) {
-		*(unsigned int *)kp->arg = 0;
-		return 0;
-	}
-	ret = kstrtouint(val, 0, &v);
-	if (ret)
-		return ret;
-	if (v < ZSPP_MIN_CHAIN || v > ZSPP_MAX_CHAIN)
-		return -EINVAL;
-	*(unsigned int *)kp->arg = v;
-	return 0;
-}
-
-static int chain_size_get(char *buf, const struct kernel_param *kp)
-{
-	unsigned int v = *(unsigned int *)kp->arg;
-
-	return v ? sysfs_emit(buf, "%u\n", v) : sysfs_emit(buf, "auto\n");
-}
-
-static const struct kernel_param_ops chain_size_ops = {
-	.set = chain_size_set,
-	.get = chain_size_get,
-};
-
 /* Read-only at runtime: pools are built with the value in force at creation. */
-module_param_cb(chain_size, &chain_size_ops, &zspp_chain_size, 0444);
+module_param_cb(chain_size, &zspp_chain_size_ops, &zspp_chain_size, 0444);
 MODULE_PARM_DESC(chain_size,
 		 "Max 0-order pages chained into one zspage: 1-16, or auto (the default: 16, or 8 for a pool that writes back, i.e. 6.1's zswap); set at load time");
 
-/* Permille of a pool's bytes in no object's slot that makes it compact itself. */
-unsigned int zspp_compact_slack;
-static int compact_slack_set(const char *val, const struct kernel_param *kp)
-{
-	unsigned int v;
-	int ret = kstrtouint(val, 0, &v);
-
-	if (ret)
-		return ret;
-	if (v > 1000)
-		return -EINVAL;
-	*(unsigned int *)kp->arg = v;
-	return 0;
-}
-
-static const struct kernel_param_ops compact_slack_ops = {
-	.set = compact_slack_set,
-	.get = param_get_uint,
-};
-
-module_param_cb(compact_slack, &compact_slack_ops, &zspp_compact_slack, 0444);
+module_param_cb(compact_slack, &zspp_compact_slack_ops, &zspp_compact_slack, 0444);
 MODULE_PARM_DESC(compact_slack,
 		 "A pool compacts itself (a work item) when frees leave more than this permille of its bytes in no object's slot: 0 (off) to 1000; set at load time (Documentation/design.rst)");
 
@@ -85,8 +30,8 @@ static int __init zspp_init(void)
 		zspp_core_exit();
 		return ret;
 	}
-	zspp_debugfs_init();
-	zspp_zpool_register();
+	zspp_debugfs_init("zspp");
+	zspp_zpool_register("zspp");
 	if (zspp_chain_size)
 		pr_info("zspp: loaded (chain_size=%u)\n", zspp_chain_size);
 	else

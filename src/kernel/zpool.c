@@ -2,7 +2,8 @@
 /*
  * The zpool driver "zspp" over the public API, for the 6.1 zpool API and the
  * 6.12 one (src/kernel/compat.h). zswap finds it by
- * request_module("zpool-zspp") or, once loaded, by name.
+ * request_module("zpool-zspp") or, once loaded, by name. zsmalloc.ko
+ * (src/kernel/zsmalloc_api.c) registers the same driver as "zsmalloc".
  */
 #include <linux/module.h>
 #include <linux/zpool.h>
@@ -162,7 +163,7 @@ static u64 zspp_zpool_total_size(void *p)
 #endif
 
 static struct zpool_driver zspp_zpool_driver = {
-	.type =			"zspp",
+	/* .type: set by zspp_zpool_register() */
 	.owner =		THIS_MODULE,
 	.create =		zspp_zpool_create,
 	.destroy =		zspp_zpool_destroy,
@@ -188,8 +189,10 @@ static struct zpool_driver zspp_zpool_driver = {
 #endif
 };
 
-void zspp_zpool_register(void)
+void zspp_zpool_register(const char *type)
 {
+	/* zspp.ko: "zspp"; zsmalloc.ko: "zsmalloc", in place of zsmalloc's own. */
+	zspp_zpool_driver.type = (char *)type;
 	zpool_register_driver(&zspp_zpool_driver);
 }
 

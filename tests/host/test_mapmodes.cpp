@@ -139,6 +139,58 @@ TEST_F(MapModes, WoDoesNotCopyIn)
 	}
 }
 
+// zspp_map_object_local (zsmalloc's zs_map_object contract, for zram): under
+// a caller's spinlock (so any sleep point of zspp is a violation the fixture
+// fails on), every mode round-trips, a spanning object goes through the
+// caller's buffer and no bounce area is ever got; the pin is held from map to
+// unmap, as for the classic map.
+TEST_F(MapModes, LocalMapsNeverSleepNorTakeAreas)
+{
+	fake::CallerSpinlock slot_lock;
+	std::vector<uint8_t> local(ZSPP_MAX_ALLOC_SIZE);
+	const unsigned long areas_before = fake::areas_got();
+	for (bool span : {true, false}) {
+		for (size_t size : sizes()) {
+			unsigned long h = alloc_where(size, span);
+			ASSERT_NE(h, 0u);
+			const char *where = span ? " spanning" : " single-page";
+			memset(local.data(), 0x5a, local.size());
+			slot_lock.lock();
+			auto *p = static_cast<uint8_t *>(zspp_map_object_local(pool_, h, ZSPP_MM_WO, local.data()));
+			ASSERT_NE(p, nullptr);
+			EXPECT_EQ(p == local.data(), span) << "size " << size << where;
+			if (span) { // WO copies nothing in: the caller's bytes are untouched
+				ASSERT_EQ(p[0], 0x5a);
+			}
+			EXPECT_EQ(mapped_count(h), 1u);
+			EXPECT_EQ(fake::locks_held(), 0);
+			memcpy(p, pattern(11, size).data(), size);
+			zspp_unmap_object_local(pool_, h, ZSPP_MM_WO, local.data());
+			EXPECT_EQ(mapped_count(h), 0u);
+
+			memset(local.data(), 0, local.size());
+			p = static_cast<uint8_t *>(zspp_map_object_local(pool_, h, ZSPP_MM_RO, local.data()));
+			ASSERT_NE(p, nullptr);
+			ASSERT_EQ(first_diff(p, pattern(11, size).data(), size), -1) << "size " << size << where;
+			memset(p, 0xee, span ? size : 0); // RO: a scribble on the copy stays there
+			zspp_unmap_object_local(pool_, h, ZSPP_MM_RO, local.data());
+
+			p = static_cast<uint8_t *>(zspp_map_object_local(pool_, h, ZSPP_MM_RW, local.data()));
+			ASSERT_NE(p, nullptr);
+			ASSERT_EQ(first_diff(p, pattern(11, size).data(), size), -1) << "RW copies in, size " << size;
+			std::vector<uint8_t> want = pattern(11, size);
+			for (size_t i = 0; i < size; i += 2)
+				p[i] = want[i] = uint8_t(~want[i]);
+			zspp_unmap_object_local(pool_, h, ZSPP_MM_RW, local.data());
+			slot_lock.unlock();
+			std::vector<uint8_t> got = read_obj(pool_, h, size, ReadApi::kReadBegin);
+			ASSERT_EQ(first_diff(got.data(), want.data(), size), -1) << "size " << size << where;
+		}
+	}
+	EXPECT_EQ(fake::areas_got(), areas_before) << "a local map got a bounce area";
+	EXPECT_EQ(fake::bad_handle_warnings(), 0u);
+}
+
 // Every map/read_begin/obj_write pins the zspage and every unmap/read_end
 // (and the end of obj_write) drops exactly that pin.
 TEST_F(MapModes, PinsAreBalanced)

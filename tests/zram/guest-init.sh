@@ -1,0 +1,167 @@
+#!/bin/busybox sh
+# shellcheck shell=dash  # busybox ash
+# SPDX-License-Identifier: GPL-2.0
+# Guest /init of scripts/zram-peer.sh: the stock zram.ko on the zsmalloc.ko
+# under test (Debian's, or zspp's), one boot each. Prints one line per case,
+#   ZT ok NAME [detail]   or   ZT fail NAME detail
+# then "ZRAM-DONE", and ends with reboot -f. The host compares the two boots.
+# /etc/zspp-e2e.conf (mkinitramfs.sh -c) sets ALLOC (zsmalloc or zspp) and
+# PAGES (the swap workload's size).
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin /mnt
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup
+echo "ZRAM-INIT"
+. /etc/zspp-e2e.conf
+echo "kernel: $(uname -r)"
+
+ok() { echo "ZT ok $*"; }
+bad() { echo "ZT fail $*"; }
+# check NAME CMD...: run CMD, ok/fail by its status.
+check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "($*)"; fi; }
+# Comparisons that fail on a missing value (an unread counter is no pass).
+eq() { [ -n "$1" ] && [ -n "$2" ] && [ "$1" = "$2" ]; }
+le() { [ -n "$1" ] && [ -n "$2" ] && [ "$1" -le "$2" ]; }
+lt() { [ -n "$1" ] && [ -n "$2" ] && [ "$1" -lt "$2" ]; }
+finish() { echo "ZRAM-DONE"; sync; reboot -f; }
+
+M=/lib/e2e-modules
+insmod $M/zsmalloc.ko || { bad load-zsmalloc "insmod failed"; finish; }
+insmod $M/zram.ko || { bad load-zram "insmod failed"; finish; }
+# ext4 (for this test and zram01) is a module on Debian's 6.1, as is the crc32c
+# its mount asks the crypto API for.
+for m in crc16 mbcache jbd2 crc32c_generic ext4; do
+	insmod $M/$m.ko || bad "load-$m" "insmod failed"
+done
+ok load
+[ "$ALLOC" = zspp ] && check zspp-provides-zsmalloc test -d /sys/kernel/debug/zspp-zsmalloc
+
+# ---- mm_stat against the allocator's own count --------------------------------
+# mm_stat: orig compr mem_used limit max_used same compacted huge huge_since
+mmstat() { cat "/sys/block/$1/mm_stat"; }
+mm() { awk -v f="$2" '{ print $f }' "/sys/block/$1/mm_stat"; }
+# The pool's pages as the allocator counts them: zspp's debugfs summary;
+# for Debian's zsmalloc (no CONFIG_ZSMALLOC_STAT, so no debugfs) the
+# NR_ZSPAGES counter every zsmalloc page is accounted in (zram's is the only
+# zsmalloc pool here: zswap is off and on zbud), once stat_refresh has folded
+# the per-CPU differences /proc/vmstat does not show.
+pool_pages() {
+	if [ "$ALLOC" = zspp ]; then
+		awk '$1 == "pages" { print $2 }' "/sys/kernel/debug/zspp-zsmalloc/$1/summary"
+	else
+		echo 1 >/proc/sys/vm/stat_refresh
+		awk '$1 == "nr_zspages" { print $2 }' /proc/vmstat
+	fi
+}
+zspp_stat() { awk -v k="$2" '$1 == k { print $2 }' "/sys/kernel/debug/zspp-zsmalloc/$1/summary"; }
+# mm_stat_adds_up DEV WHEN: mem_used_total is the allocator's pages
+# (zs_get_total_pages * PAGE_SIZE), the compressed bytes fit in those pages,
+# max >= used; for zspp also (its counters are in debugfs) its objects are
+# the stored pages that are not same-filled and its bytes_stored is zram's
+# compr_data_size.
+mm_stat_adds_up() {
+	dev=$1 when=$2
+	# shellcheck disable=SC2046 # mm_stat's fields, one word each
+	set -- $(mmstat "$dev")
+	orig=$1 compr=$2 used=$3 maxu=$5 same=$6
+	pp=$(pool_pages "$dev")
+	[ -n "$pp" ] && pp=$((pp * 4096))
+	check "mm_stat-$when-mem_used_is_pool_pages" eq "$used" "$pp"
+	check "mm_stat-$when-compr_fits_mem_used" le "$compr" "$used"
+	check "mm_stat-$when-max_used_ge_used" le "$used" "$maxu"
+	if [ "$ALLOC" = zspp ]; then
+		check "mm_stat-$when-zspp_objects_are_stored_pages" eq "$(zspp_stat "$dev" objects)" "$((orig / 4096 - same))"
+		check "mm_stat-$when-zspp_bytes_are_compr_data_size" eq "$(zspp_stat "$dev" bytes_stored)" "$compr"
+	fi
+	echo "mm_stat $when: $(mmstat "$dev" | tr -s ' ') pool_bytes=$pp"
+}
+
+# ---- ext4 with real files -----------------------------------------------------
+Z=/sys/block/zram0
+ext4_suite() {
+	echo 128M >$Z/disksize
+	check ext4-mkfs /sbin/mkfs.ext4 -q -F /dev/zram0
+	mount -t ext4 -o discard /dev/zram0 /mnt
+	# Nothing below means anything unless the files are on zram.
+	if ! grep -q '^/dev/zram0 /mnt ext4 ' /proc/mounts; then
+		bad ext4-mount "(not mounted: the rest of the ext4 cases did not run)"
+		return
+	fi
+	ok ext4-mount
+	tar -xf /data.tar -C /mnt
+	sync
+	(cd /mnt && sha256sum -c /data.sha256 >/tmp/sum1 2>&1)
+	check ext4-files-written eq $? 0
+	echo 3 >/proc/sys/vm/drop_caches
+	(cd /mnt && sha256sum -c /data.sha256 >/tmp/sum2 2>&1)
+	check ext4-files-read-back-after-drop_caches eq $? 0
+	mm_stat_adds_up zram0 written
+	# Delete half the files and discard their blocks: zram frees their slots.
+	orig_before=$(mm zram0 1)
+	awk 'NR % 2 == 0 { print $2 }' /data.sha256 | (cd /mnt && xargs rm -f)
+	sync
+	fstrim /mnt
+	sync
+	orig_after=$(mm zram0 1)
+	check discard-frees-slots lt "$orig_after" "$orig_before"
+	echo "discard: orig_data_size $orig_before -> $orig_after"
+	mm_stat_adds_up zram0 discarded
+	used_before=$(mm zram0 3) comp_before=$(mm zram0 7)
+	echo 1 >$Z/compact
+	used_after=$(mm zram0 3) comp_after=$(mm zram0 7)
+	echo "compact: mem_used_total $used_before -> $used_after, pages_compacted $comp_before -> $comp_after"
+	check compact-never-grows-pool le "$used_after" "$used_before"
+	check compact-counts-what-it-freed le "$(((used_before - used_after) / 4096))" "$((comp_after - comp_before))"
+	if [ "$ALLOC" = zspp ]; then
+		check compact-pages_compacted-is-zspp-counter eq "$(zspp_stat zram0 pages_compacted)" "$comp_after"
+	fi
+	mm_stat_adds_up zram0 compacted
+	echo 3 >/proc/sys/vm/drop_caches
+	awk 'NR % 2 == 1' /data.sha256 >/tmp/kept.sha256
+	(cd /mnt && sha256sum -c /tmp/kept.sha256 >/tmp/sum3 2>&1)
+	check ext4-kept-files-after-discard-and-compact eq $? 0
+	umount /mnt
+}
+ext4_suite
+umount /mnt 2>/dev/null
+echo 1 >$Z/reset
+orig=$(mm zram0 1) used=$(mm zram0 3)
+check reset-empties-device eq "$orig:$used" "0:0"
+
+# ---- swap under memory pressure ---------------------------------------------------
+echo 256M >$Z/disksize
+mkswap /dev/zram0 >/dev/null
+check swapon swapon /dev/zram0
+echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+mkdir /sys/fs/cgroup/w
+echo 48M >/sys/fs/cgroup/w/memory.max
+out=$(sh -c 'echo $$ >/sys/fs/cgroup/w/cgroup.procs; exec /bin/workload -q -g 2 '"$PAGES" 2>&1)
+rc=$?
+echo "$out" | tail -n 3
+echo "$out" | grep "^WORKLOAD .* mismatches=0\$" >/dev/null && [ $rc = 0 ]
+check swap-workload-verified test $? = 0
+sw=$(awk '$1 == "pswpout" { print $2 }' /proc/vmstat)
+check swap-pages-went-to-zram lt "$((PAGES / 2))" "$sw"
+echo "swap: pswpout=$sw"
+mm_stat_adds_up zram0 swapped
+check swapoff swapoff /dev/zram0
+echo 1 >$Z/reset
+
+# ---- the kernel's own zram selftests (tools/testing/selftests/zram) ------------
+cd /selftests/zram || finish
+for t in zram01 zram02; do
+	# Bounded: zram01 fills a file with 1 KiB appends until the disk is full.
+	r=$(timeout 900 /bin/bash ./$t.sh 2>&1)
+	echo "$r" | sed "s/^/  $t: /"
+	if echo "$r" | grep "^$t : \[PASS\]" >/dev/null; then ok "selftest-$t"; else bad "selftest-$t" "no [PASS]"; fi
+done
+cd /
+
+echo "--- dmesg"
+dmesg | tail -n 40
+finish
