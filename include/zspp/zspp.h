@@ -60,6 +60,11 @@ enum zspp_mapmode {
 
 /**
  * zspp_core_init() - Module-wide setup of the core (the handle cache).
+ * @handle_cache: the handle cache's slab name, kept until zspp_core_exit():
+ *                one per module (zspp.ko and zsmalloc.ko may be loaded
+ *                together, and slab_nomerge or slub_debug give each cache
+ *                its own /sys/kernel/slab entry, which a second cache of the
+ *                same name cannot have)
  *
  * Call once, before any pool is created; undo with zspp_core_exit().
  *
@@ -67,7 +72,7 @@ enum zspp_mapmode {
  * Return: 0, or a negative errno (-ENOMEM) if the handle cache could not be
  * created.
  */
-int zspp_core_init(void);
+int zspp_core_init(const char *handle_cache);
 /**
  * zspp_core_exit() - Undo zspp_core_init().
  *

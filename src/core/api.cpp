@@ -10,7 +10,7 @@ Pool *to_pool(zspp_pool *p) { return reinterpret_cast<Pool *>(p); }
 
 extern "C" {
 
-int zspp_core_init(void) { return zspp::core_init().error(); }
+int zspp_core_init(const char *handle_cache) { return zspp::core_init(handle_cache).error(); }
 void zspp_core_exit(void) { zspp::core_exit(); }
 
 int zspp_create_pool(const char *name, unsigned int chain_size, struct zspp_pool **pool)

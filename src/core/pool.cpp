@@ -7,9 +7,9 @@ namespace {
 zspp_cache *g_handle_cache;
 } // namespace
 
-Status core_init()
+Status core_init(const char *handle_cache)
 {
-	g_handle_cache = zspp_cache_create("zspp_handle", sizeof(u64));
+	g_handle_cache = zspp_cache_create(handle_cache, sizeof(u64));
 	if (!g_handle_cache)
 		return Error{-ZSPP_ENOMEM};
 	return success();

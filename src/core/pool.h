@@ -14,7 +14,7 @@
 namespace zspp {
 
 // Module-wide state (the handle cache), set up once before any pool.
-[[nodiscard]] Status core_init();
+[[nodiscard]] Status core_init(const char *handle_cache);
 void core_exit();
 
 struct SizeClass {

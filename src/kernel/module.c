@@ -21,7 +21,7 @@ MODULE_PARM_DESC(compact_slack,
 
 static int __init zspp_init(void)
 {
-	int ret = zspp_core_init();
+	int ret = zspp_core_init("zspp_handle");
 
 	if (ret)
 		return ret;

@@ -542,7 +542,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***)
 {
 	fake::set_quiet(true);
 	fake::set_work_manual(true); // deferred frees run at known points
-	if (zspp_core_init() != 0)
+	if (zspp_core_init("zspp_handle") != 0)
 		abort();
 	if (const char *dir = getenv("ZSPP_FUZZ_MAKE_SEEDS")) {
 		write_seeds(dir);

@@ -358,9 +358,9 @@ TEST(Errors, CoreInitEnomemAndPoolWithoutCore)
 	EXPECT_EQ(zspp_create_pool("nocore", 4, &pool), -ZSPP_EINVAL);
 	EXPECT_EQ(pool, reinterpret_cast<zspp_pool *>(kSentinel));
 	fake::fail_nth(1, fake::kCacheCreate);
-	EXPECT_EQ(zspp_core_init(), -ZSPP_ENOMEM);
+	EXPECT_EQ(zspp_core_init("zspp_handle"), -ZSPP_ENOMEM);
 	fake::fail_off();
-	ASSERT_EQ(zspp_core_init(), 0);
+	ASSERT_EQ(zspp_core_init("zspp_handle"), 0);
 	ASSERT_EQ(zspp_create_pool("core", 4, &pool), 0);
 	zspp_destroy_pool(pool);
 }

@@ -16,7 +16,7 @@ public:
 	void SetUp() override
 	{
 		before_ = fake::live();
-		ASSERT_EQ(zspp_core_init(), 0);
+		ASSERT_EQ(zspp_core_init("zspp_handle"), 0);
 	}
 	void TearDown() override
 	{
