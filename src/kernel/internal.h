@@ -18,7 +18,8 @@ extern const struct kernel_param_ops zspp_compact_slack_ops;
 /*
  * The chain a new zpool pool gets. auto: 16, as compaction releases the
  * pages past a part-full zspage's last object (so a long chain costs no
- * holes after churn) and longer zspages waste less of their tail; 8 for a
+ * holes after churn; compact_slack runs it inside memory cgroups too, where
+ * no shrinker does) and longer zspages waste less of their tail; 8 for a
  * pool that writes back (6.1's zswap), where writeback empties a whole
  * zspage per shrink call, so 16 would write back twice as much at once
  * (Documentation/writeback.rst).

@@ -33,7 +33,7 @@ MODULE_PARM_DESC(chain_size,
 		 "Max 0-order pages chained into one zspage: 1-16, or auto (the default: 16, or 8 for a zswap pool that writes back); set at load time");
 module_param_cb(compact_slack, &zspp_compact_slack_ops, &zspp_compact_slack, 0444);
 MODULE_PARM_DESC(compact_slack,
-		 "A pool compacts itself (a work item) when frees leave more than this permille of its bytes in no object's slot: 0 (off) to 1000; set at load time");
+		 "A pool compacts itself (a work item) when frees leave more than this permille of its bytes in no object's slot: 0 (off) to 1000, default 50; set at load time");
 
 /* zsmalloc's ZS_MAX_ALLOC_SIZE (mm/zsmalloc.c, not in the header). */
 #define ZS_MAX_ALLOC_SIZE PAGE_SIZE
