@@ -209,6 +209,11 @@ def lane_stock(c, out, stdin=None):
     # python3 and sqlite3 on real data in a memory cgroup, outputs verified
     # against the same binaries' on the host; numbers parsed, no timing asserted.
     s("bench-workloads-smoke", "/usr/bin/python3", "bench/workloads/workloads.py", "--smoke")
+    # zram on zspp (Documentation/zram.rst): the stock 6.1 zram.ko on Debian's
+    # zsmalloc.ko and on zspp's, the kernel's own zram selftests side by side,
+    # ext4 on /dev/zram0 with real files verified, discard, compact, reset,
+    # zram as swap under the verified workload.
+    s("zram-6.1", "scripts/zram-peer.sh", "--ko", os.path.join(ROOT, "zsmalloc.ko"))
     # Debian's 6.12: the same sources built against its headers (in a separate
     # build directory), the verified workload, the kernel's own test_zswap with
     # zsmalloc and with zspp, and dkms for both kernels.
