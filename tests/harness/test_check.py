@@ -141,7 +141,7 @@ class Stages(unittest.TestCase):
         self.assertEqual(check.all_stages(), [
             "harness", "lint", "thread-safety", "module", "module-fold", "host-test", "kernel-host", "fuzz",
             "host-test-fold", "fuzz-fold", "tsan",
-            "e2e-stock-6.1", "e2e-stock-6.1-fold", "e2e-writeback-6.1", "bench-smoke", "bench-workloads-smoke",
+            "e2e-stock-6.1", "e2e-stock-6.1-fold", "e2e-writeback-6.1", "bench-smoke", "bench-workloads-smoke", "zram-6.1",
             "module-6.12", "module-6.12-fold", "e2e-stock-6.12", "e2e-fold-6.12", "test-zswap-6.12",
             "test-zswap-6.12-fold", "dkms", "deb", "deb-backports", "deb-boot-12", "module-deb13",
             "module-deb13-fold", "e2e-stock-deb13", "test-zswap-deb13", "dkms-deb13", "deb-boot-13",
