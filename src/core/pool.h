@@ -221,7 +221,8 @@ private:
 	static void deferred_free_work(void *pool);
 	void deferred_free();
 	// After a free: kick compact_work_ if the pool's slack calls for it
-	// (set_compact_slack). Two relaxed loads and a compare when it does not.
+	// (set_compact_slack). Off: one relaxed load. On (the zpool default):
+	// four relaxed loads, two multiplications and compares, no division.
 	ZSPP_HOT void maybe_compact()
 	{
 		u32 permille = compact_slack_.load_relaxed();
@@ -230,7 +231,9 @@ private:
 		unsigned long bytes, slack = slack_bytes(&bytes);
 		if (bytes < kAutoCompactMinPages * kPageSize || !slack)
 			return;
-		if (slack / permille >= bytes / 1000 && slack > compact_floor_.load_relaxed() + bytes / 32)
+		// Products, not quotients (no overflow: a pool's bytes are far
+		// below 2^54).
+		if (slack * 1000 >= bytes * permille && slack > compact_floor_.load_relaxed() + bytes / 32)
 			zspp_work_kick(compact_work_);
 	}
 	// Bytes of the pool's pages in no object's slot (free slots, class
