@@ -15,7 +15,7 @@
 # 400-odd of everything `make check` runs (the 6.12 kernel, kernel sources,
 # sanitizers, lintian, valgrind, matplotlib).
 set -euo pipefail
-demo_pkgs=(build-essential linux-headers-amd64 dwarves qemu-system-x86 busybox-static cpio xz-utils kmod)
+demo_pkgs=(build-essential linux-headers-amd64 dwarves qemu-system-x86 busybox-static cpio xz-utils kmod python3)
 pkgs=(build-essential g++ clang libclang-rt-14-dev libgtest-dev cmake
       qemu-system-x86 busybox-static cpio xz-utils kmod dwarves
       flex bison bc libelf-dev libssl-dev rsync python3 linux-headers-amd64
