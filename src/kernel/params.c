@@ -48,20 +48,20 @@ const struct kernel_param_ops zspp_chain_size_ops = {
 };
 
 /*
- * Permille of a pool's bytes in no object's slot that makes it compact itself.
- * On by default: under a memory cgroup's limit neither zsmalloc's nor zspp's
- * shrinker runs on 6.12 (they are not memcg aware), so without this the holes
- * a churning program leaves stay until the whole machine is short of memory
- * (Documentation/benchmarks.md, "Churn": at chain 16, peaks 1.01-1.02x
- * zsmalloc's without, 0.65-0.91x with 50, at about 3 object copies per page
- * freed).
+ * Permille of a pool's bytes in no object's slot that makes it compact itself;
+ * ZSPP_COMPACT_SLACK_AUTO ("auto", the default): zspp_pool_compact_slack().
  */
-unsigned int zspp_compact_slack = 50;
+unsigned int zspp_compact_slack = ZSPP_COMPACT_SLACK_AUTO;
 static int compact_slack_set(const char *val, const struct kernel_param *kp)
 {
 	unsigned int v;
-	int ret = kstrtouint(val, 0, &v);
+	int ret;
 
+	if (sysfs_streq(val, "auto")) {
+		*(unsigned int *)kp->arg = ZSPP_COMPACT_SLACK_AUTO;
+		return 0;
+	}
+	ret = kstrtouint(val, 0, &v);
 	if (ret)
 		return ret;
 	if (v > 1000)
@@ -70,7 +70,14 @@ static int compact_slack_set(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
+static int compact_slack_get(char *buf, const struct kernel_param *kp)
+{
+	unsigned int v = *(unsigned int *)kp->arg;
+
+	return v == ZSPP_COMPACT_SLACK_AUTO ? sysfs_emit(buf, "auto\n") : sysfs_emit(buf, "%u\n", v);
+}
+
 const struct kernel_param_ops zspp_compact_slack_ops = {
 	.set = compact_slack_set,
-	.get = param_get_uint,
+	.get = compact_slack_get,
 };

@@ -33,7 +33,7 @@ MODULE_PARM_DESC(chain_size,
 		 "Max 0-order pages chained into one zspage: 1-16, or auto (the default: 16, or 8 for a zswap pool that writes back); set at load time");
 module_param_cb(compact_slack, &zspp_compact_slack_ops, &zspp_compact_slack, 0444);
 MODULE_PARM_DESC(compact_slack,
-		 "A pool compacts itself (a work item) when frees leave more than this permille of its bytes in no object's slot: 0 (off) to 1000, default 50; set at load time");
+		 "A pool compacts itself (a work item) when frees leave more than this permille of its bytes in no object's slot: 0 (off) to 1000, or auto (the default: 50); set at load time");
 
 /* zsmalloc's ZS_MAX_ALLOC_SIZE (mm/zsmalloc.c, not in the header). */
 #define ZS_MAX_ALLOC_SIZE PAGE_SIZE
@@ -110,7 +110,7 @@ struct zs_pool *zs_create_pool(const char *name)
 		kfree(p);
 		return NULL;
 	}
-	zspp_pool_set_compact_slack(p->pool, zspp_compact_slack);
+	zspp_pool_set_compact_slack(p->pool, zspp_pool_compact_slack(false));
 	p->huge_class_size = zspp_huge_class_size(p->pool);
 	p->debugfs = zspp_debugfs_add(p->pool);
 	return (struct zs_pool *)p;
