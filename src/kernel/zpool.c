@@ -33,16 +33,17 @@ static int zspp_zpool_evict(void *ctx, unsigned long handle)
 	return zp->ops->evict(zp->zpool, handle);
 }
 
-/*
- * Evictable only when the user can write objects back: then zspp keeps its
- * zspage LRU and zswap prepends its header for evict to find the swap
- * entry. Otherwise .shrink returns -EINVAL.
- */
+/* Whether the pool writes back (zspp_pool_compact_slack()'s auto). */
 static bool zspp_zpool_writes_back(const struct zspp_zpool *zp)
 {
 	return zp->ops && zp->ops->evict;
 }
 
+/*
+ * Evictable only when the user can write objects back: then zspp keeps its
+ * zspage LRU and zswap prepends its header for evict to find the swap
+ * entry. Otherwise .shrink returns -EINVAL.
+ */
 static int zspp_zpool_new_pool(struct zspp_zpool *zp, const char *name,
 			       const struct zpool_ops *ops, struct zpool *zpool)
 {
