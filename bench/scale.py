@@ -32,7 +32,6 @@ log x) in --out. The bench measures; the only test is the verification.
 import argparse
 import csv
 import os
-import re
 import subprocess
 import sys
 import time
@@ -42,7 +41,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "workloads"))
 import report_acct  # noqa: E402  (bench/report_acct.py: the realdata parser)
+# The stock kernel and zspp.ko built for it, as the workload bench gets them.
+from workloads import kernel, zspp_module  # noqa: E402
 
 CHUNK = 256 << 10  # realdata.c frees and verifies in 256 KiB chunks
 PAGE = 4096
@@ -54,20 +56,6 @@ def log(msg):
 
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, **kw)
-
-
-def kernel(k):
-    out = sh([str(SCRIPTS / "fetch-kernel.sh"), f"stock-{k}"], capture_output=True).stdout
-    return dict(re.findall(r"^(\w+)=(.*)$", out, re.M))
-
-
-def zspp_module(k, workdir):
-    out = sh([str(SCRIPTS / "build-module.sh"), f"stock-{k}", "--out", str(workdir / f"build-{k}")],
-             capture_output=True).stdout
-    m = re.findall(r"^KO=(.*)$", out, re.M)
-    if not m:
-        raise RuntimeError(f"build-module.sh stock-{k}: no KO= line")
-    return m[-1]
 
 
 def sizes(pages):
