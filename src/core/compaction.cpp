@@ -212,9 +212,9 @@ unsigned long Pool::compact_class(SizeClass *cls)
 	// Pages for destination slots that have none yet (zspages fill their
 	// pages from the front): got without sleeping or reclaim, as the
 	// shrinker may run us, with no lock held, before the moves that need
-	// them. Those left over are freed at the end.
-	zspp_page *spares[kMaxChain];
-	u32 nr_spares = 0;
+	// them. Those left over are freed at the end (declared before the
+	// guards: with no lock held).
+	PageReserve<kMaxChain> spares;
 	while (!destroying_.load()) {
 		ZsPage *emptied = nullptr;
 		zspp_page *trimmed[kMaxChain];
@@ -234,7 +234,7 @@ unsigned long Pool::compact_class(SizeClass *cls)
 			// pages if it empties, else those past its objects
 			// packed from the front (trim).
 			u32 gives = present - u32(pages_reached(src->inuse - plan.objects, src->slot_size));
-			if (plan.pages > nr_spares) {
+			if (plan.pages > spares.size()) {
 				want = plan.pages; // nothing moved: get them first
 			} else if (freed + gives < attached + plan.pages) {
 				unpaid = true; // would leave the class worse off
@@ -246,8 +246,8 @@ unsigned long Pool::compact_class(SizeClass *cls)
 						continue;
 					ZsPage *dst = pick_destination(cls, guard, src);
 					bool backed = dst && dst->next_slot_backed();
-					if (dst && !backed && nr_spares) { // a page the plan counted
-						attach_next_page(cls, guard, dst, spares[--nr_spares]);
+					if (dst && !backed && !spares.empty()) { // a page the plan counted
+						attach_next_page(cls, guard, dst, spares.take());
 						attached++;
 						backed = true;
 					}
@@ -278,9 +278,7 @@ unsigned long Pool::compact_class(SizeClass *cls)
 		if (unpaid)
 			break;
 		if (want) {
-			while (nr_spares < want && (spares[nr_spares] = zspp_page_alloc(zspp_gfp_nowait)))
-				nr_spares++;
-			if (nr_spares < want)
+			if (!spares.fill(want, zspp_gfp_nowait))
 				break; // the class stays as it is: nothing is owed
 		} else if (!emptied && !nr_trimmed) {
 			// Nothing freed and no page to wait for: whatever is
@@ -289,8 +287,6 @@ unsigned long Pool::compact_class(SizeClass *cls)
 		}
 		zspp_cond_resched();
 	}
-	while (nr_spares)
-		zspp_page_free(spares[--nr_spares]);
 	// Net of the pages the moves attached: never negative, as no source is
 	// taken on that does not pay for its pages (but for a trim that found
 	// a page held by migration).

@@ -107,20 +107,21 @@ void Pool::retire_share(Share *sh)
 	bytes_share_.sub(zspp_kmalloc_size(Share::bytes(sh->cap)));
 }
 
-bool Pool::unshare(SizeClass *cls, ClassLocked held, unsigned long handle, ObjRef *ref, ZsPage **fresh, zspp_page **spare)
+Pool::Unshare Pool::unshare(SizeClass *cls, ClassLocked held, unsigned long handle, ObjRef *ref, ZsPage **fresh,
+			    PageReserve<1> &spare)
 {
 	cls->lock.assert_held();
 	if (!ref->zs->slot(ref->idx).is_shared())
-		return true;
+		return Unshare::kDone;
 	ZsPage *dst = find_non_full(cls, held);
 	if (!dst) {
 		if (!*fresh)
-			return false;
+			return Unshare::kNeedsZspage;
 		dst = *fresh; // slot 0 is in page 0: backed
 		*fresh = nullptr;
 		insert_zspage(cls, held, dst);
 	} else if (!back_next_slot(cls, held, dst, spare)) {
-		return false;
+		return Unshare::kNeedsPage;
 	}
 	u32 didx = dst->take_slot(SlotWord::owned(handle));
 	copy_slot(ref->zs, ref->idx, dst, didx, ref->size);
@@ -133,7 +134,7 @@ bool Pool::unshare(SizeClass *cls, ClassLocked held, unsigned long handle, ObjRe
 	fold_cow_.add(1);
 	*ref = ObjRef{cls, dst, didx, ref->size};
 	zspp_kfree(dead); // never sleeps
-	return true;
+	return Unshare::kDone;
 }
 
 Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, Freed freed, zspp_gfp_t gfp)
@@ -145,7 +146,7 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 	}
 	ObjRef ref;
 	ZsPage *fresh = nullptr;
-	zspp_page *spare = nullptr;
+	PageReserve<1> spare; // before the guard: freed with no lock held
 	// A map may sleep (its gfp is zspp_gfp_noio), obj_write may not.
 	const bool may_wait = gfp != zspp_gfp_nowait;
 	u32 waits = 0;
@@ -170,24 +171,22 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 				zspp_cond_resched();
 				continue;
 			}
-			drop_unused(cls, fresh, spare);
+			drop_unused(cls, fresh);
 			fold_cow_busy_.add(1);
 			return Error{-ZSPP_EBUSY};
 		}
-		if (shared && !unshare(cls, guard, handle, &ref, &fresh, &spare)) {
+		Unshare u = shared ? unshare(cls, guard, handle, &ref, &fresh, spare) : Unshare::kDone;
+		if (u != Unshare::kDone) {
 			// No free slot for the copy, or its page missing: get a
 			// zspage or the page unlocked, retry.
-			bool need_zspage = !find_non_full(cls, guard);
 			guard.release();
-			if (need_zspage) {
+			if (u == Unshare::kNeedsZspage) {
 				Result<ZsPage *> r = alloc_zspage(cls, gfp);
-				if (!r.ok()) {
-					drop_unused(cls, nullptr, spare);
+				if (!r.ok())
 					return Error{r.error()};
-				}
 				fresh = r.value();
-			} else if (!(spare = zspp_page_alloc(gfp))) {
-				drop_unused(cls, fresh, nullptr);
+			} else if (!spare.fill(1, gfp)) {
+				drop_unused(cls, fresh);
 				return Error{-ZSPP_ENOMEM};
 			}
 			continue;
@@ -198,7 +197,7 @@ Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, 
 			ref.zs->mapped.add(1);
 		}
 		guard.release();
-		drop_unused(cls, fresh, spare); // not needed after all
+		drop_unused(cls, fresh); // not needed after all (nor the spare page)
 		if (!ok) {
 			bad_handle(what, handle);
 			return Error{-ZSPP_EINVAL};

@@ -296,17 +296,15 @@ ZsPage *Pool::retire_empty(SizeClass *cls, ClassLocked held, ZsPage *zs)
 	return zs;
 }
 
-void Pool::drop_unused(SizeClass *cls, ZsPage *fresh, zspp_page *spare)
+void Pool::drop_unused(SizeClass *cls, ZsPage *fresh)
 {
-	if (fresh) {
-		{
-			ClassGuard guard(cls);
-			doom(guard, fresh);
-		}
-		release_zspage(fresh);
+	if (!fresh)
+		return;
+	{
+		ClassGuard guard(cls);
+		doom(guard, fresh);
 	}
-	if (spare)
-		zspp_page_free(spare);
+	release_zspage(fresh);
 }
 
 u32 Pool::uncount_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs)
@@ -364,9 +362,9 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 	}
 
 	ZsPage *fresh = nullptr;
-	zspp_page *spare = nullptr; // for a zspage whose next slot needs its page
+	PageReserve<1> spare; // for a zspage whose next slot needs its page
 	auto fail = [&](int err) -> Result<unsigned long> {
-		drop_unused(cls, fresh, spare);
+		drop_unused(cls, fresh);
 		zspp_cache_free(handle_cache_, handle);
 		malloc_fail_.add(1);
 		return Error{err};
@@ -380,7 +378,7 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 	// taken under the lock really needs it (Documentation/locking.rst,
 	// "Racy reads"); then it fails at once, as a second try with the same
 	// gfp a moment later would.
-	bool no_page = ZSPP_RACY_READ(cls->next_needs_page) && !(spare = zspp_page_alloc(gfp));
+	bool no_page = ZSPP_RACY_READ(cls->next_needs_page) && !spare.fill(1, gfp);
 	ClassGuard guard(cls);
 	ZsPage *zs;
 	for (;;) {
@@ -390,12 +388,10 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 			zs = fresh;
 			fresh = nullptr;
 		}
-		if (zs && !back_next_slot(cls, guard, zs, &spare)) {
+		if (zs && !back_next_slot(cls, guard, zs, spare)) {
 			// The caller's gfp may sleep: allocate with no lock held,
 			// then look again (the class may have changed meanwhile).
-			if (!no_page)
-				spare = guard.call_unlocked([&] { return zspp_page_alloc(gfp); });
-			if (!spare) {
+			if (no_page || !guard.call_unlocked([&] { return spare.fill(1, gfp); })) {
 				guard.release();
 				return fail(-ZSPP_ENOMEM);
 			}
@@ -418,8 +414,9 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 	if (evict_)
 		lru_touch(cls, guard, zs);
 	guard.release();
-	// Another CPU made room or gave that zspage its page meanwhile.
-	drop_unused(cls, fresh, spare);
+	// Another CPU made room meanwhile (a spare page it gave that zspage
+	// goes back as the reserve goes out of scope).
+	drop_unused(cls, fresh);
 	objects_.add(1);
 	bytes_stored_.add(size);
 	bytes_slots_.add(cls->size);

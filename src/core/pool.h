@@ -8,6 +8,7 @@
 #include "base.h"
 #include "fold.h"
 #include "location.h"
+#include "page_reserve.h"
 #include "size_class_table.h"
 #include "zspage.h"
 
@@ -260,29 +261,28 @@ private:
 	void move_to_group(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 g) ZSPP_REQUIRES(cls->lock);
 	ZsPage *find_non_full(SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock);
 	// Class lock held, @zs not full: make sure the slot take_slot() hands
-	// out next has its page, attaching *@spare (which is then consumed) if
-	// it does not. False: a page is needed and *@spare is null; the caller
-	// gets one with no lock held (zspp_page_alloc) and retries.
-	[[nodiscard]] ZSPP_HOT bool back_next_slot(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page **spare)
+	// out next has its page, attaching one from @spare if it does not.
+	// False: a page is needed and @spare is empty; the caller fills it with
+	// no lock held and retries.
+	[[nodiscard]] ZSPP_HOT bool back_next_slot(SizeClass *cls, ClassLocked held, ZsPage *zs, PageReserve<1> &spare)
 		ZSPP_REQUIRES(cls->lock)
 	{
 		cls->lock.assert_held();
 		if (zs->next_slot_backed())
 			return true;
-		if (!*spare)
+		if (spare.empty())
 			return false;
-		attach_next_page(cls, held, zs, *spare);
-		*spare = nullptr;
+		attach_next_page(cls, held, zs, spare.take());
 		return true;
 	}
 	// back_next_slot()'s slow half: @page becomes the page the next slot
 	// needs. By value, so that the callers' spare stays in a register.
 	void attach_next_page(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page *page) ZSPP_REQUIRES(cls->lock);
-	// No lock held: give back a fresh zspage and a spare page an allocation
-	// got and did not use (either may be null). The zspage was never
-	// inserted, but its page 0 is movable, so migration may look at it
-	// (can_isolate, under the class lock): it is doomed under that lock.
-	void drop_unused(SizeClass *cls, ZsPage *fresh, zspp_page *spare);
+	// No lock held: give back a fresh zspage an allocation got and did not
+	// use (may be null). It was never inserted, but its page 0 is movable,
+	// so migration may look at it (can_isolate, under the class lock): it
+	// is doomed under that lock.
+	void drop_unused(SizeClass *cls, ZsPage *fresh);
 	// Class lock held: take @zs (doomed, or about to be) off the class's
 	// counts. Returns its pages (what freeing it gives back).
 	u32 uncount_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
@@ -337,13 +337,17 @@ private:
 	// first (allocating a zspage with @gfp, no lock held, if need be).
 	[[nodiscard]] Status pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Freed freed,
 					   zspp_gfp_t gfp);
+	// What unshare() did, or what it lacked to do it.
+	enum class Unshare {
+		kDone,        // the object has its own slot (or had one already)
+		kNeedsZspage, // no free slot in the class and no *fresh
+		kNeedsPage,   // the free slot's page missing and @spare empty
+	};
 	// Class lock held, @ref resolved: give a shared object its own
 	// slot, from @fresh if the class has none free (then *fresh is used up),
-	// with *@spare as the page of a slot that has none yet (back_next_slot).
-	// False: no free slot and no @fresh, or the slot's page missing and no
-	// @spare (find_non_full() tells which).
-	[[nodiscard]] bool unshare(SizeClass *cls, ClassLocked held, unsigned long handle, ObjRef *ref, ZsPage **fresh, zspp_page **spare)
-		ZSPP_REQUIRES(cls->lock);
+	// with a page from @spare for a slot that has none yet (back_next_slot).
+	[[nodiscard]] Unshare unshare(SizeClass *cls, ClassLocked held, unsigned long handle, ObjRef *ref,
+				      ZsPage **fresh, PageReserve<1> &spare) ZSPP_REQUIRES(cls->lock);
 	// Class lock held: drop @handle from the Share of slot @ref; returns the
 	// record to kfree (after unlock) if the slot went back to one owner.
 	Share *drop_sharer(SizeClass *cls, ClassLocked held, const ObjRef &ref, u64 handle) ZSPP_REQUIRES(cls->lock);
