@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 		std::swap(order[i], order[st % (i + 1)]);
 	}
 	fake::set_quiet(true);
-	if (zspp_core_init())
+	if (zspp_core_init("zspp_handle"))
 		return 2;
 	static unsigned char buf[4096], local[4096];
 	long bad = 0;
