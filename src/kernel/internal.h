@@ -31,22 +31,23 @@ static inline unsigned int zspp_pool_chain(bool evictable)
 }
 
 /*
- * The compact_slack a new pool gets. auto: 50 permille for a pool that does
- * not write back (6.12's zswap, zram): under a memory cgroup's limit neither
- * zsmalloc's nor zspp's shrinker runs (they are not memcg aware), so without
- * it the holes a churning program leaves stay until the whole machine is
- * short of memory (Documentation/benchmarks.md, "Churn": at chain 16, peaks
- * 1.01-1.02x zsmalloc's without, 0.65-0.91x with 50, about 3 object copies
- * per page freed). 0 for a pool that writes back (6.1's zswap): there, with
- * 50, the writeback end-to-end test left one zswap entry behind after its
- * workload in 3 boots of 3 (none in 2 without; zswap's own entry, freed at
- * swapoff), not yet understood.
+ * The compact_slack a new pool gets. auto: 50 permille, for every pool: under
+ * a memory cgroup's limit neither zsmalloc's nor zspp's shrinker runs (they
+ * are not memcg aware), so without it the holes a churning program leaves
+ * stay until the whole machine is short of memory
+ * (Documentation/benchmarks.md, "Churn": at chain 16, peaks 1.01-1.02x
+ * zsmalloc's without, 0.65-0.91x with 50, about 3 object copies per page
+ * freed). Pools that write back (6.1's zswap) get it too: compaction never
+ * sees a zspage under reclaim (Documentation/locking.rst, "Writeback"), and
+ * the one zswap entry the writeback end-to-end test once left behind with it
+ * was the test's own tmpfs file, swapped out (tests/e2e/guest-init.sh,
+ * exiters()).
  */
-static inline unsigned int zspp_pool_compact_slack(bool evictable)
+static inline unsigned int zspp_pool_compact_slack(void)
 {
 	if (zspp_compact_slack != ZSPP_COMPACT_SLACK_AUTO)
 		return zspp_compact_slack;
-	return evictable ? 0 : 50;
+	return 50;
 }
 
 /* migrate.c: the movable callbacks zspp_page_attach (shim_pages.c) sets. */

@@ -17,7 +17,7 @@ MODULE_PARM_DESC(chain_size,
 
 module_param_cb(compact_slack, &zspp_compact_slack_ops, &zspp_compact_slack, 0444);
 MODULE_PARM_DESC(compact_slack,
-		 "A pool compacts itself (a work item) when frees leave more than this permille of its bytes in no object's slot: 0 (off) to 1000, or auto (the default: 50, or 0 for a pool that writes back, i.e. 6.1's zswap); set at load time (Documentation/design.rst)");
+		 "A pool compacts itself (a work item) when frees leave more than this permille of its bytes in no object's slot: 0 (off) to 1000, or auto (the default: 50); set at load time (Documentation/design.rst)");
 
 static int __init zspp_init(void)
 {

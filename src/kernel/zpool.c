@@ -33,12 +33,6 @@ static int zspp_zpool_evict(void *ctx, unsigned long handle)
 	return zp->ops->evict(zp->zpool, handle);
 }
 
-/* Whether the pool writes back (zspp_pool_compact_slack()'s auto). */
-static bool zspp_zpool_writes_back(const struct zspp_zpool *zp)
-{
-	return zp->ops && zp->ops->evict;
-}
-
 /*
  * Evictable only when the user can write objects back: then zspp keeps its
  * zspage LRU and zswap prepends its header for evict to find the swap
@@ -59,7 +53,6 @@ static void *zspp_zpool_create(const char *name, gfp_t gfp,
 			       const struct zpool_ops *ops, struct zpool *zpool)
 #else
 /* 6.12: zswap keeps its own LRU and writes back by itself; no evict. */
-#define zspp_zpool_writes_back(zp) false
 #define zspp_zpool_new_pool(zp, name, ops, zpool) \
 	zspp_create_pool(name, zspp_pool_chain(false), &(zp)->pool)
 
@@ -76,7 +69,7 @@ static void *zspp_zpool_create(const char *name, gfp_t gfp)
 		kfree(zp);
 		return NULL;
 	}
-	zspp_pool_set_compact_slack(zp->pool, zspp_pool_compact_slack(zspp_zpool_writes_back(zp)));
+	zspp_pool_set_compact_slack(zp->pool, zspp_pool_compact_slack());
 	zp->debugfs = zspp_debugfs_add(zp->pool);
 	zp->fold_worker = zspp_fold_worker_start(zp->pool);
 	return zp;

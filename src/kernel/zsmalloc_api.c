@@ -110,7 +110,7 @@ struct zs_pool *zs_create_pool(const char *name)
 		kfree(p);
 		return NULL;
 	}
-	zspp_pool_set_compact_slack(p->pool, zspp_pool_compact_slack(false));
+	zspp_pool_set_compact_slack(p->pool, zspp_pool_compact_slack());
 	p->huge_class_size = zspp_huge_class_size(p->pool);
 	p->debugfs = zspp_debugfs_add(p->pool);
 	return (struct zs_pool *)p;
