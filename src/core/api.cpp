@@ -55,50 +55,50 @@ void zspp_destroy_pool(struct zspp_pool *pool)
 
 int zspp_malloc(struct zspp_pool *pool, size_t size, zspp_gfp_t gfp, unsigned long *handle)
 {
-	zspp::Result<unsigned long> r = to_pool(pool)->malloc(size, gfp);
+	zspp::Result<zspp::Handle> r = to_pool(pool)->malloc(size, gfp);
 	if (!r.ok())
 		return r.error();
-	*handle = r.value();
+	*handle = r.value().raw();
 	return 0;
 }
 
-void zspp_free(struct zspp_pool *pool, unsigned long handle) { to_pool(pool)->free(handle); }
+void zspp_free(struct zspp_pool *pool, unsigned long handle) { to_pool(pool)->free(zspp::Handle::from_user(handle)); }
 
 void *zspp_map_object(struct zspp_pool *pool, unsigned long handle, enum zspp_mapmode mode)
 {
-	return to_pool(pool)->map(handle, mode);
+	return to_pool(pool)->map(zspp::Handle::from_user(handle), mode);
 }
 
-void zspp_unmap_object(struct zspp_pool *pool, unsigned long handle) { to_pool(pool)->unmap(handle); }
+void zspp_unmap_object(struct zspp_pool *pool, unsigned long handle) { to_pool(pool)->unmap(zspp::Handle::from_user(handle)); }
 
 void *zspp_map_object_local(struct zspp_pool *pool, unsigned long handle, enum zspp_mapmode mode,
 			    void *local_copy)
 {
-	return to_pool(pool)->map_local(handle, mode, local_copy);
+	return to_pool(pool)->map_local(zspp::Handle::from_user(handle), mode, local_copy);
 }
 
 void zspp_unmap_object_local(struct zspp_pool *pool, unsigned long handle, enum zspp_mapmode mode,
 			     void *local_copy)
 {
-	to_pool(pool)->unmap_local(handle, mode, local_copy);
+	to_pool(pool)->unmap_local(zspp::Handle::from_user(handle), mode, local_copy);
 }
 
 void *zspp_obj_read_begin(struct zspp_pool *pool, unsigned long handle, void *local_copy)
 {
-	return to_pool(pool)->read_begin(handle, local_copy);
+	return to_pool(pool)->read_begin(zspp::Handle::from_user(handle), local_copy);
 }
 
 void zspp_obj_read_end(struct zspp_pool *pool, unsigned long handle, void *)
 {
-	to_pool(pool)->read_end(handle);
+	to_pool(pool)->read_end(zspp::Handle::from_user(handle));
 }
 
 int zspp_obj_write(struct zspp_pool *pool, unsigned long handle, const void *src, size_t len)
 {
-	return to_pool(pool)->write(handle, src, len).error();
+	return to_pool(pool)->write(zspp::Handle::from_user(handle), src, len).error();
 }
 
-size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle) { return to_pool(pool)->obj_size(handle); }
+size_t zspp_obj_size(struct zspp_pool *pool, unsigned long handle) { return to_pool(pool)->obj_size(zspp::Handle::from_user(handle)); }
 
 unsigned long zspp_compact(struct zspp_pool *pool) { return to_pool(pool)->compact(); }
 
@@ -122,7 +122,7 @@ int zspp_debug_validate(struct zspp_pool *pool) { return to_pool(pool)->validate
 
 void *zspp_debug_handle_page(struct zspp_pool *pool, unsigned long handle)
 {
-	return to_pool(pool)->handle_page(handle);
+	return to_pool(pool)->handle_page(zspp::Handle::from_user(handle));
 }
 
 size_t zspp_debug_descriptor_size(unsigned int pages, unsigned int objs)

@@ -106,8 +106,8 @@ void Pool::move_object(SizeClass *cls, ClassLocked held, ZsPage *src, u32 sidx, 
 		dst->flags()[didx] = src->flags()[sidx];
 	copy_slot(src, sidx, dst, didx, size);
 	// A shared slot (CONFIG_ZSPP_FOLD): every sharer's handle follows it.
-	u64 loc = Location(dst->pfn0, size, didx).word();
-	for_each_handle(w, [loc](u64 *handle) { write_once(*handle, loc); });
+	Location loc = Location(dst->pfn0, size, didx);
+	for_each_handle(w, [loc](Handle handle) { handle.set(loc); });
 	src->release_slot(sidx);
 	regroup(cls, held, dst);
 }
@@ -124,8 +124,8 @@ void Pool::move_within(ClassLocked, ZsPage *zs, u32 from, u32 to)
 	if constexpr (kFold)
 		zs->flags()[to] = zs->flags()[from];
 	copy_slot(zs, from, zs, to, size);
-	u64 loc = Location(zs->pfn0, size, to).word();
-	for_each_handle(w, [loc](u64 *handle) { write_once(*handle, loc); });
+	Location loc = Location(zs->pfn0, size, to);
+	for_each_handle(w, [loc](Handle handle) { handle.set(loc); });
 	zs->set_slot(from, SlotWord::free(ZsPage::kNoFree));
 }
 

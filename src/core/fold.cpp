@@ -84,7 +84,7 @@ bool Pool::bury(ZsPage *zs)
 	return true;
 }
 
-Share *Pool::drop_sharer(SizeClass *cls, ClassLocked held, const ObjRef &ref, u64 handle)
+Share *Pool::drop_sharer(SizeClass *cls, ClassLocked held, const ObjRef &ref, Handle handle)
 {
 	cls->lock.assert_held();
 	Share *sh = ref.zs->slot(ref.idx).share();
@@ -107,7 +107,7 @@ void Pool::retire_share(Share *sh)
 	bytes_share_.sub(zspp_kmalloc_size(Share::bytes(sh->cap)));
 }
 
-Pool::Unshare Pool::unshare(SizeClass *cls, ClassLocked held, unsigned long handle, ObjRef *ref, ZsPage **fresh,
+Pool::Unshare Pool::unshare(SizeClass *cls, ClassLocked held, Handle handle, ObjRef *ref, ZsPage **fresh,
 			    PageReserve<1> &spare)
 {
 	cls->lock.assert_held();
@@ -126,7 +126,7 @@ Pool::Unshare Pool::unshare(SizeClass *cls, ClassLocked held, unsigned long hand
 	u32 didx = dst->take_slot(SlotWord::owned(handle));
 	copy_slot(ref->zs, ref->idx, dst, didx, ref->size);
 	Share *dead = drop_sharer(cls, held, *ref, handle);
-	write_once(*reinterpret_cast<u64 *>(handle), Location(dst->pfn0, ref->size, didx).word());
+	handle.set(Location(dst->pfn0, ref->size, didx));
 	cls->obj_used++;
 	regroup(cls, held, dst);
 	if (evict_)
@@ -137,7 +137,7 @@ Pool::Unshare Pool::unshare(SizeClass *cls, ClassLocked held, unsigned long hand
 	return Unshare::kDone;
 }
 
-Status Pool::pin_for_write(unsigned long handle, ObjRef *out, const char *what, Freed freed, zspp_gfp_t gfp)
+Status Pool::pin_for_write(Handle handle, ObjRef *out, const char *what, Freed freed, zspp_gfp_t gfp)
 {
 	SizeClass *cls = class_of(handle);
 	if (!cls) {
@@ -215,7 +215,7 @@ bool Pool::evict_shared(SizeClass *cls, ZsPage *zs, u32 idx)
 	// positions hold; a copy on write may still take one out, which at
 	// worst skips a member and leaves the zspage to a later reclaim.
 	for (u32 pos = 0;; pos++) {
-		u64 handle = 0;
+		Handle handle;
 		{
 			ClassGuard guard(cls);
 			SlotWord w = zs->slot(idx);
@@ -251,11 +251,11 @@ u32 Pool::finish_shared(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, u
 			pos++;
 		if (pos == sh->refs)
 			break;
-		u64 handle = sh->members[pos].handle();
+		Handle handle = sh->members[pos].handle();
 		u32 size = object_size(zs->slot(idx));
 		zspp_kfree(drop_sharer(cls, held, ObjRef{cls, zs, idx, size}, handle));
-		write_once(*reinterpret_cast<u64 *>(handle), u64(0));
-		zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
+		handle.clear();
+		put_handle(handle);
 		*bytes += size;
 		freed++;
 	}
@@ -305,10 +305,10 @@ void Pool::merge_into(SizeClass *cls, ClassLocked held, ZsPage *kzs, u32 kidx, Z
 		}
 		kzs->set_slot(kidx, sh->word());
 	}
-	u64 loc = Location(kzs->pfn0, size, kidx).word();
-	for_each_handle(dw, [sh, loc](u64 *handle) {
-		sh->members[sh->refs++] = SlotWord::owned(reinterpret_cast<u64>(handle));
-		write_once(*handle, loc);
+	Location loc = Location(kzs->pfn0, size, kidx);
+	for_each_handle(dw, [sh, loc](Handle handle) {
+		sh->members[sh->refs++] = SlotWord::owned(handle);
+		handle.set(loc);
 	});
 	if (dw.is_shared()) {
 		Share *old = dw.share();
@@ -524,7 +524,7 @@ Status Pool::validate_share(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 id
 	}
 	for (u32 i = 0; i < sh->refs; i++) {
 		SlotWord m = sh->members[i];
-		Location loc = Location::from_word(*reinterpret_cast<u64 *>(m.handle()));
+		Location loc = m.handle().location();
 		// Owned, or deferred only while the zspage is under reclaim.
 		bool kind_ok = m.is_owned() || (m.is_deferred() && zs->reclaiming);
 		if (loc.pfn() != zs->pfn0 || classes_[loc.class_index()] != cls || loc.idx() != idx ||

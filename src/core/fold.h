@@ -37,7 +37,7 @@ struct Share {
 	SlotWord word() const { return SlotWord::shared(this); }
 
 	// Position of @handle (deferred too if @deferred_ok), or -1.
-	int find(u64 handle, bool deferred_ok) const
+	int find(Handle handle, bool deferred_ok) const
 	{
 		for (u32 i = 0; i < refs; i++) {
 			if (members[i] == SlotWord::owned(handle) ||
@@ -52,18 +52,18 @@ struct Share {
 static_assert(sizeof(Share) == 8, "members[] stays 8-aligned");
 static_assert(Share::kMaxMembers <= 0xffff, "refs fits");
 
-// Call @fn(handle word address) for every handle that names the object in a
-// slot whose word is @w (one handle, or every member of a Share).
+// Call @fn(Handle) for every handle that names the object in a slot whose
+// word is @w (one handle, or every member of a Share).
 template <typename Fn>
 inline void for_each_handle(SlotWord w, Fn fn)
 {
 	if (kFold && w.is_shared()) {
 		Share *sh = w.share();
 		for (u32 i = 0; i < sh->refs; i++)
-			fn(reinterpret_cast<u64 *>(sh->members[i].handle()));
+			fn(sh->members[i].handle());
 		return;
 	}
-	fn(reinterpret_cast<u64 *>(w.handle()));
+	fn(w.handle());
 }
 
 // The exact size of the object in the allocated slot whose word is @w, from
@@ -71,8 +71,8 @@ inline void for_each_handle(SlotWord w, Fn fn)
 // Class lock held, or the slot pinned.
 inline u32 object_size(SlotWord w)
 {
-	u64 h = kFold && w.is_shared() ? w.share()->members[0].handle() : w.handle();
-	return Location::from_word(read_once(*reinterpret_cast<u64 *>(h))).size();
+	Handle h = kFold && w.is_shared() ? w.share()->members[0].handle() : w.handle();
+	return h.location().size();
 }
 
 // Handles naming the object of slot word @w.

@@ -53,4 +53,41 @@ static_assert(Location(0xABCDEull, 33, 4095).class_index() == 1);
 static_assert(Location(0xABCDEull, 254, 4095).idx() == 4095);
 static_assert(Location((u64(1) << 40) - 1, 4096, 4095).pfn() == (u64(1) << 40) - 1);
 
+// A handle inside the core: the address of its word in the module's handle
+// cache. The API hands it out and takes it back as an unsigned long
+// (from_user(), raw()); inside, its word is read and written only here, and
+// a handle cannot be mixed up with a size, a pfn or a slot word.
+class Handle {
+public:
+	constexpr Handle() : v_(0) {}
+	// What a caller passed in: anything, until plausible() and the reverse
+	// map (Pool::resolve) say otherwise.
+	static constexpr Handle from_user(unsigned long h) { return Handle(h); }
+	static Handle of_word(u64 *word) { return Handle(reinterpret_cast<unsigned long>(word)); }
+
+	constexpr unsigned long raw() const { return v_; }
+	// Null or misaligned cannot be a word of the handle cache; anything
+	// else is checked against the zspage's reverse map before it is trusted.
+	constexpr bool plausible() const { return v_ && !(v_ & (sizeof(u64) - 1)); }
+
+	u64 *word() const { return reinterpret_cast<u64 *>(v_); }
+	// The object's location, read once (class lock held, or the zspage
+	// pinned; otherwise only a hint: class_of()).
+	Location location() const { return Location::from_word(read_once(*word())); }
+	// Class lock held (moves), or the handle not yet handed out.
+	void set(Location loc) const { write_once(*word(), loc.word()); }
+	// Before the word goes back to the cache: a stale copy of the handle
+	// then names no object.
+	void clear() const { write_once(*word(), u64(0)); }
+
+	constexpr bool operator==(Handle o) const { return v_ == o.v_; }
+	constexpr bool operator!=(Handle o) const { return v_ != o.v_; }
+
+private:
+	explicit constexpr Handle(unsigned long v) : v_(v) {}
+	unsigned long v_;
+};
+static_assert(sizeof(Handle) == sizeof(unsigned long));
+static_assert(!Handle().plausible() && !Handle::from_user(0x1004).plausible() && Handle::from_user(0x1008).plausible());
+
 } // namespace zspp

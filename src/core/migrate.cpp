@@ -39,15 +39,15 @@ Status Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 			SlotWord w = zs->slot(s);
 			if (w.is_free())
 				continue;
-			u64 loc = Location(zs->pfn0, object_size(w), s).word();
-			for_each_handle(w, [loc](u64 *handle) { write_once(*handle, loc); });
+			Location loc = Location(zs->pfn0, object_size(w), s);
+			for_each_handle(w, [loc](Handle handle) { handle.set(loc); });
 		}
 	}
 	pages_migrated_.add(1);
 	return success();
 }
 
-void *Pool::handle_page(unsigned long handle)
+void *Pool::handle_page(Handle handle)
 {
 	ObjRef ref;
 	SizeClass *cls = class_of(handle);

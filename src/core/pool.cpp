@@ -108,9 +108,9 @@ void Pool::destroy()
 					if (w.is_free())
 						continue;
 					leaked += handles_in(w);
-					for_each_handle(w, [this](u64 *handle) {
-						*handle = 0;
-						zspp_cache_free(handle_cache_, handle);
+					for_each_handle(w, [this](Handle handle) {
+						handle.clear();
+						put_handle(handle);
 					});
 					if (kFold && w.is_shared())
 						zspp_kfree(w.share());
@@ -350,22 +350,22 @@ ZsPage *Pool::find_non_full(SizeClass *cls, ClassLocked held)
 
 // ---- malloc / free ---------------------------------------------------------------
 
-Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
+Result<Handle> Pool::malloc(usize size, zspp_gfp_t gfp)
 {
 	if (size == 0 || size > kMaxAlloc)
 		return Error{-ZSPP_EINVAL};
 	SizeClass *cls = class_for_size(size);
-	auto *handle = static_cast<u64 *>(zspp_cache_alloc(handle_cache_, gfp));
-	if (!handle) {
+	Handle handle = Handle::of_word(static_cast<u64 *>(zspp_cache_alloc(handle_cache_, gfp)));
+	if (!handle.plausible()) {
 		malloc_fail_.add(1);
 		return Error{-ZSPP_ENOMEM};
 	}
 
 	ZsPage *fresh = nullptr;
 	PageReserve<1> spare; // for a zspage whose next slot needs its page
-	auto fail = [&](int err) -> Result<unsigned long> {
+	auto fail = [&](int err) -> Result<Handle> {
 		drop_unused(cls, fresh);
-		zspp_cache_free(handle_cache_, handle);
+		put_handle(handle);
 		malloc_fail_.add(1);
 		return Error{err};
 	};
@@ -406,8 +406,8 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 		}
 		fresh = r.value();
 	}
-	u32 idx = zs->take_slot(SlotWord::owned(reinterpret_cast<u64>(handle)));
-	write_once(*handle, Location(zs->pfn0, u32(size), idx).word());
+	u32 idx = zs->take_slot(SlotWord::owned(handle));
+	handle.set(Location(zs->pfn0, u32(size), idx));
 	cls->obj_used++;
 	write_once(cls->next_needs_page, u8(!zs->full() && !zs->next_slot_backed()));
 	regroup(cls, guard, zs);
@@ -420,10 +420,10 @@ Result<unsigned long> Pool::malloc(usize size, zspp_gfp_t gfp)
 	objects_.add(1);
 	bytes_stored_.add(size);
 	bytes_slots_.add(cls->size);
-	return reinterpret_cast<unsigned long>(handle);
+	return handle;
 }
 
-void Pool::free(unsigned long handle)
+void Pool::free(Handle handle)
 {
 	ObjRef ref ZSPP_NO_AUTO_INIT;
 	SizeClass *cls = class_of(handle);
@@ -449,7 +449,7 @@ void Pool::free(unsigned long handle)
 		} else {
 			ref.zs->set_slot(ref.idx, SlotWord::deferred(handle)); // its unmap reads it unlocked
 		}
-		if (handle == evict_handle_.load_relaxed() && zspp_current_task() == evict_task_)
+		if (handle.raw() == evict_handle_.load_relaxed() && zspp_current_task() == evict_task_)
 			ref.zs->reclaiming |= ZsPage::kFreedByEvictor;
 		guard.release();
 		reclaim_deferred_frees_.add(1);
@@ -459,10 +459,10 @@ void Pool::free(unsigned long handle)
 		if (slot.is_shared()) {
 			// Other handles still use the object: only this handle goes.
 			Share *dead = drop_sharer(cls, guard, ref, handle);
-			write_once(*reinterpret_cast<u64 *>(handle), u64(0));
+			handle.clear();
 			guard.release();
 			zspp_kfree(dead);
-			zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
+			put_handle(handle);
 			objects_.sub(1);
 			bytes_stored_.sub(ref.size);
 			bytes_slots_.sub(cls->size);
@@ -474,12 +474,12 @@ void Pool::free(unsigned long handle)
 	ZsPage *empty = settle(cls, guard, ref.zs);
 	// Poison before the slot returns to the cache: a second free of this
 	// handle then decodes to no zspage instead of someone else's object.
-	write_once(*reinterpret_cast<u64 *>(handle), u64(0));
+	handle.clear();
 	guard.release();
 
 	if (empty)
 		release_zspage(empty);
-	zspp_cache_free(handle_cache_, reinterpret_cast<void *>(handle));
+	put_handle(handle);
 	objects_.sub(1);
 	bytes_stored_.sub(ref.size);
 	bytes_slots_.sub(cls->size);
@@ -488,10 +488,10 @@ void Pool::free(unsigned long handle)
 
 // ---- handle resolution: src/core/pool_resolve.h ----------------------------------
 
-void Pool::bad_handle(const char *what, unsigned long handle)
+void Pool::bad_handle(const char *what, Handle handle)
 {
 	bad_handles_.add(1);
-	zspp_warn_bad_handle(what, handle);
+	zspp_warn_bad_handle(what, handle.raw());
 }
 
 // ---- object access ------------------------------------------------------------------
@@ -522,7 +522,7 @@ inline void Pool::copy_in(const ObjRef &ref, const void *src, usize len)
 		copy_bytes(slot_address(ref.zs, page + 1, 0), static_cast<const char *>(src) + first, len - first);
 }
 
-void *Pool::map(unsigned long handle, zspp_mapmode mode)
+void *Pool::map(Handle handle, zspp_mapmode mode)
 {
 	// A write map of a shared object may need a zspage for its copy; map
 	// may sleep, but runs in zswap's store path: no I/O. A handle whose free
@@ -538,13 +538,13 @@ void *Pool::map(unsigned long handle, zspp_mapmode mode)
 	if (!spans(ref) && (mode == ZSPP_MM_RO || !ref.freed))
 		return slot_address(ref.zs, ref.zs->slot_page(ref.idx), ref.zs->slot_offset(ref.idx));
 	// May sleep; never waits on another task's area (see shim.h).
-	void *buf = zspp_area_get(handle, mode);
+	void *buf = zspp_area_get(handle.raw(), mode);
 	if (mode != ZSPP_MM_WO || ref.freed)
 		copy_out(ref, buf);
 	return buf;
 }
 
-void Pool::unmap(unsigned long handle)
+void Pool::unmap(Handle handle)
 {
 	ObjRef ref ZSPP_NO_AUTO_INIT;
 	if (!lookup_pinned(handle, &ref)) {
@@ -555,7 +555,7 @@ void Pool::unmap(unsigned long handle)
 	// straight, read-only or before its free).
 	if (spans(ref) || ref.freed) {
 		int mode = ZSPP_MM_RO;
-		void *buf = zspp_area_find(handle, &mode);
+		void *buf = zspp_area_find(handle.raw(), &mode);
 		if (buf) {
 			if (mode != ZSPP_MM_RO && !ref.freed)
 				copy_in(ref, buf, ref.size);
@@ -575,7 +575,7 @@ void Pool::unmap(unsigned long handle)
 // The caller's @local_copy stands in for the bounce area, so nothing here
 // may sleep: the pin of a write map gets a copy's zspage only with
 // GFP_NOWAIT (with folding), and no area is got.
-void *Pool::map_local(unsigned long handle, zspp_mapmode mode, void *local_copy)
+void *Pool::map_local(Handle handle, zspp_mapmode mode, void *local_copy)
 {
 	ObjRef ref ZSPP_NO_AUTO_INIT;
 	if (!pin(handle, &ref, "map", mode == ZSPP_MM_RO ? Access::kRead : Access::kWrite, Freed::kAccept,
@@ -589,7 +589,7 @@ void *Pool::map_local(unsigned long handle, zspp_mapmode mode, void *local_copy)
 	return local_copy;
 }
 
-void Pool::unmap_local(unsigned long handle, zspp_mapmode mode, void *local_copy)
+void Pool::unmap_local(Handle handle, zspp_mapmode mode, void *local_copy)
 {
 	ObjRef ref ZSPP_NO_AUTO_INIT;
 	if (!lookup_pinned(handle, &ref)) {
@@ -605,7 +605,7 @@ void Pool::unmap_local(unsigned long handle, zspp_mapmode mode, void *local_copy
 	unpin(&ref);
 }
 
-void *Pool::read_begin(unsigned long handle, void *local_copy)
+void *Pool::read_begin(Handle handle, void *local_copy)
 {
 	ObjRef ref ZSPP_NO_AUTO_INIT;
 	if (!pin(handle, &ref, "read_begin", Access::kRead, Freed::kAccept).ok())
@@ -616,7 +616,7 @@ void *Pool::read_begin(unsigned long handle, void *local_copy)
 	return local_copy;
 }
 
-void Pool::read_end(unsigned long handle)
+void Pool::read_end(Handle handle)
 {
 	ObjRef ref ZSPP_NO_AUTO_INIT;
 	if (!lookup_pinned(handle, &ref)) {
@@ -626,7 +626,7 @@ void Pool::read_end(unsigned long handle)
 	unpin(&ref);
 }
 
-Status Pool::write(unsigned long handle, const void *src, usize len)
+Status Pool::write(Handle handle, const void *src, usize len)
 {
 	// obj_write never sleeps: a shared object's copy gets a zspage only if
 	// one can be had without waiting.
@@ -641,7 +641,7 @@ Status Pool::write(unsigned long handle, const void *src, usize len)
 	return success();
 }
 
-usize Pool::obj_size(unsigned long handle)
+usize Pool::obj_size(Handle handle)
 {
 	ObjRef ref;
 	SizeClass *cls = class_of(handle);
@@ -734,7 +734,7 @@ Status Pool::validate_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, unsig
 			*folded += w.share()->refs - 1;
 			continue;
 		}
-		Location loc = Location::from_word(*reinterpret_cast<u64 *>(w.handle()));
+		Location loc = w.handle().location();
 		// Owned, or deferred only while the zspage is under reclaim.
 		bool kind_ok = w.is_owned() || (w.is_deferred() && zs->reclaiming);
 		if (loc.pfn() != zs->pfn0 || classes_[loc.class_index()] != cls || loc.idx() != s ||

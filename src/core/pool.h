@@ -133,17 +133,17 @@ public:
 						   void *evict_ctx = nullptr) ZSPP_NO_LOCK_ANALYSIS;
 	void destroy() ZSPP_NO_LOCK_ANALYSIS;
 
-	[[nodiscard]] Result<unsigned long> malloc(usize size, zspp_gfp_t gfp);
-	void free(unsigned long handle);
+	[[nodiscard]] Result<Handle> malloc(usize size, zspp_gfp_t gfp);
+	void free(Handle handle);
 
-	void *map(unsigned long handle, zspp_mapmode mode);
-	void unmap(unsigned long handle);
-	void *map_local(unsigned long handle, zspp_mapmode mode, void *local_copy);
-	void unmap_local(unsigned long handle, zspp_mapmode mode, void *local_copy);
-	void *read_begin(unsigned long handle, void *local_copy);
-	void read_end(unsigned long handle);
-	[[nodiscard]] Status write(unsigned long handle, const void *src, usize len);
-	usize obj_size(unsigned long handle);
+	void *map(Handle handle, zspp_mapmode mode);
+	void unmap(Handle handle);
+	void *map_local(Handle handle, zspp_mapmode mode, void *local_copy);
+	void unmap_local(Handle handle, zspp_mapmode mode, void *local_copy);
+	void *read_begin(Handle handle, void *local_copy);
+	void read_end(Handle handle);
+	[[nodiscard]] Status write(Handle handle, const void *src, usize len);
+	usize obj_size(Handle handle);
 
 	unsigned long total_pages() const { return pages_.load_relaxed(); }
 
@@ -171,7 +171,7 @@ public:
 
 	// Page migration (migrate.cpp), called with the page locked.
 	bool can_isolate(ZsPage *zs);
-	void *handle_page(unsigned long handle);
+	void *handle_page(Handle handle);
 	[[nodiscard]] Status migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src);
 	// Pages compaction could free now (racy snapshot, for shrinker counts).
 	unsigned long compactable_pages();
@@ -290,7 +290,7 @@ private:
 	// The class @handle's word names (no lock taken); nullptr for a handle
 	// that cannot be ours. The word is trusted only after lookup(), under
 	// that class's lock (SpinGuard) or with the zspage pinned.
-	SizeClass *class_of(unsigned long handle);
+	SizeClass *class_of(Handle handle);
 	// Class lock held, or the zspage pinned: check @handle against the
 	// zspage's reverse map and fill @ref. False: not a live handle.
 	// @freed: whether a handle whose free waits for a reclaim is accepted
@@ -298,18 +298,18 @@ private:
 	enum class Locked { kYes, kPinned };
 	// @locked kPinned: lookup_pinned(); the analysis cannot see a pin, so
 	// resolve() carries no lock annotation and only these two call it.
-	[[nodiscard]] bool resolve(unsigned long handle, Location loc, SizeClass *cls, ObjRef *ref, Freed freed,
+	[[nodiscard]] bool resolve(Handle handle, Location loc, SizeClass *cls, ObjRef *ref, Freed freed,
 				   Locked locked);
-	[[nodiscard]] ZSPP_HOT bool lookup(unsigned long handle, SizeClass *cls, ClassLocked held, ObjRef *ref,
+	[[nodiscard]] ZSPP_HOT bool lookup(Handle handle, SizeClass *cls, ClassLocked held, ObjRef *ref,
 					   Freed freed = Freed::kRefuse) ZSPP_REQUIRES(cls->lock)
 	{
 		cls->lock.assert_held();
 		// Re-read under the lock: the word may have moved on since class_of().
-		return resolve(handle, Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))), cls, ref, freed,
+		return resolve(handle, handle.location(), cls, ref, freed,
 			       Locked::kYes);
 	}
 	// lookup() for a handle the caller has pinned (no lock taken).
-	[[nodiscard]] bool lookup_pinned(unsigned long handle, ObjRef *ref);
+	[[nodiscard]] bool lookup_pinned(Handle handle, ObjRef *ref);
 	// Resolve and pin (mapped++) under the class lock; warns on a bad handle.
 	// A write pin (CONFIG_ZSPP_FOLD) marks the object written and first
 	// gives a shared object its own slot (copy on write), allocating a
@@ -320,11 +320,14 @@ private:
 	// @ref is filled on success (an out parameter rather than a
 	// Result<ObjRef>: the hot paths then keep it in registers, host
 	// profile: 7 instructions per obj_write).
-	[[nodiscard]] Status pin(unsigned long handle, ObjRef *ref, const char *what, Access access = Access::kRead,
+	[[nodiscard]] Status pin(Handle handle, ObjRef *ref, const char *what, Access access = Access::kRead,
 				 Freed freed = Freed::kRefuse, zspp_gfp_t gfp = 0);
 	void unpin(ObjRef *ref);
 	static bool spans(const ObjRef &ref);
-	void bad_handle(const char *what, unsigned long handle);
+	void bad_handle(const char *what, Handle handle);
+	// Give @handle's word back to the module's cache (cleared first by the
+	// caller where a stale copy could still be used: Handle::clear()).
+	void put_handle(Handle handle) { zspp_cache_free(handle_cache_, handle.word()); }
 
 	// Copy between an object and a linear buffer (handles a span). Inline
 	// (pool.cpp's callers only): an out-of-line call would take the ObjRef's
@@ -335,7 +338,7 @@ private:
 
 	// fold.cpp. pin() for a write: mark the object written, unsharing it
 	// first (allocating a zspage with @gfp, no lock held, if need be).
-	[[nodiscard]] Status pin_for_write(unsigned long handle, ObjRef *ref, const char *what, Freed freed,
+	[[nodiscard]] Status pin_for_write(Handle handle, ObjRef *ref, const char *what, Freed freed,
 					   zspp_gfp_t gfp);
 	// What unshare() did, or what it lacked to do it.
 	enum class Unshare {
@@ -346,11 +349,11 @@ private:
 	// Class lock held, @ref resolved: give a shared object its own
 	// slot, from @fresh if the class has none free (then *fresh is used up),
 	// with a page from @spare for a slot that has none yet (back_next_slot).
-	[[nodiscard]] Unshare unshare(SizeClass *cls, ClassLocked held, unsigned long handle, ObjRef *ref,
+	[[nodiscard]] Unshare unshare(SizeClass *cls, ClassLocked held, Handle handle, ObjRef *ref,
 				      ZsPage **fresh, PageReserve<1> &spare) ZSPP_REQUIRES(cls->lock);
 	// Class lock held: drop @handle from the Share of slot @ref; returns the
 	// record to kfree (after unlock) if the slot went back to one owner.
-	Share *drop_sharer(SizeClass *cls, ClassLocked held, const ObjRef &ref, u64 handle) ZSPP_REQUIRES(cls->lock);
+	Share *drop_sharer(SizeClass *cls, ClassLocked held, const ObjRef &ref, Handle handle) ZSPP_REQUIRES(cls->lock);
 	// A record leaves use (its memory is the caller's to kfree).
 	void retire_share(Share *sh);
 	// No lock held, @zs doomed: true if a fold pass of its class still
@@ -390,9 +393,9 @@ private:
 	void evict_objects(ZsPage *zs);
 	// One evict call for @handle of @zs (slot @idx), unless its free has
 	// already arrived; false: evict failed (keep the rest).
-	[[nodiscard]] bool evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle);
+	[[nodiscard]] bool evict_one(SizeClass *cls, ZsPage *zs, u32 idx, Handle handle);
 	// Class lock held: is @handle (of slot @idx) still live, not freed?
-	bool evictable(ClassLocked, ZsPage *zs, u32 idx, u64 handle);
+	bool evictable(ClassLocked, ZsPage *zs, u32 idx, Handle handle);
 	ZsPage *finish_reclaim(SizeClass *cls, ZsPage *zs);
 	// Adds the slot's extra sharers to *@folded.
 	[[nodiscard]] Status validate_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, unsigned long *folded) ZSPP_REQUIRES(cls->lock);

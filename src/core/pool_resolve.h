@@ -8,19 +8,19 @@
 
 namespace zspp {
 
-ZSPP_HOT inline SizeClass *Pool::class_of(unsigned long handle)
+ZSPP_HOT inline SizeClass *Pool::class_of(Handle handle)
 {
-	if (!handle || (handle & (sizeof(u64) - 1)))
+	if (!handle.plausible())
 		return nullptr;
 	// Any word decodes to a size in 1..kMaxAlloc, so to some class.
-	return classes_[Location::from_word(read_once(*reinterpret_cast<u64 *>(handle))).class_index()];
+	return classes_[handle.location().class_index()];
 }
 
 // Class lock held, or (Locked::kPinned) the zspage pinned by the caller: the
 // handle word @loc is stable. The zspage must be of @cls (the class whose
 // lock is held), which is what makes the rest of the word trustworthy; a
 // word re-read under the lock that names another class's zspage is refused.
-ZSPP_HOT inline bool Pool::resolve(unsigned long handle, Location loc, SizeClass *cls, ObjRef *ref, Freed freed,
+ZSPP_HOT inline bool Pool::resolve(Handle handle, Location loc, SizeClass *cls, ObjRef *ref, Freed freed,
 				   Locked locked)
 {
 	// Pinned, @cls came from this very word, so the size fits it.
@@ -51,7 +51,7 @@ ZSPP_HOT inline bool Pool::resolve(unsigned long handle, Location loc, SizeClass
 	return true;
 }
 
-ZSPP_HOT inline Status Pool::pin(unsigned long handle, ObjRef *ref, const char *what, Access access, Freed freed,
+ZSPP_HOT inline Status Pool::pin(Handle handle, ObjRef *ref, const char *what, Access access, Freed freed,
 				 zspp_gfp_t gfp)
 {
 	if constexpr (kFold) {
@@ -73,12 +73,12 @@ ZSPP_HOT inline Status Pool::pin(unsigned long handle, ObjRef *ref, const char *
 	return success();
 }
 
-ZSPP_HOT inline bool Pool::lookup_pinned(unsigned long handle, ObjRef *ref)
+ZSPP_HOT inline bool Pool::lookup_pinned(Handle handle, ObjRef *ref)
 {
-	if (!handle || (handle & (sizeof(u64) - 1)))
+	if (!handle.plausible())
 		return false;
 	// One read of the word: pinned, it does not change.
-	Location loc = Location::from_word(read_once(*reinterpret_cast<u64 *>(handle)));
+	Location loc = handle.location();
 	return resolve(handle, loc, classes_[loc.class_index()], ref, Freed::kAccept, Locked::kPinned) &&
 	       ref->zs->pinned();
 }

@@ -92,7 +92,7 @@ void Pool::evict_objects(ZsPage *zs)
 	}
 }
 
-bool Pool::evictable(ClassLocked, ZsPage *zs, u32 idx, u64 handle)
+bool Pool::evictable(ClassLocked, ZsPage *zs, u32 idx, Handle handle)
 {
 	classes_[zs->class_index]->lock.assert_held();
 	SlotWord w = zs->slot(idx);
@@ -103,7 +103,7 @@ bool Pool::evictable(ClassLocked, ZsPage *zs, u32 idx, u64 handle)
 	return w == SlotWord::owned(handle);
 }
 
-bool Pool::evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle)
+bool Pool::evict_one(SizeClass *cls, ZsPage *zs, u32 idx, Handle handle)
 {
 	{
 		// From here on a free of @handle by another task is noted on the
@@ -113,14 +113,14 @@ bool Pool::evict_one(SizeClass *cls, ZsPage *zs, u32 idx, u64 handle)
 			return true;
 		zs->reclaiming = ZsPage::kReclaiming;
 		evict_task_ = zspp_current_task();
-		evict_handle_.store(handle);
+		evict_handle_.store(handle.raw());
 	}
 	// The user may free the handle from inside evict (zswap does, with it
 	// mapped) and another task may free it at any point (zswap invalidating
 	// the swap slot): it stays mappable, with its bytes, until
 	// finish_reclaim(), because 6.1 zswap maps it before it looks the entry
 	// up (Documentation/zswap-contract.rst).
-	int err = evict_(evict_ctx_, handle);
+	int err = evict_(evict_ctx_, handle.raw());
 	bool written;
 	{
 		ClassGuard guard(cls);
@@ -156,12 +156,12 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 		}
 		if (!w.is_deferred())
 			continue;
-		auto *handle = reinterpret_cast<u64 *>(w.handle());
+		Handle handle = w.handle();
 		bytes += object_size(w);
 		zs->release_slot(s);
 		cls->obj_used--;
-		write_once(*handle, u64(0)); // as in free(): a later use decodes to nothing
-		zspp_cache_free(handle_cache_, handle);
+		handle.clear(); // as in free(): a later use decodes to nothing
+		put_handle(handle);
 		freed++;
 	}
 	objects_.sub(freed);

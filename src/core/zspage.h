@@ -30,6 +30,7 @@
 #pragma once
 
 #include "base.h"
+#include "location.h"
 
 namespace zspp {
 
@@ -55,8 +56,8 @@ struct Share;
 class SlotWord {
 public:
 	static constexpr SlotWord free(u16 next) { return SlotWord((u64(next) << 1) | 1); }
-	static constexpr SlotWord owned(u64 handle) { return SlotWord(handle); }
-	static constexpr SlotWord deferred(u64 handle) { return SlotWord(handle | kDeferredTag); }
+	static constexpr SlotWord owned(Handle handle) { return SlotWord(handle.raw()); }
+	static constexpr SlotWord deferred(Handle handle) { return SlotWord(handle.raw() | kDeferredTag); }
 	static SlotWord shared(const Share *sh) { return SlotWord(reinterpret_cast<u64>(sh) | kSharedTag); }
 
 	constexpr bool is_free() const { return w_ & 1; }
@@ -64,7 +65,7 @@ public:
 	constexpr bool is_deferred() const { return (w_ & kTagMask) == kDeferredTag; }
 	constexpr bool is_shared() const { return (w_ & kTagMask) == kSharedTag; }
 	// Owned or deferred: the handle.
-	constexpr u64 handle() const { return w_ & ~kTagMask; }
+	constexpr Handle handle() const { return Handle::from_user(w_ & ~kTagMask); }
 	// Free: the next free slot (ZsPage::kNoFree ends the list).
 	constexpr u16 next() const { return u16(w_ >> 1); }
 	Share *share() const { return reinterpret_cast<Share *>(w_ & ~kTagMask); }
@@ -84,9 +85,12 @@ private:
 };
 static_assert(sizeof(SlotWord) == 8);
 static_assert(SlotWord::free(5).is_free() && SlotWord::free(5).next() == 5 && !SlotWord::free(0).is_owned());
-static_assert(SlotWord::owned(0x1000).is_owned() && SlotWord::owned(0x1000).handle() == 0x1000);
-static_assert(SlotWord::deferred(0x1000).is_deferred() && SlotWord::deferred(0x1000).handle() == 0x1000 &&
-	      !SlotWord::deferred(0x1000).is_free() && !SlotWord::deferred(0x1000).is_shared());
+static_assert(SlotWord::owned(Handle::from_user(0x1000)).is_owned() &&
+	      SlotWord::owned(Handle::from_user(0x1000)).handle() == Handle::from_user(0x1000));
+static_assert(SlotWord::deferred(Handle::from_user(0x1000)).is_deferred() &&
+	      SlotWord::deferred(Handle::from_user(0x1000)).handle() == Handle::from_user(0x1000) &&
+	      !SlotWord::deferred(Handle::from_user(0x1000)).is_free() &&
+	      !SlotWord::deferred(Handle::from_user(0x1000)).is_shared());
 
 // The LRU links of a zspage of an evictable pool, in front of its ZsPage in
 // the same allocation: pools that never evict (zswap from 6.5 on keeps its
