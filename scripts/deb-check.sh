@@ -68,15 +68,7 @@ flock 9
 tarball=$ZSPP_CACHE/fresh/$suite-minbase.tgz
 if [[ ! -s $tarball ]]; then
 	tarball=$cache/$suite-minbase.tgz
-	if [[ ! -s $tarball ]]; then
-		log "debootstrap --make-tarball ($suite minbase; cached in $tarball)"
-		rm -rf --one-file-system "$cache/tb"
-		unshare --mount --propagation private debootstrap --variant=minbase --make-tarball="$tarball.tmp" \
-			"$suite" "$cache/tb" "$mirror" >"$cache/make-tarball.log" 2>&1 ||
-			{ tail -n 20 "$cache/make-tarball.log" >&2; die "debootstrap --make-tarball failed (log: $cache/make-tarball.log)"; }
-		mv "$tarball.tmp" "$tarball"
-		rm -rf --one-file-system "$cache/tb"
-	fi
+	minbase_tarball "$suite" "$tarball" "$mirror" "$cache/make-tarball.log"
 fi
 root=$(mktemp -d /var/tmp/zspp-deb.XXXXXX)
 out=$cache/run
@@ -110,20 +102,8 @@ pkg=/tmp/zspp-pkg/${deb##*/}
 # below go to $out/*.txt. The host judges them afterwards.
 log "chroot session: apt, dkms, update-initramfs (log: $out/session.log)"
 # shellcheck disable=SC2016 # expanded by the chroot's bash
-nice -n 10 unshare --mount --propagation private bash -euo pipefail -c '
-	root=$1 cache=$2 out=$3
-	shift 3
-	mount -t proc proc "$root/proc"
-	mount --bind /sys "$root/sys"
-	mount --bind /dev "$root/dev"
-	mount --bind /dev/pts "$root/dev/pts"
-	mkdir -p "$root/var/cache/apt/archives" "$root/tmp/zspp-pkg" "$root/tmp/zspp-out"
-	mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
-	mount --bind "$cache/pkg" "$root/tmp/zspp-pkg"
-	mount --bind "$out" "$root/tmp/zspp-out"
-	exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-		DEBIAN_FRONTEND=noninteractive bash -uo pipefail -c "$@"
-' _ "$root" "$cache" "$out" '
+(renice -n 10 -p "$BASHPID" >/dev/null && chroot_run "$root" "$cache/apt-archives" \
+	-b "$cache/pkg" /tmp/zspp-pkg -b "$out" /tmp/zspp-out -- DEBIAN_FRONTEND=noninteractive bash -uo pipefail -c '
 	k1=$1 k2=$2 ver=$3 pkg=$4 o=/tmp/zspp-out
 	step() {
 		local name=$1 rc=0
@@ -172,7 +152,7 @@ nice -n 10 unshare --mount --propagation private bash -euo pipefail -c '
 		[ -e "$f" ] && [ ! -d "$f" ] && echo "$f"
 	done <"$o/files.txt" >"$o/left-files.txt" || true
 	dpkg -l zspp-dkms >"$o/dpkg-l-after.txt" 2>&1 || true
-' _ "$k1" "$k2" "$ver" "$pkg" >"$out/session.log" 2>&1 || {
+' _ "$k1" "$k2" "$ver" "$pkg") >"$out/session.log" 2>&1 || {
 	tail -n 20 "$out/session.log" >&2
 	fail "deb-check chroot session" "the session failed (log: $out/session.log)"
 }

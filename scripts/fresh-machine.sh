@@ -31,12 +31,7 @@ mirror=http://deb.debian.org/debian
 cache=$(cache_dir fresh)
 tarball=$cache/$suite-minbase.tgz
 root=$(mktemp -d /var/tmp/zspp-fresh.XXXXXX)
-mounts=()
 cleanup() {
-	local m
-	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-		umount -l "${mounts[i]}" 2>/dev/null || true
-	done
 	if ((keep)); then
 		log "chroot kept: $root"
 	else
@@ -46,13 +41,7 @@ cleanup() {
 trap cleanup EXIT
 
 start=$(now_s)
-if [[ ! -s $tarball ]]; then
-	log "debootstrap --make-tarball ($suite minbase; cached in $tarball)"
-	debootstrap --variant=minbase --make-tarball="$tarball.tmp" "$suite" "$root/tb" "$mirror" >"$cache/make-tarball.log" 2>&1 ||
-		{ tail -n 20 "$cache/make-tarball.log" >&2; die "debootstrap --make-tarball failed"; }
-	mv "$tarball.tmp" "$tarball"
-	rm -rf "$root/tb"
-fi
+minbase_tarball "$suite" "$tarball" "$mirror" "$cache/make-tarball.log"
 log "debootstrap $suite minbase from $tarball"
 # (scripts/lib.sh: debootstrap's result from this tarball is unpacked from
 # its cache when there is one; a stale tarball falls back to a fresh debootstrap.)
@@ -65,19 +54,10 @@ copy_apt_sources "$root"
 # the disk; the same packages, installed the same way, in a throwaway chroot).
 echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/zspp-fresh-unsafe-io"
 
-for m in proc sys dev dev/pts; do
-	mkdir -p "$root/$m"
-	mount --bind "/$m" "$root/$m"
-	mounts+=("$root/$m")
-done
 # apt's downloads (the .debs only, never an installed state) are kept
 # between runs: the same packages from the same archive, without fetching
 # ~300 MB again each time. apt still installs everything from scratch.
-mkdir -p "$cache/apt-archives/partial" "$root/var/cache/apt/archives"
-mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
-mounts+=("$root/var/cache/apt/archives")
-
-in_chroot() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
+in_chroot() { chroot_run "$root" "$cache/apt-archives" -- "$@"; }
 
 # The README's precondition: git and make, nothing else.
 log "apt-get install git make (the README's precondition)"

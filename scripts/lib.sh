@@ -181,3 +181,59 @@ debootstrap_minbase() {
 	fi
 	exec {lk}>&-
 }
+
+# minbase_tarball SUITE TARBALL MIRROR LOG: debootstrap --make-tarball of
+# SUITE's minbase .debs into TARBALL unless it is there (in a private mount
+# namespace; an interrupted run leaves only TARBALL.tmp, made again next time).
+minbase_tarball() {
+	local suite=$1 tarball=$2 mirror=$3 mlog=$4 tb
+	[[ -s $tarball ]] && return 0
+	log "debootstrap --make-tarball ($suite minbase; cached in $tarball)"
+	tb=$(mktemp -d /var/tmp/zspp-tb.XXXXXX)
+	if ! unshare --mount --propagation private debootstrap --variant=minbase --make-tarball="$tarball.tmp" \
+		"$suite" "$tb" "$mirror" >"$mlog" 2>&1; then
+		rm -rf --one-file-system "$tb"
+		tail -n 20 "$mlog" >&2
+		die "debootstrap --make-tarball $suite failed (log: $mlog)"
+	fi
+	mv "$tarball.tmp" "$tarball"
+	rm -rf --one-file-system "$tb"
+}
+
+# chroot_run ROOT ARCHIVES [-b SRC DEST]... -- CMD [ARG]...: run CMD in the
+# chroot ROOT with a clean environment (HOME, PATH, LANG; CMD may start with
+# NAME=VALUE words, env(1) sets them),
+# in a private mount namespace, so that its mounts go when it ends, however
+# it ends: /proc, /sys, /dev, /dev/pts; apt's download cache ARCHIVES at
+# /var/cache/apt/archives (the .debs only, kept between runs: the same
+# packages without fetching them again; nothing installed is kept); each SRC
+# at ROOT/DEST.
+chroot_run() {
+	local root=$1 archives=$2 binds=()
+	shift 2
+	while [[ ${1:-} == -b ]]; do
+		binds+=("$2" "$3")
+		shift 3
+	done
+	[[ ${1:-} == -- ]] && shift
+	mkdir -p "$archives/partial"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	unshare --mount --propagation private bash -euo pipefail -c '
+		root=$1 archives=$2 nb=$3
+		shift 3
+		mount -t proc proc "$root/proc"
+		for m in sys dev dev/pts; do
+			mkdir -p "$root/$m"
+			mount --bind "/$m" "$root/$m"
+		done
+		mkdir -p "$root/var/cache/apt/archives"
+		mount --bind "$archives" "$root/var/cache/apt/archives"
+		while ((nb > 0)); do
+			mkdir -p "$root/$2"
+			mount --bind "$1" "$root/$2"
+			shift 2
+			nb=$((nb - 2))
+		done
+		exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
+	' _ "$root" "$archives" "${#binds[@]}" "${binds[@]}" "$@"
+}
