@@ -19,9 +19,14 @@ Reported per allocator: mem_used_total per stored page (stored pages:
 orig_data_size / 4096) after the writes, after the holes and after compact;
 compr_data_size (zram's own sum of compressed sizes, the same data in both
 boots); huge_pages; write and read MB/s of the raw device, each the median
-of the --reps passes (and their min-max). Timing under TCG is noisy (another
-QEMU on the host moves it by tens of percent): compare the two allocators'
-medians, not the absolute MB/s; memory is exact.
+of the --reps passes (and their min-max), with the host's 1-minute load at
+the end of the boot. Timing under TCG is noisy (other QEMUs on the host move it
+by tens of percent, more than the allocators differ): so a second boot per
+allocator runs the same passes under QEMU -icount shift=0,sleep=off
+(bench/qemu-icount.sh, one vCPU, as scripts/bench.sh's), where the guest's
+clock counts instructions (1/100 s of /proc/uptime = 10^7): guest
+instructions per 4 KiB page written and read, medians, independent of the
+host's load (--no-icount leaves them out). Memory is exact in either boot.
 
 Output: KTAP on stdout (one test per boot: every pass compared equal, the
 guest's checks passed, no kernel splat), "bench-zram: N passed, M failed",
