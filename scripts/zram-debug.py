@@ -130,6 +130,9 @@ def main():
     results.append((rc == 0, "qemu-exit-0", f"rc={rc}"))
     results.append(("ZRAM-DONE" in lines, "guest-completed", f"no ZRAM-DONE (console: {w / 'console.txt'})"))
     results.append(("cpus_online: 0-1" in lines, "two-cpus-online", "want 'cpus_online: 0-1'"))
+    # The kernel watched: KASAN and lockdep announce themselves at boot.
+    results.append(("kasan: KernelAddressSanitizer initialized" in text, "kasan-on", "no KASAN banner"))
+    results.append(("Lock dependency validator:" in text, "lockdep-on", "no lockdep banner"))
     seen = {}
     for line in lines:
         m = re.match(r"ZT (ok|fail) (\S+)(.*)", line)
