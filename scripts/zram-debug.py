@@ -18,8 +18,9 @@ kernel can run (it has no ext4):
 while a loop in the guest takes CPU 1 offline and online and writes 1 to every
 /sys/block/zram*/compact (paused around the mm_stat comparisons only). Checked
 on the host: every guest case ok, the loop ran both, 2 CPUs, the guest
-finished, and the kernel log free of splats (tests/harness/judge.py: KASAN,
-lockdep, WARN, BUG, ...).
+finished, KASAN's and lockdep's boot banners (the kernel was watching), and
+the kernel log free of splats (tests/harness/judge.py: KASAN, lockdep, WARN,
+BUG, ...).
 
 Output: KTAP, then "zram-debug: N passed, M failed". Exit 1 on a failure.
 
