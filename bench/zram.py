@@ -114,7 +114,7 @@ def boot(kenv, alloc, zs, zram, blob, reps, workdir, icount=False):
 def parse(path):
     """The boot's passes, holes/compacted snapshots, guest checks and splats."""
     text = path.read_bytes().decode("utf-8", errors="surrogateescape")
-    lines = judge.lines_of(text)
+    lines = judge.guest_lines(text)  # kernel messages out, even from inside a line
     r = {"passes": [], "phases": {}, "fails": [], "done": "ZRAM-DONE" in lines,
          "splat": judge.splat_lines(text), "kernel": ""}
     for line in lines:

@@ -122,7 +122,7 @@ def main():
     log(f"QEMU exit {rc} after {time.monotonic() - t0:.0f}s")
     text = con.read_bytes().decode("utf-8", errors="surrogateescape").replace("\r", "")
     (w / "console.txt").write_text(text, errors="surrogateescape")
-    lines = judge.lines_of(text)
+    lines = judge.guest_lines(text)  # kernel messages out, even from inside a line
     for line in lines:
         if re.match(r"(ZB |ZBG |mm_stat|swap:|WORKLOAD|cpus_online|  zram02: zram02 :)", line):
             print(f"  {line}", file=sys.stderr)

@@ -58,6 +58,18 @@ def lines_of(text):
     return lines
 
 
+# A kernel message on a console with printk times: "[    8.342861] text".
+_KMSG = re.compile(r"\[ *[0-9]+\.[0-9]+\] [^\n]*\n")
+
+
+def guest_lines(text):
+    """The lines the guest's user space printed on a console it shares with the
+    kernel: every kernel message taken out, also one the serial port wrote into
+    the middle of a user line ("ZB rep=4 ... m[   34.39] zram0: ...\nm_stat: ..."
+    is "ZB rep=4 ... mm_stat: ..."), so a result line split that way still parses."""
+    return lines_of(_KMSG.sub("", text.replace("\r", "")))
+
+
 def drop_fault_traces(lines):
     """For a fault-injection run: drop the Call Trace of each "page allocation
     failure" report and each "FAULT_INJECTION: forcing a failure"; any other
