@@ -148,6 +148,8 @@ class Cli(unittest.TestCase):
         self.assertEqual(self.run_judge(OOM, "--oom-reports"), (0, OOM[-1] + "\n"))
         self.assertEqual(self.run_judge([OOPS, RIP, CODE], "--stale-code"), (0, OOPS + "\n" + RIP + "\n"))
         self.assertEqual(self.run_judge(CLEAN, "--stale-code"), (1, ""))
+        self.assertEqual(self.run_judge(["ZT ok a[    1.5] zram0: x", "b", "[    2.0] y", "ZT ok c"], "--guest-lines"),
+                         (0, "ZT ok ab\nZT ok c\n"))
 
 
 @unittest.skipUnless(os.path.exists(os.path.join(ROOT, "scripts/lib.sh")), "no scripts/lib.sh")
