@@ -96,7 +96,7 @@ def main():
     w = Path(args.workdir)
     w.mkdir(parents=True, exist_ok=True)
 
-    mods = keyvals(run([SCRIPTS / "build-debug-modules.sh", "--no-kunit", "--zram"], capture_output=True).stdout)
+    mods = keyvals(run([SCRIPTS / "build-debug-modules.sh", "--no-kunit", "--zram"], stdout=subprocess.PIPE).stdout)
     zsm, zram, bz, kdir = (mods.get(k, "") for k in ("ZSPP_ZSMALLOC_KO", "ZRAM_KO", "BZIMAGE", "KDIR"))
     if not (zsm and zram and bz and kdir):
         raise SystemExit(f"zram-debug: build-debug-modules.sh reported no zsmalloc.ko/zram.ko/bzImage: {mods}")
