@@ -7,7 +7,7 @@ KDIR ?= $(shell scripts/kdir.sh)
 export ZSPP_CACHE ?= /var/cache/zspp
 
 .PHONY: all module clean deps host-test kernel-host-test fuzz e2e kunit check demo module-6.12 e2e-6.12 test-zswap dkms-check deb deb-check deb-backports deb-boot deps-demo \
-	bench bench-smoke bench-profile bench-workloads bench-scale
+	bench bench-smoke bench-profile bench-workloads bench-scale bench-zram
 
 all: module
 
@@ -86,11 +86,12 @@ check: deps
 # Everything that measures: zspp vs zsmalloc (micro, QEMU) and zbud/z3fold/
 # zsmalloc/zspp under zswap (e2e), rewriting Documentation/benchmarks.md's
 # tables, its CSV and plot (6.1 and 6.12, -icount, real data; ~45-60 min),
-# then the real programs and the scale curve below (hours under TCG).
+# then the real programs, the scale curve and zram below (hours under TCG).
 bench: deps
 	scripts/bench.sh
 	$(MAKE) bench-workloads
 	$(MAKE) bench-scale
+	$(MAKE) bench-zram
 
 # The tiny bench run of `make check` (sanity only, no timing asserted).
 bench-smoke: deps
@@ -110,6 +111,14 @@ bench-workloads: deps
 # of RAM each and take most of the time; hours under TCG).
 bench-scale: deps
 	/usr/bin/python3 bench/scale.py
+
+# zram on real data, zspp's zsmalloc.ko against Debian's under the stock 6.1
+# zram.ko, one boot each, the same 64 MiB of this system's files written to
+# /dev/zram0 and read back (O_DIRECT, every byte compared) 5 times per boot:
+# mem_used per stored page, compr_data_size, median MB/s (bench/zram.py,
+# Documentation/benchmarks.md's zram section; ~3 min).
+bench-zram: deps
+	/usr/bin/python3 bench/zram.py
 
 # Instruction counts of the core's hot paths on the host (callgrind).
 bench-profile:

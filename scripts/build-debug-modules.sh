@@ -14,9 +14,20 @@
 #
 # stdout, shell-sourceable, one per line (everything else goes to stderr):
 #   ZSPP_KO=...  ZSPP_KUNIT_KO=...  KDIR=...  BZIMAGE=...  MODDIR=...  ZSMALLOC_KO=...
+#   ZSPP_ZSMALLOC_KO=...  (zspp's zsmalloc.ko; empty where Kbuild builds none)
+#   ZRAM_KO=...           (with --zram)
 #
 #   --force     rebuild even if a build of these sources exists
 #   --no-kunit  build zspp.ko only (ZSPP_KUNIT_KO is then empty)
+#   --zram      also build zram.ko (6.1 only): the debug config has no
+#               CONFIG_ZRAM, so drivers/block/zram of the debug kernel's own
+#               tree is built as an external module against it, with the
+#               defines its Kconfig gives Debian's (CONFIG_ZRAM=m,
+#               ZRAM_DEF_COMP "lzo-rle", ZRAM_WRITEBACK, ZRAM_MEMORY_TRACKING),
+#               cached in ${ZSPP_CACHE:-/var/cache/zspp}/debug-zram/<debug kernel
+#               dir>/<sha256(sources+defines):12>/
+#               (~5 s cold); it imports zs_* from whichever zsmalloc.ko is
+#               loaded (the debug kernel has no modversions)
 #   --fold      build both with CONFIG_ZSPP_FOLD=y (a separate cache key; the
 #               KUnit module then also builds its zspp_fold suite)
 #
@@ -28,12 +39,13 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-force=0 kunit=1 fold=0 series=6.1
+force=0 kunit=1 fold=0 zram=0 series=6.1
 while (($#)); do
 	case $1 in
 	--kernel) series=$2; shift ;;
 	--force) force=1 ;;
 	--no-kunit) kunit=0 ;;
+	--zram) zram=1 ;;
 	--fold) fold=1 ;;
 	-h | --help) usage 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -112,6 +124,42 @@ touch "$out" # newest first below
 # Keep the 3 newest builds of this kernel.
 find "$base" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | sed -n '4,$p' |
 	cut -d' ' -f2- | while read -r old; do rm -rf "$old"; done
+# zram.ko from the debug tree's own drivers/block/zram (--zram).
+zram_ko=""
+if ((zram)); then
+	[[ $series == 6.1 ]] || die "--zram: 6.1 only (6.12's zsmalloc and zram are not zspp's to replace)"
+	zsrc=$KDIR/drivers/block/zram
+	[[ -f $zsrc/zram_drv.c && -f $zsrc/zcomp.c ]] || die "no drivers/block/zram sources in $KDIR"
+	! grep -E '^CONFIG_ZRAM=' "$KDIR/.config" >/dev/null || die "$KDIR already has CONFIG_ZRAM: use its zram.ko"
+	zdefs="-DCONFIG_ZRAM_DEF_COMP='\"lzo-rle\"' -DCONFIG_ZRAM_DEF_COMP_LZORLE=1 -DCONFIG_ZRAM_WRITEBACK=1"
+	zdefs+=" -DCONFIG_ZRAM_MEMORY_TRACKING=1"
+	zkey=$( {
+		(cd "$zsrc" && sha256sum ./*.c ./*.h)
+		cat "$KDIR/.zspp-debug-kernel.stamp" 2>/dev/null || sha256sum "$KDIR/Module.symvers"
+		echo "$zdefs"
+	} | sha256sum | cut -c1-12)
+	zbase=$(cache_dir debug-zram "$(basename "$KDIR")")
+	zout="$zbase/$zkey"
+	if ((force)) || [[ ! -f $zout/.built ]]; then
+		log "building zram.ko from $zsrc in $zout"
+		rm -rf "$zout"
+		mkdir -p "$zout"
+		cp "$zsrc"/*.c "$zsrc"/*.h "$zout/"
+		printf '%s\n' "# drivers/block/zram as CONFIG_ZRAM=m (scripts/build-debug-modules.sh --zram)" \
+			"obj-m := zram.o" "zram-y := zcomp.o zram_drv.o" "ccflags-y := $zdefs" >"$zout/Kbuild"
+		if ! make -C "$KDIR" M="$zout" modules >"$zout/build.log" 2>&1; then
+			tail -n 30 "$zout/build.log" >&2
+			die "zram.ko build against the debug kernel failed (log: $zout/build.log)"
+		fi
+		[[ -f $zout/zram.ko ]] || die "no zram.ko after the build"
+		touch "$zout/.built"
+	fi
+	touch "$zout"
+	zram_ko=$zout/zram.ko
+	# Keep the 2 newest zram builds of this kernel.
+	find "$zbase" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | sed -n '3,$p' |
+		cut -d' ' -f2- | while read -r old; do rm -rf "$old"; done
+fi
 flock -u 8
 
 # For the log of the scripts/check.sh stage this runs in.
@@ -126,3 +174,7 @@ echo "KDIR=$KDIR"
 echo "BZIMAGE=$BZIMAGE"
 echo "MODDIR=$out/kmods"
 echo "ZSMALLOC_KO=$zsm"
+zspp_zsm=""
+[[ -f $out/src/zsmalloc.ko ]] && zspp_zsm=$out/src/zsmalloc.ko
+echo "ZSPP_ZSMALLOC_KO=$zspp_zsm"
+echo "ZRAM_KO=$zram_ko"

@@ -213,7 +213,9 @@ for a in "${allocs[@]}"; do
 		-t "$tmo" -a "zswap.enabled=0" --init-marker ZRAM-INIT --boot-timeout 180 "${echo[@]}" || rc=$?
 	log "$a: QEMU exit $rc after $(($(now_s) - t0))s"
 	tr -d '\r' <"$w/console.log" >"$w/console.txt"
-	g -a '^ZT ' "$w/console.txt" >"$w/cases" || true
+	# The guest's lines with the kernel's taken out, also one the console wrote
+	# into the middle of a ZT line (judge.guest_lines).
+	PYTHONPATH="$ZSPP_ROOT/tests" python3 -m harness.judge --guest-lines "$w/console.txt" | g -a '^ZT ' >"$w/cases" || true
 	g -a -E '^(mm_stat|discard|compact|swap|WORKLOAD|  zram0)' "$w/console.txt" | sed "s/^/[$a] /" >&2
 	if grep -a -x ZRAM-DONE "$w/console.txt" >/dev/null; then res[$a,done]=1; else res[$a,done]=0; fi
 	res[$a,splat]=$(splat_lines "$w/console.txt" | paste -sd '|' -)

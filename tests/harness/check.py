@@ -278,6 +278,12 @@ def lane_debug(c, out, stdin=None):
     s("kunit-debug-fold", "scripts/kunit.sh", "--fold")
     # The heavier fault runs are sized down here (full size: run the scripts by hand).
     s("stress-debug", "scripts/stress.sh", "--pages", "6144", "--rounds", "1")
+    # zram on zspp's zsmalloc.ko under KASAN + lockdep: a zram.ko built from the
+    # debug kernel's own tree (build-debug-modules.sh --zram), zram-peer's guest
+    # with the cases this kernel can run (real data on the raw device, swap with
+    # every page verified, the zram02 selftest) beside CPU hotplug and
+    # zram's compact in a loop (scripts/zram-debug.py; 108-165 s at host loads of 6-10).
+    s("zram-debug", "/usr/bin/python3", "scripts/zram-debug.py")
     # The same on a KASAN + lockdep + PREEMPT 6.12 kernel (kunit/debug-6.12.config,
     # linux-source-6.12; cached like the 6.1 one).
     s("kunit-debug-6.12", "scripts/kunit.sh", "--kernel", "6.12")

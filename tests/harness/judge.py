@@ -8,6 +8,7 @@ also checks:
 
     splat_lines(text, allow=(), fault_traces=False, oom_reports=False, max_lines=3)
     stale_code_oops(text) -> the report's lines, or None
+    guest_lines(text) -> user space's lines, kernel messages taken out
 
 CLI (python3 -m harness.judge, with tests/ on PYTHONPATH):
 
@@ -19,6 +20,8 @@ CLI (python3 -m harness.judge, with tests/ on PYTHONPATH):
     harness.judge --stale-code LOG
         stale_code_oops: print the report and exit 0 when LOG's first report is a
         stale int3 of QEMU's TCG, else exit 1
+    harness.judge --guest-lines LOG
+        guest_lines: print LOG's user-space lines; exit 0
 """
 import argparse
 import re
@@ -56,6 +59,18 @@ def lines_of(text):
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+# A kernel message on a console with printk times: "[    8.342861] text".
+_KMSG = re.compile(r"\[ *[0-9]+\.[0-9]+\] [^\n]*\n")
+
+
+def guest_lines(text):
+    """The lines the guest's user space printed on a console it shares with the
+    kernel: every kernel message taken out, also one the serial port wrote into
+    the middle of a user line ("ZB rep=4 ... m[   34.39] zram0: ...\nm_stat: ..."
+    is "ZB rep=4 ... mm_stat: ..."), so a result line split that way still parses."""
+    return lines_of(_KMSG.sub("", text.replace("\r", "")))
 
 
 def drop_fault_traces(lines):
@@ -188,6 +203,7 @@ def main(argv=None):
     ap.add_argument("--max", type=int, default=3, help="at most N lines (default 3)")
     ap.add_argument("--scan", metavar="NAME", help="PASS:/FAIL: NAME log has no kernel splat")
     ap.add_argument("--stale-code", action="store_true", help="stale_code_oops")
+    ap.add_argument("--guest-lines", action="store_true", help="guest_lines")
     ap.add_argument("log")
     a = ap.parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
@@ -199,6 +215,10 @@ def main(argv=None):
     except OSError as e:
         sys.stderr.write(f"harness.judge: want one readable log: {e}\n")
         return 1 if a.stale_code else 2
+    if a.guest_lines:
+        for line in guest_lines(text):
+            print(line)
+        return 0
     if a.stale_code:
         report = stale_code_oops(text)
         for line in report or []:

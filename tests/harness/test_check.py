@@ -145,7 +145,7 @@ class Stages(unittest.TestCase):
             "module-6.12", "module-6.12-fold", "e2e-stock-6.12", "e2e-fold-6.12", "test-zswap-6.12",
             "test-zswap-6.12-fold", "dkms", "deb", "deb-backports", "deb-boot-12", "module-deb13",
             "module-deb13-fold", "e2e-stock-deb13", "test-zswap-deb13", "dkms-deb13", "deb-boot-13",
-            "kunit-debug", "kunit-debug-fold", "stress-debug", "kunit-debug-6.12", "kunit-debug-6.12-fold",
+            "kunit-debug", "kunit-debug-fold", "stress-debug", "zram-debug", "kunit-debug-6.12", "kunit-debug-6.12-fold",
             "stress-debug-6.12", "ext-suites", "ext-suites-6.12", "e2e-writeback-debug", "fault-e2e",
             "fresh-machine"])
 

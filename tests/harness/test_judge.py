@@ -87,6 +87,18 @@ class SplatLines(unittest.TestCase):
         self.assertEqual(len(judge.splat_lines(text(SPLATS), max_lines=20)), 20)
 
 
+class GuestLines(unittest.TestCase):
+    def test_kernel_message_inside_a_user_line(self):
+        text = ("ZRAM-INIT\n[    4.78] zram0: detected capacity change from 0 to 139264\n"
+                "ZB rep=4 bytes=1 write_cs=78 read_cs=56 m[   34.399613] zram0: detected capacity change\n"
+                "m_stat: 1 2 3\r\nZT ok x\n")
+        self.assertEqual(judge.guest_lines(text),
+                         ["ZRAM-INIT", "ZB rep=4 bytes=1 write_cs=78 read_cs=56 mm_stat: 1 2 3", "ZT ok x"])
+
+    def test_user_lines_untouched(self):
+        self.assertEqual(judge.guest_lines("a [b] c\nZT ok [x]\n"), ["a [b] c", "ZT ok [x]"])
+
+
 class StaleCode(unittest.TestCase):
     def test_stale_int3_of_a_real_crash(self):
         log = BOOT + text([CLEAN[0], OOPS, RIP, CODE])
@@ -136,6 +148,8 @@ class Cli(unittest.TestCase):
         self.assertEqual(self.run_judge(OOM, "--oom-reports"), (0, OOM[-1] + "\n"))
         self.assertEqual(self.run_judge([OOPS, RIP, CODE], "--stale-code"), (0, OOPS + "\n" + RIP + "\n"))
         self.assertEqual(self.run_judge(CLEAN, "--stale-code"), (1, ""))
+        self.assertEqual(self.run_judge(["ZT ok a[    1.5] zram0: x", "b", "[    2.0] y", "ZT ok c"], "--guest-lines"),
+                         (0, "ZT ok ab\nZT ok c\n"))
 
 
 @unittest.skipUnless(os.path.exists(os.path.join(ROOT, "scripts/lib.sh")), "no scripts/lib.sh")
