@@ -119,6 +119,34 @@ private:
 	T v_;
 };
 
+// One run at a time of a pool-wide pass (compaction, reclaim, folding): a
+// run enters, or finds another inside and does not wait. The Entry it gets
+// leaves when it goes out of scope, on every way out.
+class Exclusive {
+public:
+	class [[nodiscard]] Entry {
+	public:
+		explicit Entry(Exclusive *e) : e_(e) {}
+		Entry(const Entry &) = delete;
+		Entry &operator=(const Entry &) = delete;
+		Entry(Entry &&o) : e_(o.e_) { o.e_ = nullptr; }
+		~Entry()
+		{
+			if (e_)
+				e_->running_.store(0);
+		}
+		// Whether this run got in.
+		explicit operator bool() const { return e_ != nullptr; }
+
+	private:
+		Exclusive *e_;
+	};
+	Entry try_enter() { return Entry(running_.try_exchange(0, 1) ? this : nullptr); }
+
+private:
+	Atomic<u32> running_;
+};
+
 template <typename T>
 T read_once(const T &v) { return __atomic_load_n(&v, __ATOMIC_RELAXED); }
 template <typename T>

@@ -295,7 +295,8 @@ unsigned long Pool::compact_class(SizeClass *cls)
 
 unsigned long Pool::compact()
 {
-	if (!compacting_.try_exchange(0, 1))
+	Exclusive::Entry run = compaction_.try_enter();
+	if (!run)
 		return 0;
 	unsigned long freed = 0;
 	for (u32 i = kNumClassIndices; i-- > 0 && !destroying_.load();) {
@@ -306,7 +307,6 @@ unsigned long Pool::compact()
 		compactions_.add(1);
 		pages_compacted_.add(freed);
 	}
-	compacting_.store(0);
 	return freed;
 }
 

@@ -129,7 +129,7 @@ Pool::Unshare Pool::unshare(SizeClass *cls, ClassLocked held, Handle handle, Obj
 	handle.set(Location(dst->pfn0, ref->size, didx));
 	cls->obj_used++;
 	regroup(cls, held, dst);
-	if (evict_)
+	if (evictor_.enabled())
 		lru_touch(cls, held, dst);
 	fold_cow_.add(1);
 	*ref = ObjRef{cls, dst, didx, ref->size};
@@ -485,16 +485,17 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 	unsigned long freed = fp->freed;
 	// Folding leaves holes across the class; compaction turns them into
 	// free zspages. Skipped if a compaction is running (it will).
-	if (folded && compacting_.try_exchange(0, 1)) {
-		freed += compact_class(cls);
-		compacting_.store(0);
+	if (folded) {
+		if (Exclusive::Entry run = compaction_.try_enter())
+			freed += compact_class(cls);
 	}
 	return freed;
 }
 
 unsigned long Pool::fold()
 {
-	if (!folding_.try_exchange(0, 1))
+	Exclusive::Entry run = folding_.try_enter();
+	if (!run)
 		return 0;
 	FoldPass fp;
 	zero_bytes(&fp, sizeof(fp));
@@ -508,7 +509,6 @@ unsigned long Pool::fold()
 		zspp_kfree(sh);
 	pages_folded_.add(freed);
 	fold_passes_.add(1);
-	folding_.store(0);
 	return freed;
 }
 

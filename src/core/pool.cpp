@@ -35,14 +35,13 @@ Result<Pool *> Pool::create(const char *name, u32 chain, zspp_evict_t evict, voi
 		pool->name_[i] = name[i];
 	pool->name_[i] = '\0';
 	pool->chain_ = chain;
-	pool->evict_ = evict;
-	pool->evict_ctx_ = evict_ctx;
+	pool->evictor_.init(evict, evict_ctx);
 	pool->handle_cache_ = g_handle_cache;
 	pool->deferred_.init();
 	bool locked = pool->defer_lock_.init(ZSPP_LOCK_DEFER);
 	pool->free_work_ = zspp_work_create(&Pool::deferred_free_work, pool);
-	pool->compact_work_ = zspp_work_create(&Pool::compact_work, pool);
-	Status st = locked && pool->free_work_ && pool->compact_work_ ? pool->init_classes()
+	pool->self_compaction_.set_work(zspp_work_create(&Pool::compact_work, pool));
+	Status st = locked && pool->free_work_ && pool->self_compaction_.work() ? pool->init_classes()
 								      : Status(Error{-ZSPP_ENOMEM});
 	if (!st.ok()) {
 		pool->destroy();
@@ -94,8 +93,8 @@ void Pool::destroy()
 		zspp_shrinker_unregister(shrinker_);
 	// No free of the pool's user can kick it any more; a running one stops
 	// at its next zspage (destroying_).
-	if (compact_work_)
-		zspp_work_destroy(compact_work_);
+	if (self_compaction_.work())
+		zspp_work_destroy(self_compaction_.work());
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		SizeClass *cls = classes_[i];
 		if (!cls || cls->index != i)
@@ -233,10 +232,8 @@ void Pool::compact_work(void *arg)
 	unsigned long freed = pool->compact();
 	if (freed)
 		pool->auto_compactions_.add(1);
-	// What compaction could not give back (pinned, under reclaim, the
-	// classes' own tails) does not call for another run.
 	unsigned long bytes;
-	pool->compact_floor_.store(pool->slack_bytes(&bytes));
+	pool->self_compaction_.ran(pool->slack_bytes(&bytes));
 }
 
 // Process context: may sleep on page locks.
@@ -411,7 +408,7 @@ Result<Handle> Pool::malloc(usize size, zspp_gfp_t gfp)
 	cls->obj_used++;
 	write_once(cls->next_needs_page, u8(!zs->full() && !zs->next_slot_backed()));
 	regroup(cls, guard, zs);
-	if (evict_)
+	if (evictor_.enabled())
 		lru_touch(cls, guard, zs);
 	guard.release();
 	// Another CPU made room meanwhile (a spare page it gave that zspage
@@ -449,7 +446,7 @@ void Pool::free(Handle handle)
 		} else {
 			ref.zs->set_slot(ref.idx, SlotWord::deferred(handle)); // its unmap reads it unlocked
 		}
-		if (handle.raw() == evict_handle_.load_relaxed() && zspp_current_task() == evict_task_)
+		if (evictor_.freed_by_evictor(handle))
 			ref.zs->reclaiming |= ZsPage::kFreedByEvictor;
 		guard.release();
 		reclaim_deferred_frees_.add(1);
@@ -797,7 +794,7 @@ Status Pool::validate()
 			}
 			zspages += in_group;
 		}
-		if (evict_)
+		if (evictor_.enabled())
 			ZSPP_TRY(validate_lru(cls, guard, &zspages, &used, &shared));
 		if constexpr (kFold) {
 			unsigned long listed = 0;
@@ -812,7 +809,7 @@ Status Pool::validate()
 			}
 		}
 		// Zspages under reclaim are off the lists (their pages counted).
-		bool pages_ok = evict_ ? listed_pages <= cls->pages_used : listed_pages == cls->pages_used;
+		bool pages_ok = evictor_.enabled() ? listed_pages <= cls->pages_used : listed_pages == cls->pages_used;
 		if (zspages != cls->zspages || used != cls->obj_used || shared != cls->folded ||
 		    cls->zspages_in[kFullnessEmpty] != 0 || !pages_ok) {
 			zspp_log_err("zspp: validate: class %u totals off\n", i);

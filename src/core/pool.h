@@ -123,6 +123,82 @@ struct ObjRef {
 // and obj_size do not.
 enum class Freed { kRefuse, kAccept };
 
+// Compaction a pool starts itself (compact_slack): its work item, its
+// threshold and the slack the last such run left, so that what compaction
+// cannot give back (pinned, under reclaim, the classes' own tails) does not
+// call for another run.
+class SelfCompaction {
+public:
+	// Pools below this many pages never start one (their slack is mostly
+	// the classes' tails).
+	static constexpr unsigned long kMinPages = 64;
+
+	void set_work(zspp_work *work) { work_ = work; }
+	zspp_work *work() const { return work_; }
+	void set_slack(u32 permille) { slack_.store(min(permille, 1000u)); }
+	// Off: one relaxed load. On: three more, two multiplications and
+	// compares, no division.
+	ZSPP_HOT bool enabled() const { return slack_.load_relaxed() != 0; }
+	// @slack of the pool's @bytes in no object's slot: kick the work if it
+	// is over the threshold and clearly more than the last run left.
+	ZSPP_HOT void kick_if(unsigned long slack, unsigned long bytes)
+	{
+		if (bytes < kMinPages * kPageSize || !slack)
+			return;
+		// Products, not quotients (no overflow: a pool's bytes are far
+		// below 2^54).
+		if (slack * 1000 >= bytes * slack_.load_relaxed() && slack > floor_.load_relaxed() + bytes / 32)
+			zspp_work_kick(work_);
+	}
+	// After a run: the slack it left.
+	void ran(unsigned long slack) { floor_.store(slack); }
+
+private:
+	zspp_work *work_ = nullptr;    // runs Pool::compact()
+	Atomic<u32> slack_;            // permille, 0: off
+	Atomic<unsigned long> floor_;  // slack bytes the last run left
+};
+
+// Writeback's side of a pool that evicts: the user's evict callback and
+// the one handle under evict. One reclaim at a time per pool (zswap 6.1
+// shrinks from one work item), so one handle: whether the evicting task
+// freed it tells a writeback from an evict that found no entry
+// (ZsPage::kFreedByEvictor). The handle is set under the victim's class
+// lock and compared under it by free; atomic because frees in other classes
+// read it too.
+class Evictor {
+public:
+	void init(zspp_evict_t fn, void *ctx)
+	{
+		fn_ = fn;
+		ctx_ = ctx;
+	}
+	bool enabled() const { return fn_ != nullptr; }
+	// The victim's class lock held: @handle is about to be evicted by
+	// this task.
+	void begin(Handle handle)
+	{
+		task_ = zspp_current_task();
+		handle_.store(handle.raw());
+	}
+	// No lock held: the user's callback (it may sleep, map and free @handle).
+	[[nodiscard]] int evict(Handle handle) { return fn_(ctx_, handle.raw()); }
+	// The victim's class lock held: the evict returned.
+	void end() { handle_.store(0); }
+	// @handle's class lock held, in its free: is this the evicting task
+	// freeing the handle under evict (a writeback)?
+	bool freed_by_evictor(Handle handle) const
+	{
+		return handle.raw() == handle_.load_relaxed() && zspp_current_task() == task_;
+	}
+
+private:
+	zspp_evict_t fn_ = nullptr;
+	void *ctx_ = nullptr;
+	Atomic<u64> handle_;
+	const void *task_ = nullptr;
+};
+
 class Pool {
 public:
 	// @evict non-null makes the pool evictable: zspages are kept on an LRU
@@ -153,7 +229,7 @@ public:
 	unsigned long compact();
 	// Compact from a work item when frees leave more than @permille/1000
 	// of the pool's bytes in no object's slot (0: never; zspp.h).
-	void set_compact_slack(u32 permille) { compact_slack_.store(min(permille, 1000u)); }
+	void set_compact_slack(u32 permille) { self_compaction_.set_slack(permille); }
 
 	// CONFIG_ZSPP_FOLD (fold.cpp): store identical objects of a class once.
 	// Returns pages freed. Process context, may sleep; one pass at a time
@@ -185,7 +261,7 @@ public:
 	const char *name() const { return name_; }
 	u32 chain() const { return chain_; }
 	// Its zspages carry a ZsLru (zspage.h) and writeback may evict them.
-	bool evictable() const { return evict_ != nullptr; }
+	bool evictable() const { return evictor_.enabled(); }
 
 private:
 	Pool() = default;
@@ -221,21 +297,14 @@ private:
 	void destroy_zspage(ZsPage *zs, zspp_page *const *pages);
 	static void deferred_free_work(void *pool);
 	void deferred_free();
-	// After a free: kick compact_work_ if the pool's slack calls for it
-	// (set_compact_slack). Off: one relaxed load. On (the zpool default):
-	// four relaxed loads, two multiplications and compares, no division.
+	// After a free: start a compaction if the pool's slack calls for it
+	// (set_compact_slack; SelfCompaction).
 	ZSPP_HOT void maybe_compact()
 	{
-		u32 permille = compact_slack_.load_relaxed();
-		if (!permille)
+		if (!self_compaction_.enabled())
 			return;
 		unsigned long bytes, slack = slack_bytes(&bytes);
-		if (bytes < kAutoCompactMinPages * kPageSize || !slack)
-			return;
-		// Products, not quotients (no overflow: a pool's bytes are far
-		// below 2^54).
-		if (slack * 1000 >= bytes * permille && slack > compact_floor_.load_relaxed() + bytes / 32)
-			zspp_work_kick(compact_work_);
+		self_compaction_.kick_if(slack, bytes);
 	}
 	// Bytes of the pool's pages in no object's slot (free slots, class
 	// tails); *@bytes gets the pages' bytes. Racy: two relaxed counters.
@@ -245,7 +314,6 @@ private:
 		unsigned long used = bytes_slots_.load_relaxed();
 		return *bytes > used ? *bytes - used : 0;
 	}
-	static constexpr unsigned long kAutoCompactMinPages = 64;
 	static void compact_work(void *pool);
 	void insert_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	// Class lock held: move @zs to the fullness group its inuse count
@@ -410,9 +478,7 @@ private:
 	zspp_cache *handle_cache_;
 	zspp_shrinker *shrinker_;
 	zspp_work *free_work_;        // runs deferred_free()
-	zspp_work *compact_work_;     // runs compact() for maybe_compact()
-	Atomic<u32> compact_slack_;   // permille, 0: off
-	Atomic<unsigned long> compact_floor_; // slack bytes the last such run left
+	SelfCompaction self_compaction_;
 	SpinLock defer_lock_;
 	ZsPageList deferred_ ZSPP_GUARDED_BY(defer_lock_); // doomed zspages waiting for page locks
 	SizeClass *classes_[kNumClassIndices]; // by request index; merged share
@@ -430,22 +496,14 @@ private:
 #undef ZSPP_POOL_COUNTER_derived
 	Atomic<unsigned long> bytes_desc_;   // descriptors at their kmalloc bucket (bytes_metadata)
 	Atomic<u64> lru_clock_;
-	// One reclaim at a time per pool (zswap 6.1 shrinks from one work
-	// item), so one handle under evict: whether the evicting task freed it
-	// tells a writeback from an evict that found no entry
-	// (ZsPage::kFreedByEvictor). The handle is
-	// written under the victim's class lock and compared under it by free;
-	// atomic because frees in other classes read it too.
-	Atomic<u32> reclaim_running_;
-	Atomic<u64> evict_handle_;
-	const void *evict_task_;
+	Exclusive reclaim_;       // one reclaim at a time (Evictor)
+	Evictor evictor_;
 	// CONFIG_ZSPP_FOLD
 	Atomic<unsigned long> bytes_share_;    // Share records (kmalloc; bytes_metadata)
-	Atomic<u32> folding_;     // 1 while a fold pass runs
+	Exclusive folding_;       // one fold pass at a time
 	u32 fold_hash_bits_ = 64;
-	zspp_evict_t evict_;
-	void *evict_ctx_;
-	Atomic<u32> compacting_;  // 1 while a compaction runs
+	Exclusive compaction_;    // one compaction at a time (the shrinker's, the
+				  // compact work's, the user's, folding's)
 	Atomic<u32> destroying_;
 };
 

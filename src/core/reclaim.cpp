@@ -112,21 +112,20 @@ bool Pool::evict_one(SizeClass *cls, ZsPage *zs, u32 idx, Handle handle)
 		if (!evictable(guard, zs, idx, handle))
 			return true;
 		zs->reclaiming = ZsPage::kReclaiming;
-		evict_task_ = zspp_current_task();
-		evict_handle_.store(handle.raw());
+		evictor_.begin(handle);
 	}
 	// The user may free the handle from inside evict (zswap does, with it
 	// mapped) and another task may free it at any point (zswap invalidating
 	// the swap slot): it stays mappable, with its bytes, until
 	// finish_reclaim(), because 6.1 zswap maps it before it looks the entry
 	// up (Documentation/zswap-contract.rst).
-	int err = evict_(evict_ctx_, handle.raw());
+	int err = evictor_.evict(handle);
 	bool written;
 	{
 		ClassGuard guard(cls);
 		written = zs->reclaiming & ZsPage::kFreedByEvictor;
 		zs->reclaiming = ZsPage::kReclaiming;
-		evict_handle_.store(0);
+		evictor_.end();
 	}
 	if (err)
 		return false;
@@ -185,10 +184,11 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 
 Result<unsigned long> Pool::reclaim(unsigned long pages)
 {
-	if (!evict_)
+	if (!evictor_.enabled())
 		return Error{-ZSPP_EINVAL};
-	// One at a time (see evict_handle_): a concurrent call frees nothing.
-	if (!reclaim_running_.try_exchange(0, 1)) {
+	// One at a time (see Evictor): a concurrent call frees nothing.
+	Exclusive::Entry run = reclaim_.try_enter();
+	if (!run) {
 		if (pages)
 			return Error{-ZSPP_EAGAIN};
 		return 0ul;
@@ -212,7 +212,6 @@ Result<unsigned long> Pool::reclaim(unsigned long pages)
 		}
 		zspp_cond_resched();
 	}
-	reclaim_running_.store(0);
 	pages_reclaimed_.add(freed);
 	if (!freed && pages)
 		return Error{-ZSPP_EAGAIN};
