@@ -22,7 +22,9 @@
 # In its chroot, with apt (--no-install-recommends): systemd-sysv, udev, kmod,
 # initramfs-tools, linux-image-amd64 and linux-headers-amd64 (Debian 12: 6.1,
 # Debian 13: 6.12), then `apt install ./zspp-dkms_*.deb` (dkms compiles zspp
-# here, on the host CPU) and `zspp-enable --boot`, the user's one command. The
+# here, on the host CPU) and `zspp-enable --boot`, the user's one command;
+# Debian 12 also gets zram-tools (zramswap.service: a 256 MiB lz4 zram swap at
+# priority 100, above /dev/vdb) and `zspp-enable --zram on`. The
 # test adds only: /etc/fstab (root /dev/vda, swap /dev/vdb), /etc/default/grub
 # with Debian's defaults (no boot loader is installed: see below),
 # MODULES=list with virtio_pci, virtio_blk, ext4 in /etc/initramfs-tools (a
@@ -39,6 +41,24 @@
 # `mkfs.ext4 -d` (no loop device); swap is a second, mkswap'ed virtio disk that
 # the guest activates from fstab.
 #
+# Debian 12 (zram on 6.1: Documentation/zram.rst) boots three times:
+#   boot 1, zram on zspp: as boot 1 below without the purge, plus: zram's
+#     zsmalloc is zspp's (the loaded module's srcversion and taint against
+#     dkms's updates/dkms/zsmalloc.ko, what modprobe zram would load, the
+#     zspp-zsmalloc debugfs pool zram0), zramswap's swap took the pages zswap
+#     refused (zram0's mm_stat and /proc/swaps, zspp-zsmalloc's zram0 pool)
+#     and the workload verified them; the workload again with zswap's zpool
+#     switched to zsmalloc (a zswap pool of zspp-zsmalloc held its pages);
+#     `zspp-enable --status` (text, --json) naming zspp's zsmalloc, and the
+#     kernel's for the next load once `zspp-enable --zram off` ran in the guest.
+#   boot 2, zram off: as boot 1 below (workload, purge) with zram on the
+#     kernel's zsmalloc (in-tree, kernel/mm), zramswap's swap used, --status
+#     saying so; `zspp-enable --zram on` in the booted system just before the
+#     purge (the purge must remove its /etc/depmod.d file).
+#   boot 3, purged: as boot 2 below, plus no zspp-zsmalloc.conf in depmod.d,
+#     modules.dep without updates/ entries or missing files, zram on the
+#     kernel's zsmalloc.
+# Debian 13 boots twice:
 # Boot 1: the image's own /boot/vmlinuz and /boot/initrd.img (the initramfs
 # Debian's update-initramfs built with zspp's hook), booted with -kernel/-initrd
 # and the command line GRUB would give it: grub-mkconfig's way, the image's
@@ -106,9 +126,9 @@ while (($#)); do
 	esac
 	shift
 done
-bpo=0 suite=$dist
+bpo=0 suite=$dist zram=0
 case $dist in
-bookworm) dname="Debian 12" ;;
+bookworm) dname="Debian 12" zram=1 ;;
 trixie) dname="Debian 13" ;;
 trixie-backports) dname="Debian 13 + trixie-backports" suite=trixie bpo=1 ;;
 *) die "--dist bookworm, trixie or trixie-backports (see --help)" ;;
@@ -233,7 +253,7 @@ gcc -static -O2 -Wall -o "$work/workload" "$ZSPP_ROOT/tests/e2e/workload.c"
 install -D -m 0755 "$work/workload" "$root/usr/local/lib/zspp-boot-test/workload"
 install -D -m 0755 "$ZSPP_ROOT/tests/deb-boot/guest-test.sh" "$root/usr/local/lib/zspp-boot-test/run"
 install -D -m 0644 "$ZSPP_ROOT/tests/deb-boot/zspp-boot-test.service" "$root/etc/systemd/system/zspp-boot-test.service"
-printf 'PAGES=%s\nBACKPORTS=%s\n' "$pages" "$bpo" >"$root/etc/zspp-boot-test.conf"
+printf 'PAGES=%s\nBACKPORTS=%s\nZRAM=%s\n' "$pages" "$bpo" "$zram" >"$root/etc/zspp-boot-test.conf"
 rm -f "$dc"/pkg/*.deb
 cp "$deb" "$dc/pkg/"
 pkg=/tmp/zspp-pkg/${deb##*/}
@@ -258,7 +278,7 @@ nice -n 10 unshare --mount --propagation private bash -euo pipefail -c '
 	exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
 		DEBIAN_FRONTEND=noninteractive bash -uo pipefail -c "$@"
 ' _ "$root" "$dc" "$out" '
-	pkg=$1 tr=$2 o=/tmp/zspp-out
+	pkg=$1 tr=$2 zram=$3 o=/tmp/zspp-out
 	step() {
 		local name=$1 rc=0
 		shift
@@ -272,11 +292,15 @@ nice -n 10 unshare --mount --propagation private bash -euo pipefail -c '
 	step install apt-get install -y -q --no-install-recommends "$pkg" || exit 0
 	dkms status zspp >"$o/dkms-status.txt" 2>&1 || true
 	step enable zspp-enable --boot || exit 0
+	if [ "$zram" = 1 ]; then
+		step zram-tools apt-get install -y -q --no-install-recommends zram-tools || exit 0
+		step zram-on zspp-enable --zram on || exit 0
+	fi
 	step units bash -c "systemctl enable zspp-boot-test.service && systemctl mask serial-getty@ttyS0.service" || exit 0
 	for k in /boot/initrd.img-*; do
 		lsinitramfs "$k" | grep -E "zspp" || true
 	done >"$o/initrd-zspp.txt" 2>&1
-' _ "$pkg" "$( ((bpo)) && echo "$TRIXIE_SUITE-backports")" >"$out/session.log" 2>&1 || { tail -n 20 "$out/session.log" >&2; warn "the chroot session failed (log: $out/session.log)"; }
+' _ "$pkg" "$( ((bpo)) && echo "$TRIXIE_SUITE-backports")" "$zram" >"$out/session.log" 2>&1 || { tail -n 20 "$out/session.log" >&2; warn "the chroot session failed (log: $out/session.log)"; }
 t_chroot=$(($(now_s) - t0))
 
 rc_of() { cat "$out/$1.rc" 2>/dev/null || echo "not run"; }
@@ -289,6 +313,10 @@ stepcheck system "deb-boot $dist apt install systemd-sysv udev kmod initramfs-to
 stepcheck kernel "deb-boot $dist apt install$( ((bpo)) && echo " -t $TRIXIE_SUITE-backports") linux-image-amd64 linux-headers-amd64"
 stepcheck install "deb-boot $dist apt install ./${deb##*/} (dkms builds on the host CPU)"
 stepcheck enable "deb-boot $dist zspp-enable --boot"
+if ((zram)); then
+	stepcheck zram-tools "deb-boot $dist apt install zram-tools (zramswap.service)"
+	stepcheck zram-on "deb-boot $dist zspp-enable --zram on"
+fi
 stepcheck units "deb-boot $dist test unit enabled"
 mapfile -t kernels < <(find "$root/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V)
 krel=${kernels[${#kernels[@]} - 1]:-}
@@ -323,9 +351,26 @@ grub_cmdline() {
 		echo "root=/dev/vda ro $GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT console=ttyS0 panic=-1" | tr -s ' '
 	)
 }
-mkdir -p "$work/boot1" "$work/boot2"
+# The boots and what each one is (the guest's phase, tests/deb-boot/guest-test.sh).
+if ((bpo)); then
+	phases=(backports)
+elif ((zram)); then
+	phases=(zram-on installed purged)
+else
+	phases=(installed purged)
+fi
+nb=${#phases[@]}
+ib=0 pb=0 # the boot that purges, the purged one
+for ((n = 1; n <= nb; n++)); do
+	case ${phases[n - 1]} in
+	installed) ib=$n ;;
+	purged) pb=$n ;;
+	esac
+done
+cmds=("")
+mkdir -p "$work/boot1"
 cp "$root/boot/vmlinuz-$krel" "$root/boot/initrd.img-$krel" "$work/boot1/"
-cmd1=$(grub_cmdline "$root/etc/default")
+cmds[1]=$(grub_cmdline "$root/etc/default")
 rm -f "$root/etc/dpkg/dpkg.cfg.d/zspp-deb-boot-unsafe-io"
 
 t0=$(now_s)
@@ -352,25 +397,29 @@ boot() {
 	log "boot $n: rc=$rc in $(($(now_s) - t))s (console: $out/boot$n.log)"
 	return 0
 }
-log "boot 1 ($krel, cmdline: $cmd1)"
-boot 1 "$work/boot1/vmlinuz-$krel" "$work/boot1/initrd.img-$krel" "$cmd1"
-# What the purge left, read back from the image (debugfs: no mount needed).
-debugfs -R "dump -p /boot/vmlinuz-$krel $work/boot2/vmlinuz-$krel" "$img" >"$out/debugfs.log" 2>&1 || true
-debugfs -R "dump -p /boot/initrd.img-$krel $work/boot2/initrd.img-$krel" "$img" >>"$out/debugfs.log" 2>&1 || true
-debugfs -R "rdump /etc/default $work/boot2" "$img" >>"$out/debugfs.log" 2>&1 || true
-cmd2=""
-if ((bpo)); then
-	: >"$out/boot2.log"
-	t_boot2=0
-elif [[ -s $work/boot2/vmlinuz-$krel && -s $work/boot2/initrd.img-$krel && -f $work/boot2/default/grub ]]; then
-	cmd2=$(grub_cmdline "$work/boot2/default")
-	log "boot 2 ($krel, cmdline: $cmd2)"
-	boot 2 "$work/boot2/vmlinuz-$krel" "$work/boot2/initrd.img-$krel" "$cmd2"
-else
-	: >"$out/boot2.log"
-	t_boot2=0
-	warn "cannot read /boot and /etc/default back from the image after boot 1 (log: $out/debugfs.log)"
-fi
+for ((n = 1; n <= nb; n++)); do
+	: >"$out/boot$n.log"
+	eval "t_boot$n=0"
+done
+log "boot 1 (${phases[0]}, $krel, cmdline: ${cmds[1]})"
+boot 1 "$work/boot1/vmlinuz-$krel" "$work/boot1/initrd.img-$krel" "${cmds[1]}"
+: >"$out/debugfs.log"
+for ((n = 2; n <= nb; n++)); do
+	# What the boot before left (its --zram off, its purge), read back from
+	# the image (debugfs: no mount needed).
+	mkdir -p "$work/boot$n"
+	debugfs -R "dump -p /boot/vmlinuz-$krel $work/boot$n/vmlinuz-$krel" "$img" >>"$out/debugfs.log" 2>&1 || true
+	debugfs -R "dump -p /boot/initrd.img-$krel $work/boot$n/initrd.img-$krel" "$img" >>"$out/debugfs.log" 2>&1 || true
+	debugfs -R "rdump /etc/default $work/boot$n" "$img" >>"$out/debugfs.log" 2>&1 || true
+	if [[ -s $work/boot$n/vmlinuz-$krel && -s $work/boot$n/initrd.img-$krel && -f $work/boot$n/default/grub ]]; then
+		cmds[n]=$(grub_cmdline "$work/boot$n/default")
+		log "boot $n (${phases[n - 1]}, $krel, cmdline: ${cmds[n]})"
+		boot "$n" "$work/boot$n/vmlinuz-$krel" "$work/boot$n/initrd.img-$krel" "${cmds[n]}"
+	else
+		warn "cannot read /boot and /etc/default back from the image after boot $((n - 1)) (log: $out/debugfs.log)"
+		break
+	fi
+done
 
 # ------------------------------------------------------------ assertions
 # zb N TAG: the "ZB TAG ..." lines of boot N, without the tag.
@@ -387,13 +436,35 @@ splats() { # N: kernel lines of boot N's console and final dmesg that fail it
 	g -v -E '^ZB ' "$out/boot$1.log" | g -v -E "$EXPECTED_RE" | g -E "$BAD_RE" | sed -n 1,3p | cut -c1-160 | paste -sd '|' -
 }
 p="deb-boot $dist"
-for n in 1 2; do
-	what=$([[ $n == 1 ]] && echo "boot 1 (installed)" || echo "boot 2 (purged)")
-	phase=$([[ $n == 1 ]] && echo installed || echo purged)
-	if ((bpo)); then
-		[[ $n == 1 ]] || continue
-		what="boot 1 (installed, $krel without zpool)" phase=backports
-	fi
+# jget N TAG EXPR...: Python expressions over d, the JSON on boot N's TAG line,
+# printed space-separated (the error when it does not parse).
+jget() {
+	local n=$1 t=$2
+	shift 2
+	zb "$n" "$t" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(" ".join(str(eval(e, {"d": d})) for e in sys.argv[1:]))' "$@" 2>&1 | tail -n 1 || true
+}
+# wl_check N PREFIX WHAT: the workload tagged PREFIX in boot N verified every byte.
+wl_check() {
+	local wl wrc wn wv wm
+	wl=$(zb "$1" "${2}WL" | g -E '^WORKLOAD pages=' | tail -n 1)
+	wrc=$(zb "$1" "${2}WORKLOAD-EXIT")
+	wn=$(num "$wl" pages) wv=$(num "$wl" verified) wm=$(field " $wl" mismatches)
+	check "$p boot $1: $3 verified every byte ($wl)" \
+		"$(ok test "$wrc" = rc=0 -a "$wn" = "$pages" -a "$wv" = "$pages" -a "$wm" = 0)" "${wl:-no WORKLOAD line}, $wrc"
+}
+phase_name() { # PHASE: how the checks name a boot of it
+	case $1 in
+	zram-on) echo "installed, zram on zspp" ;;
+	installed) echo "installed$( ((zram)) && echo ", zram off")" ;;
+	backports) echo "installed, $krel without zpool" ;;
+	*) echo "$1" ;;
+	esac
+}
+for ((n = 1; n <= nb; n++)); do
+	phase=${phases[n - 1]}
+	what="boot $n ($(phase_name "$phase"))"
 	if grep -E "^ZB-END phase=$phase\$" "$out/boot$n.log" >/dev/null; then
 		pass "$p $what: systemd booted, the test ran to its end ($(zb "$n" SYSTEM))"
 	else
@@ -403,7 +474,7 @@ for n in 1 2; do
 	u=$(zb "$n" UNAME)
 	check "$p $what: booted the image's kernel $krel" "$(ok test "$u" = "$krel")" "uname -r: $u"
 	c=$(zb "$n" CMDLINE)
-	c_want=$([[ $n == 1 ]] && echo "$cmd1" || echo "$cmd2")
+	c_want=${cmds[n]:-}
 	check "$p $what: /proc/cmdline is the grub-computed one" "$(ok test "$c" = "$c_want")" "'$c' != '$c_want'"
 	failed=$(zb "$n" FAILED-UNITS | paste -sd ' ' -)
 	check "$p $what: no failed systemd unit" "$(ok test -z "$failed")" "$failed"
@@ -411,54 +482,162 @@ for n in 1 2; do
 	check "$p $what: no kernel splat on the console or in dmesg" "$(ok test -z "$s")" "$s"
 done
 
-if grep -E '^ZB-END phase=installed$' "$out/boot1.log" >/dev/null; then
-	c=$(zb 1 CMDLINE)
-	check "$p boot 1: cmdline has zswap.enabled=1 zswap.zpool=zspp (zspp-enable --boot's grub.d drop-in)" \
+# installed_checks N: a boot with the package installed and zswap on zspp.
+installed_checks() {
+	local n=$1 c zp en kl fb d ird sv zr st sr so sp smf sbh stx sj sj_use sj_zpool sj_pools sj_stored sj_ratio pr
+	c=$(zb "$n" CMDLINE)
+	check "$p boot $n: cmdline has zswap.enabled=1 zswap.zpool=zspp (zspp-enable --boot's grub.d drop-in)" \
 		"$(ok grep -E '(^| )zswap\.enabled=1 zswap\.zpool=zspp( |$)' <<<"$c")" "$c"
-	zp=$(zb 1 PARAM | sed -n 's/^zpool=//p') en=$(zb 1 PARAM | sed -n 's/^enabled=//p')
-	check "$p boot 1: zswap zpool=zspp enabled=Y from boot" "$(ok test "$zp/$en" = zspp/Y)" "zpool=$zp enabled=$en"
-	kl=$(zb 1 KLOG)
+	zp=$(zb "$n" PARAM | sed -n 's/^zpool=//p') en=$(zb "$n" PARAM | sed -n 's/^enabled=//p')
+	check "$p boot $n: zswap zpool=zspp enabled=Y from boot" "$(ok test "$zp/$en" = zspp/Y)" "zpool=$zp enabled=$en"
+	kl=$(zb "$n" KLOG)
 	fb=$(g -iE 'not available|using default' <<<"$kl" | paste -sd '|' -)
-	check "$p boot 1: zswap did not fall back (no 'zpool zspp not available')" "$(ok test -z "$fb")" "$fb"
-	check "$p boot 1: kernel log 'zswap: loaded using pool .../zspp'" \
+	check "$p boot $n: zswap did not fall back (no 'zpool zspp not available')" "$(ok test -z "$fb")" "$fb"
+	check "$p boot $n: kernel log 'zswap: loaded using pool .../zspp'" \
 		"$(ok grep -E 'zswap: loaded using pool [^ ]*/zspp' <<<"$kl")" "$(paste -sd '|' - <<<"$kl")"
-	check "$p boot 1: zspp loaded (lsmod)" "$(ok grep -E '^zspp ' < <(zb 1 LSMOD))" "no zspp in lsmod"
-	d=$(zb 1 DKMS)
-	check "$p boot 1: dkms status zspp/$ver installed for $krel" \
+	check "$p boot $n: zspp loaded (lsmod)" "$(ok grep -E '^zspp ' < <(zb "$n" LSMOD))" "no zspp in lsmod"
+	d=$(zb "$n" DKMS)
+	check "$p boot $n: dkms status zspp/$ver installed for $krel" \
 		"$(ok grep -F "zspp/$ver, $krel, x86_64: installed" <<<"$d")" "$d"
-	ird=$(zb 1 INITRD-ZSPP)
-	check "$p boot 1: zspp.ko in the booted initramfs" "$(ok grep -E '/zspp\.ko' <<<"$ird")" "lsinitramfs: ${ird:-no zspp}"
-	sv=$(zb 1 SERVICE)
-	check "$p boot 1: zspp.service active and enabled" "$(ok grep -E 'active=active enabled=enabled' <<<"$sv")" "$sv"
-	check "$p boot 1: swap on /dev/vdb from fstab" "$(ok grep -E '^/dev/vdb ' < <(zb 1 SWAPS))" "$(zb 1 SWAPS | paste -sd '|' -)"
-	wl=$(zb 1 WL | g -E '^WORKLOAD pages=' | tail -n 1)
-	wrc=$(zb 1 WORKLOAD-EXIT)
-	wn=$(num "$wl" pages) wv=$(num "$wl" verified) wm=$(field " $wl" mismatches)
-	check "$p boot 1: workload verified every byte ($wl)" \
-		"$(ok test "$wrc" = rc=0 -a "$wn" = "$pages" -a "$wv" = "$pages" -a "$wm" = 0)" "${wl:-no WORKLOAD line}, $wrc"
-	zr=$(zb 1 ZSWAP-RECLAIMED)
+	ird=$(zb "$n" INITRD-ZSPP)
+	check "$p boot $n: zspp.ko in the booted initramfs" "$(ok grep -E '/zspp\.ko' <<<"$ird")" "lsinitramfs: ${ird:-no zspp}"
+	sv=$(zb "$n" SERVICE)
+	check "$p boot $n: zspp.service active and enabled" "$(ok grep -E 'active=active enabled=enabled' <<<"$sv")" "$sv"
+	check "$p boot $n: swap on /dev/vdb from fstab" "$(ok grep -E '^/dev/vdb ' < <(zb "$n" SWAPS))" "$(zb "$n" SWAPS | paste -sd '|' -)"
+	wl_check "$n" "" workload
+	zr=$(zb "$n" ZSWAP-RECLAIMED)
 	st=$(num "$zr" stored_pages)
-	check "$p boot 1: zswap stored the pushed-out pages (stored_pages=$st)" "$(ok test "$st" -gt 0)" "$zr"
-	sr=$(zb 1 SUMMARY-RECLAIMED)
+	check "$p boot $n: zswap stored the pushed-out pages (stored_pages=$st)" "$(ok test "$st" -gt 0)" "$zr"
+	sr=$(zb "$n" SUMMARY-RECLAIMED)
 	so=$(num "$sr" objects) sp=$(num "$sr" pages) smf=$(num "$sr" malloc_fail) sbh=$(num "$sr" bad_handles)
-	check "$p boot 1: zspp held them (summary pages=$sp objects=$so malloc_fail=$smf bad_handles=$sbh)" \
+	check "$p boot $n: zspp held them (summary pages=$sp objects=$so malloc_fail=$smf bad_handles=$sbh)" \
 		"$(ok test "$so" -gt 0 -a "$sp" -gt 0 -a "$smf" = 0 -a "$sbh" = 0 -a "$(wc -l <<<"$sr")" = 1)" "${sr:-no zspp pool}"
 	# zspp-enable --status, at the moment the pages were pushed out.
-	stx=$(zb 1 STATUS)
-	check "$p boot 1: zspp-enable --status: zswap on zspp, zspp in use, its pool listed" \
+	stx=$(zb "$n" STATUS)
+	check "$p boot $n: zspp-enable --status: zswap on zspp, zspp in use, its pool listed" \
 		"$(ok test -n "$(g -E '^zswap: +on, allocator zspp ' <<<"$stx")" -a -n "$(g -E '^zspp: +in use$' <<<"$stx")" -a -n "$(g -E '^pool [^ ]+: [1-9][0-9]* pages' <<<"$stx")")" \
 		"$(paste -sd '|' - <<<"$stx" | cut -c1-400)"
-	sj=$(zb 1 STATUS-JSON | python3 -c 'import json,sys
-d = json.load(sys.stdin)
-z = d["zspp"]
-print(z["in_use"], d["zswap"]["zpool"], len(z["pools"]), d["stored_pages"] or 0, d["memory"]["ratio"])' 2>&1 || true)
+	sj=$(jget "$n" STATUS-JSON 'd["zspp"]["in_use"]' 'd["zswap"]["zpool"]' 'len(d["zspp"]["pools"])' 'd["stored_pages"] or 0' 'd["memory"]["ratio"]')
 	read -r sj_use sj_zpool sj_pools sj_stored sj_ratio <<<"$sj" || true
-	check "$p boot 1: zspp-enable --status --json: in_use, zpool zspp, $sj_pools pool(s), stored_pages $sj_stored, ratio $sj_ratio" \
+	check "$p boot $n: zspp-enable --status --json: in_use, zpool zspp, $sj_pools pool(s), stored_pages $sj_stored, ratio $sj_ratio" \
 		"$(ok test "$sj_use/$sj_zpool" = True/zspp -a "${sj_pools:-0}" -gt 0 -a "${sj_stored:-0}" -gt 0 2>/dev/null)" "$sj"
-	pr=$(zb 1 PURGE)
-	check "$p boot 1: apt-get purge zspp-dkms in the booted system ($pr)" "$(ok grep -E '^rc=0 ' <<<"$pr")" \
-		"$pr: $(zb 1 PURGE-LOG | tail -n 3 | paste -sd '|' -)"
-fi
+	if [[ ${phases[n - 1]} == installed ]]; then
+		pr=$(zb "$n" PURGE)
+		check "$p boot $n: apt-get purge zspp-dkms in the booted system ($pr)" "$(ok grep -E '^rc=0 ' <<<"$pr")" \
+			"$pr: $(zb "$n" PURGE-LOG | tail -n 3 | paste -sd '|' -)"
+	fi
+}
+
+# zsmalloc_checks N WHOSE: zram's zsmalloc in boot N is WHOSE's (zspp or
+# kernel), by the loaded module's srcversion and taint against dkms's and the
+# kernel's zsmalloc.ko, by what modprobe would load, by zspp-zsmalloc's
+# debugfs; zramswap.service's zram swap is on (Debian 12, zram-tools).
+zsmalloc_checks() {
+	local n=$1 w=$2 zl lsv ltaint lhold zfile zsv proc mi dep dbg zs sw
+	zl=$(zb "$n" ZS-LOADED)
+	lsv=$(field " $zl" srcversion) ltaint=$(field " $zl" taint) lhold=$(field " $zl" holders)
+	zfile=$(zb "$n" ZS-FILE | g -E '/updates/dkms/zsmalloc\.ko')
+	zsv=$(field " $zfile" srcversion)
+	proc=$(zb "$n" ZS-PROC) mi=$(zb "$n" ZS-MODINFO) dep=$(zb "$n" ZS-DEPENDS) dbg=$(zb "$n" ZS-DEBUGFS)
+	if [[ $w == zspp ]]; then
+		check "$p boot $n: zram's zsmalloc is zspp's: srcversion ${lsv:-none} = updates/dkms/zsmalloc.ko's, taint $ltaint, held by $lhold" \
+			"$(ok test -n "$lsv" -a "$lsv" = "$zsv" -a -n "$(g -E 'O' <<<"$ltaint")" -a -n "$(g -E '(^|,)zram(,|$)' <<<"$lhold")" -a -n "$(g -E '\(O' <<<"$proc")")" \
+			"$zl; $zfile; /proc/modules: $proc"
+		check "$p boot $n: modprobe zram loads /lib/modules/$krel/updates/dkms/zsmalloc.ko (modinfo, --show-depends)" \
+			"$(ok test "$mi" = "/lib/modules/$krel/updates/dkms/zsmalloc.ko" -a -n "$(g -F "insmod /lib/modules/$krel/updates/dkms/zsmalloc.ko" <<<"$dep")")" \
+			"modinfo: $mi; modprobe --show-depends zram: $dep"
+		check "$p boot $n: zspp-zsmalloc's debugfs has zram's pool (zram0)" "$(ok grep -E '(^| )zram0( |$)' <<<"$dbg")" "$dbg"
+	else
+		check "$p boot $n: zram's zsmalloc is the kernel's: in-tree (taint '${ltaint}'), srcversion ${lsv:-none} not zspp's, held by $lhold" \
+			"$(ok test -n "$(g -E 'initstate=live' <<<"$zl")" -a -z "$(g -E 'O' <<<"$ltaint")" -a "${lsv:-none}" != "${zsv:-no-zspp-file}" -a -n "$(g -E '(^|,)zram(,|$)' <<<"$lhold")" -a -z "$(g -E '\(O' <<<"$proc")")" \
+			"$zl; $zfile; /proc/modules: $proc"
+		check "$p boot $n: modprobe zram loads /lib/modules/$krel/kernel/mm/zsmalloc.ko (modinfo, --show-depends)" \
+			"$(ok test "$mi" = "/lib/modules/$krel/kernel/mm/zsmalloc.ko" -a -n "$(g -F "insmod /lib/modules/$krel/kernel/mm/zsmalloc.ko" <<<"$dep")")" \
+			"modinfo: $mi; modprobe --show-depends zram: $dep"
+		check "$p boot $n: no zspp-zsmalloc in debugfs" "$(ok test "$dbg" = absent)" "$dbg"
+	fi
+	zs=$(zb "$n" ZRAMSWAP)
+	sw=$(zb "$n" SWAPS | g -E '^/dev/zram0 ')
+	check "$p boot $n: zramswap.service active, /dev/zram0 swap at priority 100 ($(zb "$n" ZRAM-DEV))" \
+		"$(ok test -n "$(g -E 'active=active enabled=enabled' <<<"$zs")" -a "$(awk '{ print $5 }' <<<"$sw")" = 100)" "$zs; swaps: ${sw:-no zram0}"
+}
+
+# zram_used_checks N PREFIX WHOSE: the workload tagged PREFIX had pages in zram's
+# swap when pushed out (zram's mm_stat, /proc/swaps; zspp-zsmalloc's pool for zspp).
+zram_used_checks() {
+	local n=$1 x=$2 w=$3 zr orig used zp zo zmf
+	zr=$(zb "$n" "ZRAM-${x}RECLAIMED")
+	orig=$(field " $zr" mm_stat | cut -d, -f1)
+	used=$(field " $zr" swap | cut -d/ -f2)
+	check "$p boot $n: zram swap used by the ${x:+$x }workload (zram0 orig_data_size ${orig:-?}, swap used ${used:-?} KiB)" \
+		"$(ok test "${orig:-0}" -gt 0 -a "${used:-0}" -gt 0 2>/dev/null)" "$zr"
+	if [[ $w == zspp ]]; then
+		zp=$(zb "$n" "ZRAMPOOL-${x}RECLAIMED")
+		zo=$(num "$zp" objects) zmf=$(num "$zp" malloc_fail)
+		check "$p boot $n: zspp-zsmalloc's zram0 pool held them (objects=$zo malloc_fail=$zmf)" \
+			"$(ok test "$zo" -gt 0 -a "$zmf" = 0)" "${zp:-no zram0 pool}"
+	fi
+}
+
+# zsmalloc_status_checks N TAG WHOSE NEXT SWITCH: zspp-enable --status (TAG,
+# TAG-JSON) says zsmalloc is WHOSE's, the next load NEXT's, --zram SWITCH.
+zsmalloc_status_checks() {
+	local n=$1 t=$2 w=$3 nx=$4 sw=$5 stx wt nt sj
+	stx=$(zb "$n" "$t" | g -E '^zsmalloc: ')
+	wt=$([[ $w == zspp ]] && echo "zspp's" || echo "the kernel's")
+	nt=$([[ $nx == zspp ]] && echo "zspp's" || echo "the kernel's")
+	check "$p boot $n: zspp-enable --status: zsmalloc $wt, used by zram (zram0); next load $nt; --zram $sw" \
+		"$(ok test -n "$(g -E "^zsmalloc: $wt, loaded.*; used by zram \\(zram0\\)\$" <<<"$stx")" -a -n "$(g -E "^zsmalloc: next load: $nt \\(.*; zspp-enable --zram: $sw\$" <<<"$stx")")" \
+		"$(paste -sd '|' - <<<"$stx")"
+	sj=$(jget "$n" "$t-JSON" 'd["zsmalloc"]["loaded"]' 'd["zsmalloc"]["next_load"]' 'd["zsmalloc"]["zram_switch"]' '"zram0" in d["zsmalloc"]["zram_devices"]')
+	check "$p boot $n: zspp-enable --status --json: zsmalloc loaded/next_load/zram_switch/zram0: $sj" \
+		"$(ok test "$sj" = "$w $nx $sw True")" "$sj"
+}
+
+for ((n = 1; n <= nb; n++)); do
+	phase=${phases[n - 1]}
+	grep -E "^ZB-END phase=$phase\$" "$out/boot$n.log" >/dev/null || continue
+	case $phase in
+	zram-on)
+		installed_checks "$n"
+		zsmalloc_checks "$n" zspp
+		zram_used_checks "$n" "" zspp
+		zsmalloc_status_checks "$n" STATUS zspp zspp on
+		# zswap with zpool=zsmalloc on zspp's zsmalloc.
+		zp=$(zb "$n" ZS-ZPOOL)
+		check "$p boot $n: zswap's zpool switched to zsmalloc" "$(ok test "$zp" = zsmalloc)" "zpool=$zp"
+		wl_check "$n" ZSM- "workload through zswap on zsmalloc"
+		zr=$(zb "$n" ZSWAP-ZSM-RECLAIMED)
+		st=$(num "$zr" stored_pages)
+		zpl=$(zb "$n" ZSPOOL-ZSM-RECLAIMED | g -E '^zswap[0-9a-f]+ ')
+		zo=$(num "$zpl" objects) zpg=$(num "$zpl" pages) zmf=$(num "$zpl" malloc_fail)
+		check "$p boot $n: zswap on zsmalloc: stored_pages=$st, zspp-zsmalloc's zswap pool held them (pages=$zpg objects=$zo malloc_fail=$zmf)" \
+			"$(ok test "$st" -gt 0 -a "$zo" -gt 0 -a "$zpg" -gt 0 -a "$zmf" = 0 -a "$(wc -l <<<"$zpl")" = 1)" "$zr; ${zpl:-no zswap pool in zspp-zsmalloc}"
+		sj=$(jget "$n" ZSM-STATUS-JSON 'd["zswap"]["zpool"]' 'd["zsmalloc"]["loaded"]' 'd["zsmalloc"]["zswap_uses"]')
+		check "$p boot $n: zspp-enable --status --json: zswap on zsmalloc, zspp's ($sj)" "$(ok test "$sj" = "zsmalloc zspp True")" "$sj"
+		# zspp-enable --zram off in the booted system.
+		zo=$(zb "$n" ZRAM-OFF) mi=$(zb "$n" ZRAM-OFF-MODINFO)
+		check "$p boot $n: zspp-enable --zram off ($zo): modprobe's next zsmalloc is the kernel's" \
+			"$(ok test -n "$(g -E '^rc=0( |$)' <<<"$zo")" -a "$mi" = "/lib/modules/$krel/kernel/mm/zsmalloc.ko")" \
+			"$zo, modinfo: $mi: $(zb "$n" ZRAM-OFF-LOG | tail -n 3 | paste -sd '|' -)"
+		sj=$(jget "$n" ZRAM-OFF-STATUS-JSON 'd["zsmalloc"]["loaded"]' 'd["zsmalloc"]["next_load"]' 'd["zsmalloc"]["zram_switch"]')
+		check "$p boot $n: zspp-enable --status --json after --zram off: loaded zspp's, next load the kernel's, switch off ($sj)" \
+			"$(ok test "$sj" = "zspp kernel off")" "$sj"
+		;;
+	installed)
+		installed_checks "$n"
+		if ((zram)); then
+			zsmalloc_checks "$n" kernel
+			zram_used_checks "$n" "" kernel
+			zsmalloc_status_checks "$n" STATUS kernel kernel off
+			zo=$(zb "$n" ZRAM-ON) mi=$(zb "$n" ZRAM-ON-MODINFO)
+			check "$p boot $n: zspp-enable --zram on in the booted system ($zo): modprobe's next zsmalloc is zspp's" \
+				"$(ok test -n "$(g -E '^rc=0( |$)' <<<"$zo")" -a "$mi" = "/lib/modules/$krel/updates/dkms/zsmalloc.ko")" \
+				"$zo, modinfo: $mi: $(zb "$n" ZRAM-ON-LOG | tail -n 3 | paste -sd '|' -)"
+		fi
+		;;
+	esac
+done
 if grep -E '^ZB-END phase=backports$' "$out/boot1.log" >/dev/null; then
 	c=$(zb 1 CMDLINE)
 	check "$p boot 1: cmdline has zswap.enabled=1 zswap.zpool=zspp (zspp-enable --boot's drop-in, harmless here)" \
@@ -466,11 +645,7 @@ if grep -E '^ZB-END phase=backports$' "$out/boot1.log" >/dev/null; then
 	prm=$(zb 1 PARAM | paste -sd ' ' -)
 	check "$p boot 1: zswap on its built-in allocator: enabled=Y, no zpool parameter" \
 		"$(ok test -n "$(g -E '(^| )enabled=Y( |$)' <<<"$prm")" -a -z "$(g -E '(^| )zpool=' <<<"$prm")")" "$prm"
-	wl=$(zb 1 WL | g -E '^WORKLOAD pages=' | tail -n 1)
-	wrc=$(zb 1 WORKLOAD-EXIT)
-	wn=$(num "$wl" pages) wv=$(num "$wl" verified) wm=$(field " $wl" mismatches)
-	check "$p boot 1: workload verified every byte ($wl)" \
-		"$(ok test "$wrc" = rc=0 -a "$wn" = "$pages" -a "$wv" = "$pages" -a "$wm" = 0)" "${wl:-no WORKLOAD line}, $wrc"
+	wl_check 1 "" workload
 	zr=$(zb 1 ZSWAP-RECLAIMED)
 	st=$(num "$zr" stored_pages)
 	# (debugfs's stored_pages, else what zspp-enable --status read from meminfo)
@@ -487,46 +662,67 @@ if grep -E '^ZB-END phase=backports$' "$out/boot1.log" >/dev/null; then
 	check "$p boot 1: zspp-enable --status: zswap on zsmalloc, zspp not in use: no zpool interface" \
 		"$(ok test -n "$(g -E '^zswap: +on, allocator zsmalloc' <<<"$stx")" -a -n "$(g -E '^zspp: +not in use: .*no zpool interface' <<<"$stx")")" \
 		"$(paste -sd '|' - <<<"$stx" | cut -c1-400)"
-	sj=$(zb 1 STATUS-JSON | python3 -c 'import json,sys
-d = json.load(sys.stdin)
-print(d["zspp"]["in_use"], d["zspp"]["reason"], d["zswap"]["allocator"], d["zswap"]["enabled"], d["stored_pages"] or 0)' 2>&1 || true)
+	sj=$(jget 1 STATUS-JSON 'd["zspp"]["in_use"]' 'd["zspp"]["reason"]' 'd["zswap"]["allocator"]' 'd["zswap"]["enabled"]' 'd["stored_pages"] or 0')
 	check "$p boot 1: zspp-enable --status --json: $sj" "$(ok test "$(cut -d' ' -f1-4 <<<"$sj")" = "False no-zpool zsmalloc True")" "$sj"
 	echo "deb-boot: boot 1 zspp.service: $sv; $sd"
 	zb 1 UNIT-LOG | sed 's/^/deb-boot: boot 1 zspp.service journal: /'
 	zb 1 STATUS | sed 's/^/deb-boot: boot 1 zspp-enable --status: /'
 fi
-if grep -E '^ZB-END phase=purged$' "$out/boot2.log" >/dev/null; then
-	c=$(zb 2 CMDLINE)
-	check "$p boot 2: cmdline without zswap.zpool=zspp / zswap.enabled=1" "$(ok test -z "$(g -E 'zswap\.' <<<"$c")")" "$c"
-	zp=$(zb 2 PARAM | sed -n 's/^zpool=//p')
-	check "$p boot 2: zswap zpool is the kernel's default ($defpool)" "$(ok test "$zp" = "$defpool")" "zpool=$zp"
-	z=$( (zb 2 LSMOD | g -E '^zspp '; zb 2 KLOG | g -E 'zspp'; zb 2 DEBUGFS | g -vE '^absent$') | paste -sd '|' -)
-	check "$p boot 2: zspp not loaded, not in the kernel log or debugfs" "$(ok test -z "$z")" "$z"
-	ko=$(zb 2 KO) left=$(zb 2 LEFT) unit=$(zb 2 UNIT) dk=$(zb 2 DKMS)
-	check "$p boot 2: no zspp.ko under /lib/modules, no dkms tree" "$(ok test -z "$ko$dk")" "ko: $ko; dkms: $dk"
-	ird=$(zb 2 INITRD-ZSPP | g -vE ': $' | paste -sd '|' -)
-	check "$p boot 2: no zspp in any initramfs" "$(ok test -z "$ird")" "$ird"
-	check "$p boot 2: none of the package's files, no zspp.service" "$(ok test -z "$left" -a "$unit" = absent)" "left: $left; unit: $unit"
-	check "$p boot 2: dpkg knows no zspp-dkms" "$(ok test -z "$(g -E 'install|config-files' < <(zb 2 DPKG))")" "$(zb 2 DPKG)"
-	m1=$(md5sum <"$work/boot1/initrd.img-$krel") m2=$(md5sum <"$work/boot2/initrd.img-$krel")
-	check "$p boot 2: the purge rebuilt the initramfs" "$(ok test "$m1" != "$m2")" "initrd.img-$krel unchanged"
+if ((pb)) && grep -E '^ZB-END phase=purged$' "$out/boot$pb.log" >/dev/null; then
+	c=$(zb "$pb" CMDLINE)
+	check "$p boot $pb: cmdline without zswap.zpool=zspp / zswap.enabled=1" "$(ok test -z "$(g -E 'zswap\.' <<<"$c")")" "$c"
+	zp=$(zb "$pb" PARAM | sed -n 's/^zpool=//p')
+	check "$p boot $pb: zswap zpool is the kernel's default ($defpool)" "$(ok test "$zp" = "$defpool")" "zpool=$zp"
+	z=$( (zb "$pb" LSMOD | g -E '^zspp '; zb "$pb" KLOG | g -E 'zspp'; zb "$pb" DEBUGFS | g -vE '^absent$') | paste -sd '|' -)
+	check "$p boot $pb: zspp not loaded, not in the kernel log or debugfs" "$(ok test -z "$z")" "$z"
+	ko=$(zb "$pb" KO) left=$(zb "$pb" LEFT) unit=$(zb "$pb" UNIT) dk=$(zb "$pb" DKMS)
+	check "$p boot $pb: no zspp.ko under /lib/modules, no dkms tree" "$(ok test -z "$ko$dk")" "ko: $ko; dkms: $dk"
+	ird=$(zb "$pb" INITRD-ZSPP | g -vE ': $' | paste -sd '|' -)
+	check "$p boot $pb: no zspp in any initramfs" "$(ok test -z "$ird")" "$ird"
+	check "$p boot $pb: none of the package's files, no zspp.service" "$(ok test -z "$left" -a "$unit" = absent)" "left: $left; unit: $unit"
+	check "$p boot $pb: dpkg knows no zspp-dkms" "$(ok test -z "$(g -E 'install|config-files' < <(zb "$pb" DPKG))")" "$(zb "$pb" DPKG)"
+	m1=$(md5sum <"$work/boot$ib/initrd.img-$krel") m2=$(md5sum <"$work/boot$pb/initrd.img-$krel")
+	check "$p boot $pb: the purge rebuilt the initramfs" "$(ok test "$m1" != "$m2")" "initrd.img-$krel unchanged"
+	if ((zram)); then
+		dd=$(zb "$pb" ZS-DEPMODD) md=$(zb "$pb" MODDEP)
+		check "$p boot $pb: no zspp-zsmalloc.conf in /etc/depmod.d or /usr/lib/depmod.d (the purge removed --zram on's)" \
+			"$(ok test -z "$dd")" "$dd"
+		check "$p boot $pb: depmod consistent: modules.dep has no updates/ entry, names no missing file ($md)" \
+			"$(ok test "$md" = "updates=0 missing=0")" "$md"
+		zsmalloc_checks "$pb" kernel
+	fi
 fi
 
 # For the reader: what the booted guests said.
-for n in 1 2; do
-	echo "deb-boot: boot $n cmdline: $(zb "$n" CMDLINE)"
+for ((n = 1; n <= nb; n++)); do
+	echo "deb-boot: boot $n (${phases[n - 1]}) cmdline: $(zb "$n" CMDLINE)"
 	echo "deb-boot: boot $n zswap parameters: $(zb "$n" PARAM | paste -sd ' ' -)"
 	zb "$n" PARAMFILE | sed "s/^/deb-boot: boot $n /"
 	zb "$n" KLOG | g -iE 'zswap' | sed "s/^/deb-boot: boot $n kernel: /"
+	if ((zram)); then
+		for t in ZS-LOADED ZS-MODINFO ZS-DEBUGFS ZRAMSWAP ZRAM-DEV ZRAM-RECLAIMED ZRAMPOOL-RECLAIMED ZS-ZPOOL ZSPOOL-ZSM-RECLAIMED ZRAM-OFF ZRAM-ON MODDEP; do
+			zb "$n" "$t" | sed "s/^/deb-boot: boot $n $t: /"
+		done
+		zb "$n" STATUS | g -E '^zsmalloc: ' | sed "s/^/deb-boot: boot $n zspp-enable --status: /"
+	fi
 done
-for t in RECLAIMED AFTER; do
-	zb 1 "SUMMARY-$t" | sed "s/^/deb-boot: boot 1 zspp summary ($([[ $t == RECLAIMED ]] && echo 'pushed out, workload parked' || echo 'after the workload')): /"
-	zb 1 "ZSWAP-$t" | sed "s/^/deb-boot: boot 1 zswap debugfs ($t):/"
+for n in $(seq 1 "$nb"); do
+	[[ ${phases[n - 1]} == installed || ${phases[n - 1]} == zram-on ]] || continue
+	for t in RECLAIMED AFTER; do
+		zb "$n" "SUMMARY-$t" | sed "s/^/deb-boot: boot $n zspp summary ($([[ $t == RECLAIMED ]] && echo 'pushed out, workload parked' || echo 'after the workload')): /"
+		zb "$n" "ZSWAP-$t" | sed "s/^/deb-boot: boot $n zswap debugfs ($t):/"
+	done
+	zb "$n" SUMMARYFILE-AFTER | sed "s/^/deb-boot: boot $n after the workload: /"
+	zb "$n" VMSTAT | sed "s/^/deb-boot: boot $n vmstat: /"
 done
-zb 1 SUMMARYFILE-AFTER | sed 's/^/deb-boot: boot 1 after the workload: /'
-zb 1 VMSTAT | sed 's/^/deb-boot: boot 1 vmstat: /'
-zb 1 PURGE-LOG | g -E 'Reading package lists|Removing|depmod|Deleting|update-initramfs:|Purging' |
-	sed 's/^/deb-boot: boot 1 purge (guest uptime, line): /'
-echo "deb-boot: times: debootstrap ${t_debootstrap}s, chroot apt+dkms ${t_chroot}s, mkfs ${t_mkfs}s, boot 1 ${t_boot1:-0}s, boot 2 ${t_boot2:-0}s, total $(($(now_s) - start))s"
+if ((ib)); then
+	zb "$ib" PURGE-LOG | g -E 'Reading package lists|Removing|depmod|Deleting|update-initramfs:|Purging' |
+		sed "s/^/deb-boot: boot $ib purge (guest uptime, line): /"
+fi
+times="debootstrap ${t_debootstrap}s, chroot apt+dkms ${t_chroot}s, mkfs ${t_mkfs}s"
+for ((n = 1; n <= nb; n++)); do
+	times="$times, boot $n $(eval "echo \${t_boot$n:-0}")s"
+done
+echo "deb-boot: times: $times, total $(($(now_s) - start))s"
 echo "deb-boot: $npass passed, $nfail failed"
 ((nfail == 0))

@@ -12,10 +12,20 @@
 #     zswap) with memory.reclaim while it is parked after its fill; zswap's
 #     and zspp's counters then and after it read everything back; then
 #     `apt-get purge zspp-dkms` here, in the booted system.
+#   installed and /etc/depmod.d/zspp-zsmalloc.conf present ("zram-on" boot,
+#     ZRAM=1 only: the image ran `zspp-enable --zram on`): the same up to the
+#     purge, then the workload again with zswap's zpool switched to
+#     zsmalloc, then `zspp-enable --zram off`; no purge.
 #   not installed ("purged" boot): the same facts, plus where zspp could
-#     still be (modules, initramfs, dkms, unit files).
+#     still be (modules, initramfs, dkms, unit files, depmod.d).
 #   installed with BACKPORTS=1 ("backports" boot: a kernel without zpool):
 #     the facts and the workload as for "installed", no purge.
+# With ZRAM=1 (Debian 12's 6.1, zram-tools in the image: zramswap.service
+# puts a zram swap above /dev/vdb) every boot also records which zsmalloc
+# module is loaded and what modprobe would load, and zram's state when the
+# workload is pushed out (the pages zswap refuses, the random ones, land in
+# zram; with zswap off, all of them); the "installed" boot of ZRAM=1 runs
+# `zspp-enable --zram on` before the purge (which must remove its file).
 #
 # Lines for the host start with "ZB " (ZB-DMESG for the full kernel log at the
 # end; WORKLOAD lines are the workload's own).
@@ -23,6 +33,7 @@ set -uo pipefail
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 conf=/etc/zspp-boot-test.conf
 PAGES=8192
+ZRAM=0
 # shellcheck disable=SC1090 # written by scripts/deb-boot.sh
 [[ -f $conf ]] && . "$conf"
 P=/sys/module/zswap/parameters
@@ -50,6 +61,43 @@ zswap_stats() { # TAG
 	zb "ZSWAP-$1${line}"
 }
 
+# zsmalloc_facts: which zsmalloc module is loaded, what modprobe would load,
+# and zram's swap (ZRAM=1 only). The host compares the srcversions.
+zsmalloc_facts() {
+	local m=/sys/module/zsmalloc k f
+	k=$(uname -r)
+	zb "ZS-LOADED initstate=$(cat $m/initstate 2>/dev/null) srcversion=$(cat $m/srcversion 2>/dev/null) taint=$(cat $m/taint 2>/dev/null) version=$(cat $m/version 2>/dev/null) holders=$(ls $m/holders 2>/dev/null | paste -sd, -)"
+	zb "ZS-PROC $(grep -E '^zsmalloc ' /proc/modules)"
+	for f in /lib/modules/"$k"/updates/dkms/zsmalloc.ko* /lib/modules/"$k"/kernel/mm/zsmalloc.ko*; do
+		[[ -e $f ]] && zb "ZS-FILE $f srcversion=$(modinfo -F srcversion "$f" 2>&1) intree=$(modinfo -F intree "$f" 2>&1)"
+	done
+	zb "ZS-MODINFO $(modinfo -F filename zsmalloc 2>&1)"
+	zb "ZS-DEPENDS $(modprobe --show-depends zram 2>&1 | paste -sd '|' -)"
+	zb "ZS-DEPMODD $(ls /etc/depmod.d/zspp-zsmalloc.conf /usr/lib/depmod.d/zspp-zsmalloc.conf 2>/dev/null | paste -sd ' ' -)"
+	if [[ -d $D/zspp-zsmalloc ]]; then zb "ZS-DEBUGFS $(ls $D/zspp-zsmalloc | paste -sd ' ' -)"; else zb "ZS-DEBUGFS absent"; fi
+	zb "ZRAMSWAP active=$(systemctl is-active zramswap.service 2>&1) enabled=$(systemctl is-enabled zramswap.service 2>&1)"
+	zb "ZRAM-DEV disksize=$(cat /sys/block/zram0/disksize 2>/dev/null) algorithm=$(cat /sys/block/zram0/comp_algorithm 2>/dev/null)"
+}
+# zram_state TAG: zram0's counters and swap line, zspp-zsmalloc's zram0 pool.
+zram_state() {
+	local s=$D/zspp-zsmalloc/zram0/summary
+	zb "ZRAM-$1 mm_stat=$(cat /sys/block/zram0/mm_stat 2>/dev/null | tr -s ' ' ',' | sed 's/^,//') swap=$(awk '$1 == "/dev/zram0" { print $3 "/" $4 "/" $5 }' /proc/swaps)"
+	if [[ -f $s ]]; then
+		zb "ZRAMPOOL-$1 $(awk '{ printf "%s%s=%s", (NR > 1 ? " " : ""), $1, $2 }' "$s")"
+	fi
+}
+# zspp_zsmalloc_pools TAG: zspp-zsmalloc's pools other than zram's, one line each.
+zspp_zsmalloc_pools() {
+	local s pool
+	for s in $D/zspp-zsmalloc/*/summary; do
+		[[ -f $s ]] || continue
+		pool=${s%/summary}
+		pool=${pool##*/}
+		[[ $pool == zram* ]] && continue
+		zb "ZSPOOL-$1 $pool $(awk '{ printf "%s%s=%s", (NR > 1 ? " " : ""), $1, $2 }' "$s")"
+	done
+}
+
 echo "ZB-BEGIN"
 systemctl is-system-running --wait >/dev/null 2>&1
 zb "SYSTEM $(systemctl is-system-running 2>&1) uptime=$(cut -d' ' -f1 /proc/uptime)"
@@ -63,6 +111,10 @@ fi
 # workload runs through zswap's own zsmalloc, no purge.
 if [[ $phase == installed && ${BACKPORTS:-0} == 1 ]]; then
 	phase=backports
+fi
+# zspp-enable --zram on ran before this boot (Debian 12's 6.1 only).
+if [[ $phase == installed && $ZRAM == 1 && -e /etc/depmod.d/zspp-zsmalloc.conf ]]; then
+	phase=zram-on
 fi
 zb "PHASE $phase"
 zb "UNAME $(uname -r)"
@@ -80,10 +132,12 @@ sed 's/^/ZB SWAPS /' /proc/swaps
 if [[ -d $D/zspp ]]; then zb "DEBUGFS $(ls $D/zspp | paste -sd ' ' -)"; else zb "DEBUGFS absent"; fi
 systemctl --failed --no-legend --plain 2>&1 | sed 's/^/ZB FAILED-UNITS /'
 kv_summary BOOT
+[[ $ZRAM == 1 ]] && zsmalloc_facts
 
-if [[ $phase != purged ]]; then
-	zb "DKMS $(dkms status zspp 2>/dev/null | paste -sd '|' -)"
-	zb "INITRD-ZSPP $(lsinitramfs "/boot/initrd.img-$(uname -r)" 2>&1 | grep -E '/zspp\.ko' | paste -sd ' ' -)"
+# workload PREFIX: the verified workload in a memory cgroup, pushed out while
+# parked; every line's tag starts with PREFIX ("" the first time).
+workload() {
+	local x=$1 wpid rc anon0 i
 	# The workload's cgroup: a generous memory.max (6.1 charges zswap's pool
 	# to it), the pages pushed out on request by memory.reclaim.
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
@@ -98,8 +152,8 @@ if [[ $phase != purged ]]; then
 		kill -0 $wpid 2>/dev/null || break
 		sleep 0.25
 	done
-	zb "FILLED paused=$([[ -e /run/zspp-wl.paused ]] && echo 1 || echo 0) memory.current=$(cat $CG/memory.current) uptime=$(cut -d' ' -f1 /proc/uptime)"
-	zswap_stats BEFORE
+	zb "${x}FILLED paused=$([[ -e /run/zspp-wl.paused ]] && echo 1 || echo 0) memory.current=$(cat $CG/memory.current) uptime=$(cut -d' ' -f1 /proc/uptime)"
+	zswap_stats "${x}BEFORE"
 	# More than the whole workload, three times: each write reclaims what it
 	# can (EAGAIN when short of the amount), the workload's own memory is
 	# mlocked (-L), so what goes is the test area.
@@ -107,21 +161,56 @@ if [[ $phase != purged ]]; then
 	for _ in 1 2 3; do
 		echo 512M >$CG/memory.reclaim 2>/dev/null
 	done
-	zb "RECLAIMED anon_before=$anon0 anon_after=$(awk '$1 == "anon" { print $2 }' $CG/memory.stat) memory.current=$(cat $CG/memory.current) memory.swap.current=$(cat $CG/memory.swap.current) memory.zswap.current=$(cat $CG/memory.zswap.current 2>/dev/null || echo n/a)"
-	zswap_stats RECLAIMED
-	kv_summary RECLAIMED
+	zb "${x}RECLAIMED anon_before=$anon0 anon_after=$(awk '$1 == "anon" { print $2 }' $CG/memory.stat) memory.current=$(cat $CG/memory.current) memory.swap.current=$(cat $CG/memory.swap.current) memory.zswap.current=$(cat $CG/memory.zswap.current 2>/dev/null || echo n/a)"
+	zswap_stats "${x}RECLAIMED"
+	kv_summary "${x}RECLAIMED"
+	if [[ $ZRAM == 1 ]]; then
+		zram_state "${x}RECLAIMED"
+		zspp_zsmalloc_pools "${x}RECLAIMED"
+	fi
 	# The user's view of the same moment (zspp-enable(8)).
-	zspp-enable --status 2>&1 | sed 's/^/ZB STATUS /'
-	zb "STATUS-JSON $(zspp-enable --status --json 2>&1 | paste -sd ' ' -)"
+	zspp-enable --status 2>&1 | sed "s/^/ZB ${x}STATUS /"
+	zb "${x}STATUS-JSON $(zspp-enable --status --json 2>&1 | paste -sd ' ' -)"
 	: >/run/zspp-wl.go
 	wait $wpid
 	rc=$?
-	sed 's/^/ZB WL /' /run/zspp-wl.log
-	zb "WORKLOAD-EXIT rc=$rc"
-	grep -E '^(pswpin|pswpout|zswpin|zswpout) ' /proc/vmstat | paste -sd ' ' - | sed 's/^/ZB VMSTAT /'
-	zswap_stats AFTER
-	kv_summary AFTER
+	sed "s/^/ZB ${x}WL /" /run/zspp-wl.log
+	zb "${x}WORKLOAD-EXIT rc=$rc"
+	grep -E '^(pswpin|pswpout|zswpin|zswpout) ' /proc/vmstat | paste -sd ' ' - | sed "s/^/ZB ${x}VMSTAT /"
+	zswap_stats "${x}AFTER"
+	kv_summary "${x}AFTER"
 	rmdir $CG 2>/dev/null
+}
+
+if [[ $phase != purged ]]; then
+	zb "DKMS $(dkms status zspp 2>/dev/null | paste -sd '|' -)"
+	zb "INITRD-ZSPP $(lsinitramfs "/boot/initrd.img-$(uname -r)" 2>&1 | grep -E '/zspp\.ko' | paste -sd ' ' -)"
+	workload ""
+fi
+if [[ $phase == zram-on ]]; then
+	# zswap with zpool=zsmalloc: a new pool of the loaded zsmalloc module's
+	# zpool driver (zspp's, loaded for zram), then back to zspp.
+	echo zsmalloc >$P/zpool
+	zb "ZS-ZPOOL $(cat $P/zpool)"
+	workload ZSM-
+	echo zspp >$P/zpool
+	# The switch back, in the booted system: from the next load of zsmalloc.
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	zspp-enable --zram off >/run/zspp-zram.log 2>&1
+	rc=$?
+	sed 's/^/ZB ZRAM-OFF-LOG /' /run/zspp-zram.log
+	zb "ZRAM-OFF rc=$rc guest_seconds=$(awk -v a="$t0" '{ print $1 - a }' /proc/uptime)"
+	zb "ZRAM-OFF-MODINFO $(modinfo -F filename zsmalloc 2>&1)"
+	zb "ZRAM-OFF-STATUS-JSON $(zspp-enable --status --json 2>&1 | paste -sd ' ' -)"
+elif [[ $phase == installed && $ZRAM == 1 ]]; then
+	# Switched on again in the booted system (its checks pass on 6.1), so that
+	# the purge finds the /etc file to remove.
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	zspp-enable --zram on >/run/zspp-zram.log 2>&1
+	rc=$?
+	sed 's/^/ZB ZRAM-ON-LOG /' /run/zspp-zram.log
+	zb "ZRAM-ON rc=$rc guest_seconds=$(awk -v a="$t0" '{ print $1 - a }' /proc/uptime)"
+	zb "ZRAM-ON-MODINFO $(modinfo -F filename zsmalloc 2>&1)"
 fi
 if [[ $phase == installed ]]; then
 	# The user's uninstall, in the booted system.
@@ -149,6 +238,17 @@ elif [[ $phase == purged ]]; then
 		/usr/share/initramfs-tools/hooks/zspp \
 		/etc/systemd/system/multi-user.target.wants/zspp.service 2>/dev/null | paste -sd ' ' -)"
 	zb "UNIT $(systemctl cat zspp.service >/dev/null 2>&1 && echo present || echo absent)"
+	if [[ $ZRAM == 1 ]]; then
+		# depmod's state after the purge: no updates/ entry, every file
+		# modules.dep names is there.
+		# (builtins only in the loop: a fork per module costs minutes under TCG)
+		mdir=/lib/modules/$(uname -r)
+		missing=0
+		while IFS= read -r f; do
+			[[ -z $f || -e $mdir/$f ]] || missing=$((missing + 1))
+		done < <(tr ' ' '\n' <"$mdir/modules.dep" | sed 's/:$//' | sort -u)
+		zb "MODDEP updates=$(grep -c 'updates/' "$mdir/modules.dep") missing=$missing"
+	fi
 fi
 echo "ZB-DMESG-BEGIN"
 dmesg | sed 's/^/ZB-DMESG /'

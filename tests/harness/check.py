@@ -245,8 +245,10 @@ def lane_stock(c, out, stdin=None):
     # The same package in a Debian 12 system image (debootstrap, stock kernel,
     # apt, zspp-enable --boot; ext4 image) booted in QEMU with systemd: zswap on
     # zspp from the first boot, the workload verified through it, apt purge in
-    # the booted guest, then a clean second boot on the default zpool
-    # (scripts/deb-boot.sh).
+    # the booted guest, then a clean last boot on the default zpool
+    # (scripts/deb-boot.sh). With zram-tools and zspp-enable --zram on: boot 1
+    # has zram (and zswap with zpool=zsmalloc) on zspp's zsmalloc and runs
+    # --zram off, boot 2 has the kernel's and purges (Documentation/zram.rst).
     s("deb-boot-12", "scripts/deb-boot.sh", "--dist", "bookworm")
     # Debian 13 (trixie)'s own 6.12 build, gcc-14: the module built in a cached
     # trixie chroot (scripts/trixie.sh: created in ~1.5-2 min cold, again when
