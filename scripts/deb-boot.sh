@@ -153,16 +153,6 @@ rm -rf "$out"
 mkdir -p "$out"
 mirror=$(host_mirror "")
 
-# make_tarball SUITE TARBALL LOG: debootstrap --make-tarball (in a private mount namespace).
-make_tarball() {
-	log "debootstrap --make-tarball ($1 minbase from $mirror; cached in $2)"
-	rm -rf --one-file-system "$2.tb"
-	unshare --mount --propagation private debootstrap --variant=minbase --make-tarball="$2.tmp" \
-		"$1" "$2.tb" "$mirror" >"$3" 2>&1 ||
-		{ tail -n 20 "$3" >&2; die "debootstrap --make-tarball $1 failed (log: $3)"; }
-	mv "$2.tmp" "$2"
-	rm -rf --one-file-system "$2.tb"
-}
 tarball=""
 if [[ $suite == bookworm ]]; then
 	for t in "$ZSPP_CACHE/fresh/bookworm-minbase.tgz" "$ZSPP_CACHE/deb-check/bookworm-minbase.tgz" "$dc/bookworm-minbase.tgz"; do
@@ -170,7 +160,7 @@ if [[ $suite == bookworm ]]; then
 	done
 	if [[ -z $tarball ]]; then
 		tarball=$dc/bookworm-minbase.tgz
-		make_tarball bookworm "$tarball" "$out/make-tarball.log"
+		minbase_tarball bookworm "$tarball" "$mirror" "$out/make-tarball.log"
 	fi
 else
 	tx=$(trixie_dir)
@@ -179,7 +169,7 @@ else
 		# The lock scripts/trixie.sh takes while it writes the same file.
 		exec 8>"$tx/.chroot.lock"
 		flock 8
-		[[ -s $tarball ]] || make_tarball "$TRIXIE_SUITE" "$tarball" "$out/make-tarball.log"
+		minbase_tarball "$TRIXIE_SUITE" "$tarball" "$mirror" "$out/make-tarball.log"
 		exec 8>&-
 	fi
 fi
@@ -262,22 +252,9 @@ pkg=/tmp/zspp-pkg/${deb##*/}
 # $out/STEP.log, its status in $out/STEP.rc.
 t0=$(now_s)
 log "chroot session: apt, dkms, zspp-enable --boot (log: $out/session.log)"
-# shellcheck disable=SC2016 # expanded by the inner shells
-nice -n 10 unshare --mount --propagation private bash -euo pipefail -c '
-	root=$1 dc=$2 out=$3
-	shift 3
-	mount -t proc proc "$root/proc"
-	mount --bind /sys "$root/sys"
-	mount --bind /dev "$root/dev"
-	mount --bind /dev/pts "$root/dev/pts"
-	mkdir -p "$root/var/cache/apt/archives" "$root/var/lib/apt/lists" "$root/tmp/zspp-pkg" "$root/tmp/zspp-out"
-	mount --bind "$dc/apt-archives" "$root/var/cache/apt/archives"
-	mount --bind "$dc/lists" "$root/var/lib/apt/lists"
-	mount --bind "$dc/pkg" "$root/tmp/zspp-pkg"
-	mount --bind "$out" "$root/tmp/zspp-out"
-	exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-		DEBIAN_FRONTEND=noninteractive bash -uo pipefail -c "$@"
-' _ "$root" "$dc" "$out" '
+# shellcheck disable=SC2016 # expanded by the chroot's bash
+(renice -n 10 -p "$BASHPID" >/dev/null && chroot_run "$root" "$dc/apt-archives" -b "$dc/lists" /var/lib/apt/lists \
+	-b "$dc/pkg" /tmp/zspp-pkg -b "$out" /tmp/zspp-out -- DEBIAN_FRONTEND=noninteractive bash -uo pipefail -c '
 	pkg=$1 tr=$2 zram=$3 o=/tmp/zspp-out
 	step() {
 		local name=$1 rc=0
@@ -300,7 +277,7 @@ nice -n 10 unshare --mount --propagation private bash -euo pipefail -c '
 	for k in /boot/initrd.img-*; do
 		lsinitramfs "$k" | grep -E "zspp" || true
 	done >"$o/initrd-zspp.txt" 2>&1
-' _ "$pkg" "$( ((bpo)) && echo "$TRIXIE_SUITE-backports")" "$zram" >"$out/session.log" 2>&1 || { tail -n 20 "$out/session.log" >&2; warn "the chroot session failed (log: $out/session.log)"; }
+' _ "$pkg" "$( ((bpo)) && echo "$TRIXIE_SUITE-backports")" "$zram") >"$out/session.log" 2>&1 || { tail -n 20 "$out/session.log" >&2; warn "the chroot session failed (log: $out/session.log)"; }
 t_chroot=$(($(now_s) - t0))
 
 rc_of() { cat "$out/$1.rc" 2>/dev/null || echo "not run"; }

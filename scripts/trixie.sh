@@ -244,15 +244,7 @@ trixie_chroot() {
 		rm -rf --one-file-system "$tmp"
 		# debootstrap mounts /proc and /sys in its target: in a private mount
 		# namespace, an interrupted run cannot leave them mounted.
-		if [[ ! -s $tarball ]]; then
-			log "debootstrap --make-tarball ($TRIXIE_SUITE minbase from $mirror; cached in $tarball)"
-			rm -rf --one-file-system "$tx/tb"
-			unshare --mount --propagation private debootstrap --variant=minbase --make-tarball="$tarball.tmp" \
-				"$TRIXIE_SUITE" "$tx/tb" "$mirror" >"$tx/make-tarball.log" 2>&1 ||
-				{ tail -n 20 "$tx/make-tarball.log" >&2; die "debootstrap --make-tarball $TRIXIE_SUITE from $mirror failed (log: $tx/make-tarball.log)"; }
-			mv "$tarball.tmp" "$tarball"
-			rm -rf --one-file-system "$tx/tb"
-		fi
+		minbase_tarball "$TRIXIE_SUITE" "$tarball" "$mirror" "$tx/make-tarball.log"
 		log "creating the trixie chroot for $key (debootstrap from $tarball, then apt; log $tx/chroot.log)"
 		if ! unshare --mount --propagation private debootstrap --variant=minbase --unpack-tarball="$tarball" \
 			"$TRIXIE_SUITE" "$tmp" "$mirror" >"$tx/chroot.log" 2>&1; then
