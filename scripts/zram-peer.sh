@@ -186,10 +186,10 @@ for lib in $(ldd /bin/bash /sbin/mke2fs | awk '$2 == "=>" && $3 ~ /^\// { print 
 	files+=(-f "$lib:$lib")
 done
 for f in "$kst"/zram/*.sh; do files+=(-f "$f:/selftests/zram/$(basename "$f")"); done
-# ext4 and what its mount needs are modules on Debian's 6.1 (the guest loads
-# them in this order).
+# ext4 and what its mount needs are modules on Debian's 6.1, as is loop (the
+# writeback case's backing device); the guest loads them in this order.
 ext4_mods=()
-for m in crc16 mbcache jbd2 crc32c_generic ext4; do
+for m in crc16 mbcache jbd2 crc32c_generic ext4 loop; do
 	f=$(find "$MODDIR/kernel" -name "$m.ko*" -print -quit)
 	[[ -n $f ]] || die "no $m.ko in $MODDIR"
 	ext4_mods+=("$f")

@@ -10,12 +10,13 @@
 # bench/zram.py (the raw case, timed).
 # /etc/zspp-e2e.conf (mkinitramfs.sh -c) sets ALLOC (zsmalloc or zspp) and
 # PAGES (the swap workload's size), and may set (defaults: zram-peer.sh's):
-#   CASES      which suites run, in this order: ext4 swap raw selftests
-#              (default "ext4 swap selftests")
+#   CASES      which suites run, in this order: ext4 swap raw limits selftests
+#              (default "ext4 swap limits selftests")
 #   SELFTESTS  the kernel's zram selftests to run (default "zram01 zram02";
 #              zram01 needs ext4)
 #   MODS       modules loaded after zram.ko from /lib/e2e-modules (default
-#              ext4's: "crc16 mbcache jbd2 crc32c_generic ext4")
+#              ext4's and loop for the limits case's backing device:
+#              "crc16 mbcache jbd2 crc32c_generic ext4 loop")
 #   SWAP_MEM   the swap case's memory.max (default 48M)
 #   RAW_REPS   the raw case's write/read/compare passes (default 1)
 #   BG         1: while the cases run, a loop takes CPU 1 offline and online
@@ -38,8 +39,8 @@ mount -t tmpfs tmpfs /tmp
 mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup
 echo "ZRAM-INIT"
 . /etc/zspp-e2e.conf
-: "${CASES:=ext4 swap selftests}" "${SELFTESTS:=zram01 zram02}" "${SWAP_MEM:=48M}" "${RAW_REPS:=1}" "${BG:=0}"
-[ "${MODS+set}" = set ] || MODS="crc16 mbcache jbd2 crc32c_generic ext4"
+: "${CASES:=ext4 swap limits selftests}" "${SELFTESTS:=zram01 zram02}" "${SWAP_MEM:=48M}" "${RAW_REPS:=1}" "${BG:=0}"
+[ "${MODS+set}" = set ] || MODS="crc16 mbcache jbd2 crc32c_generic ext4 loop"
 echo "kernel: $(uname -r)"
 echo "cpus_online: $(cat /sys/devices/system/cpu/online)"
 
@@ -296,6 +297,81 @@ raw_suite() {
 	check raw-reset-empties-device eq "$orig:$used" "0:0"
 }
 has raw "$CASES" && raw_suite
+
+# ---- mem_limit and writeback to a backing device ------------------------------
+# limits_suite: zram's own limits, which read the allocator's figures.
+#   mem_limit: writes past it fail (zram compares zs_get_total_pages() with
+#   it after each zs_malloc), mem_used_total stops within one allocation of
+#   it, and what was written before reads back equal.
+#   writeback (CONFIG_ZRAM_WRITEBACK): with a loop device as backing_dev,
+#   idle pages go to it (zs_map_object to read them, zs_free after), the
+#   pool shrinks, bd_stat counts the writes, every byte reads back equal
+#   (from the backing device now) and mem_used_total is still the pool.
+limits_suite() {
+	D=/data.tar
+	# mem_limit: 2 MiB of pool for up to 24 MiB of real files.
+	echo 64M >$Z/disksize
+	echo 2M >$Z/mem_limit
+	# One page per write: dd stops at the first one zram refuses (a write
+	# whose object needs a page of pool past the limit), so what zram holds
+	# is a prefix of the data, orig_data_size long, and must read back equal.
+	dd if=$D of=/dev/zram0 bs=4096 count=6144 oflag=direct 2>/tmp/dd.err
+	rc=$?
+	check mem_limit-refuses-writes-past-it test $rc != 0
+	lim=$(mm zram0 4) used=$(mm zram0 3)
+	check mem_limit-reported eq "$lim" $((2 << 20))
+	# One allocation may cross the limit before zram sees it (a new zspage:
+	# at most 4 pages for zsmalloc, 1 for zspp, which adds pages as slots
+	# reach them): 16 pages is the bound for both.
+	check mem_limit-holds-mem_used le "$used" $(((2 << 20) + 16 * 4096))
+	n=$(($(mm zram0 1) / 4096))
+	echo "mem_limit: $n pages stored before the limit, mm_stat $(mmstat zram0 | tr -s ' ')"
+	if [ "$n" -gt 0 ]; then
+		dd if=/dev/zram0 of=/tmp/rb bs=4096 count="$n" iflag=direct 2>/dev/null
+		dd if=$D of=/tmp/exp bs=4096 count="$n" 2>/dev/null
+		check mem_limit-stored-part-reads-back cmp /tmp/exp /tmp/rb
+		rm -f /tmp/rb /tmp/exp
+	else
+		bad mem_limit-stored-part-reads-back "(nothing stored before the limit: $(cat /tmp/dd.err))"
+	fi
+	mm_stat_adds_up zram0 mem_limit
+	echo 1 >$Z/reset
+
+	# writeback to a loop device on tmpfs.
+	dd if=/dev/zero of=/tmp/bd bs=1M count=0 seek=64 2>/dev/null
+	if ! losetup /dev/loop0 /tmp/bd 2>/tmp/lo.err; then
+		bad writeback-backing-device "(losetup: $(cat /tmp/lo.err))"
+		return
+	fi
+	echo /dev/loop0 >$Z/backing_dev
+	check writeback-backing_dev-set eq "$(cat $Z/backing_dev)" /dev/loop0
+	echo 64M >$Z/disksize
+	dd if=$D of=/dev/zram0 bs=1M count=16 oflag=direct 2>/dev/null
+	check writeback-written eq $? 0
+	used_before=$(mm zram0 3)
+	echo all >$Z/idle
+	echo idle >$Z/writeback
+	# bd_stat: bd_count bd_reads bd_writes (pages)
+	bdw=$(awk '{ print $3 }' $Z/bd_stat)
+	used_after=$(mm zram0 3)
+	echo "writeback: bd_stat $(tr -s ' ' <$Z/bd_stat) mem_used_total $used_before -> $used_after"
+	check writeback-wrote-pages lt 0 "${bdw:-0}"
+	check writeback-shrinks-pool lt "$used_after" "$used_before"
+	pp=$(pool_pages zram0)
+	check writeback-mem_used-is-pool-pages eq "$used_after" "$((${pp:-0} * 4096))"
+	if [ "$ALLOC" = zspp ]; then
+		check writeback-zspp-bytes-are-compr_data_size eq "$(zspp_stat zram0 bytes_stored)" "$(mm zram0 2)"
+	fi
+	echo 3 >/proc/sys/vm/drop_caches
+	dd if=/dev/zram0 of=/tmp/rb bs=1M count=16 iflag=direct 2>/dev/null
+	dd if=$D of=/tmp/exp bs=1M count=16 2>/dev/null
+	check writeback-reads-back-equal cmp /tmp/exp /tmp/rb
+	rm -f /tmp/rb /tmp/exp
+	echo 1 >$Z/reset
+	losetup -d /dev/loop0
+	rm -f /tmp/bd
+}
+has limits "$CASES" && limits_suite
 
 # ---- the kernel's own zram selftests (tools/testing/selftests/zram) ------------
 if has selftests "$CASES"; then
