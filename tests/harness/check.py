@@ -212,7 +212,8 @@ def lane_stock(c, out, stdin=None):
     # zram on zspp (Documentation/zram.rst): the stock 6.1 zram.ko on Debian's
     # zsmalloc.ko and on zspp's, the kernel's own zram selftests side by side,
     # ext4 on /dev/zram0 with real files verified, discard, compact, reset,
-    # zram as swap under the verified workload.
+    # zram as swap under the verified workload, mem_limit, writeback to a
+    # backing device.
     s("zram-6.1", "scripts/zram-peer.sh", "--ko", os.path.join(ROOT, "zsmalloc.ko"))
     # Debian's 6.12: the same sources built against its headers (in a separate
     # build directory), the verified workload, the kernel's own test_zswap with
