@@ -187,6 +187,20 @@ if [[ $phase != purged ]]; then
 	zb "INITRD-ZSPP $(lsinitramfs "/boot/initrd.img-$(uname -r)" 2>&1 | grep -E '/zspp\.ko' | paste -sd ' ' -)"
 	workload ""
 fi
+# zram_switch on|off: `zspp-enable --zram on|off` in the booted system, its
+# output as ZRAM-ON-LOG / ZRAM-OFF-LOG lines, its status and guest time as
+# ZRAM-ON / ZRAM-OFF, the file the next load of zsmalloc takes as
+# ZRAM-ON-MODINFO / ZRAM-OFF-MODINFO.
+zram_switch() {
+	local tag t0 rc
+	tag=ZRAM-${1^^}
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	zspp-enable --zram "$1" >/run/zspp-zram.log 2>&1
+	rc=$?
+	sed "s/^/ZB $tag-LOG /" /run/zspp-zram.log
+	zb "$tag rc=$rc guest_seconds=$(awk -v a="$t0" '{ print $1 - a }' /proc/uptime)"
+	zb "$tag-MODINFO $(modinfo -F filename zsmalloc 2>&1)"
+}
 if [[ $phase == zram-on ]]; then
 	# zswap with zpool=zsmalloc: a new pool of the loaded zsmalloc module's
 	# zpool driver (zspp's, loaded for zram), then back to zspp.
@@ -195,22 +209,12 @@ if [[ $phase == zram-on ]]; then
 	workload ZSM-
 	echo zspp >$P/zpool
 	# The switch back, in the booted system: from the next load of zsmalloc.
-	t0=$(cut -d' ' -f1 /proc/uptime)
-	zspp-enable --zram off >/run/zspp-zram.log 2>&1
-	rc=$?
-	sed 's/^/ZB ZRAM-OFF-LOG /' /run/zspp-zram.log
-	zb "ZRAM-OFF rc=$rc guest_seconds=$(awk -v a="$t0" '{ print $1 - a }' /proc/uptime)"
-	zb "ZRAM-OFF-MODINFO $(modinfo -F filename zsmalloc 2>&1)"
+	zram_switch off
 	zb "ZRAM-OFF-STATUS-JSON $(zspp-enable --status --json 2>&1 | paste -sd ' ' -)"
 elif [[ $phase == installed && $ZRAM == 1 ]]; then
 	# Switched on again in the booted system (its checks pass on 6.1), so that
 	# the purge finds the /etc file to remove.
-	t0=$(cut -d' ' -f1 /proc/uptime)
-	zspp-enable --zram on >/run/zspp-zram.log 2>&1
-	rc=$?
-	sed 's/^/ZB ZRAM-ON-LOG /' /run/zspp-zram.log
-	zb "ZRAM-ON rc=$rc guest_seconds=$(awk -v a="$t0" '{ print $1 - a }' /proc/uptime)"
-	zb "ZRAM-ON-MODINFO $(modinfo -F filename zsmalloc 2>&1)"
+	zram_switch on
 fi
 if [[ $phase == installed ]]; then
 	# The user's uninstall, in the booted system.
