@@ -66,6 +66,42 @@ void zspp_page_set_owner(struct zspp_page *page, void *owner);
 void zspp_page_clear_owner(struct zspp_page *page);
 /* The owner recorded for @pfn, or NULL if the pfn is invalid or not zspp's. */
 void *zspp_pfn_owner(unsigned long pfn);
+/*
+ * zspp_pfn_owner() for a pfn in a memory section where zspp has had a page
+ * (the core keeps that map: MemmapSeen, src/core/pool.h): the section is
+ * present, so its part of the memory map is mapped and pfn_valid(), most of
+ * a lookup's cost, can be skipped (a handle is resolved on every map, unmap,
+ * read and free). A pfn outside those sections goes to zspp_pfn_owner(), so
+ * a forged or stale handle word is still refused, never dereferenced blind.
+ * NULL if the page is not marked private; the caller checks the owner it
+ * gets (magic, pool) before trusting it. Never sleeps.
+ *
+ * Kbuild defines ZSPP_MEMMAP_VIEW where the memory map is virtually
+ * contiguous and populated per section (CONFIG_SPARSEMEM_VMEMMAP, every
+ * x86-64 Debian kernel): the lookup is then three loads inline, over a view
+ * of the memmap the shim fills at module init (zspp_memmap_init(),
+ * src/kernel/shim_pages.c, which also checks the section size below).
+ */
+#define ZSPP_SECTION_PFN_SHIFT 15	/* 128 MiB sections (x86-64) */
+#ifdef ZSPP_MEMMAP_VIEW
+struct zspp_memmap_view {
+	unsigned long base;		/* (unsigned long)vmemmap */
+	unsigned long stride;		/* sizeof(struct page) */
+	unsigned long private_offset;	/* offsetof(struct page, private) */
+	unsigned long private_flag;	/* 1ul << PG_private, in page->flags */
+};
+extern struct zspp_memmap_view zspp_memmap;
+static inline void *zspp_pfn_owner_present(unsigned long pfn)
+{
+	unsigned long page = zspp_memmap.base + pfn * zspp_memmap.stride;
+
+	if (!(*(const volatile unsigned long *)page & zspp_memmap.private_flag))
+		return (void *)0;
+	return *(void *const volatile *)(page + zspp_memmap.private_offset);
+}
+#else
+void *zspp_pfn_owner_present(unsigned long pfn);
+#endif
 
 /*
  * ---- page migration (Documentation/locking.rst, "Page migration")

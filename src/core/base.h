@@ -65,6 +65,10 @@ inline Status success() { return Status(); }
 // src/core/pool_resolve.h): always inlined, so that a read pays no call,
 // spill or ObjRef store for them.
 #define ZSPP_HOT __attribute__((always_inline))
+// The slow half of a hot path, kept out of line so that the fast half stays
+// a leaf (no register saves, no stack protector) and reaches it by a tail
+// call.
+#define ZSPP_SLOW_HALF __attribute__((noinline))
 
 // On a hot path's local that is written before it is read (an ObjRef, which
 // pin()/lookup() fill in, read only on success): not zeroed on entry. The
@@ -106,6 +110,7 @@ public:
 	void store(T v) { __atomic_store_n(&v_, v, __ATOMIC_RELEASE); }
 	T add(T d) { return __atomic_add_fetch(&v_, d, __ATOMIC_RELAXED); }
 	T sub(T d) { return __atomic_sub_fetch(&v_, d, __ATOMIC_RELAXED); }
+	T fetch_or(T bits) { return __atomic_fetch_or(&v_, bits, __ATOMIC_RELAXED); }
 	// Set to @desired if it holds @expected; acquire on success.
 	bool try_exchange(T expected, T desired)
 	{

@@ -35,6 +35,7 @@ Status Pool::migrate_page(ZsPage *zs, zspp_page *dst, zspp_page *src)
 	zs->addrs()[i] = static_cast<char *>(zspp_page_address(dst));
 	if (i == 0) {
 		zs->pfn0 = zspp_page_pfn(dst);
+		MemmapSeen::note(zs->pfn0);
 		for (u32 s = 0; s < zs->objs; s++) {
 			SlotWord w = zs->slot(s);
 			if (w.is_free())

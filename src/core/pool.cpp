@@ -7,6 +7,9 @@ namespace {
 zspp_cache *g_handle_cache;
 } // namespace
 
+Atomic<u64> MemmapSeen::words_[MemmapSeen::kSections / 64];
+Atomic<u64> MemmapSeen::bound_;
+
 Status core_init(const char *handle_cache)
 {
 	g_handle_cache = zspp_cache_create(handle_cache, sizeof(u64));
@@ -171,6 +174,7 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	zs->slot_size = u16(cls->size);
 	zs->pool = this;
 	zs->pfn0 = zspp_page_pfn(page0);
+	MemmapSeen::note(zs->pfn0);
 	zs->init_free_list();
 	// Last: from here on migration may move the page (migrate.cpp).
 	zspp_page_attach(page0, zs, &zs->addrs()[0]);
@@ -534,6 +538,12 @@ void *Pool::map(Handle handle, zspp_mapmode mode)
 	// sharers): a write map of it gets a copy whose writes unmap drops.
 	if (!spans(ref) && (mode == ZSPP_MM_RO || !ref.freed))
 		return slot_address(ref.zs, ref.zs->slot_page(ref.idx), ref.zs->slot_offset(ref.idx));
+	return map_area(handle, mode, ref.zs, ref.idx, ref.size, ref.freed);
+}
+
+void *Pool::map_area(Handle handle, zspp_mapmode mode, ZsPage *zs, u32 idx, u32 size, bool freed)
+{
+	const ObjRef ref{nullptr, zs, idx, size, freed};
 	// May sleep; never waits on another task's area (see shim.h).
 	void *buf = zspp_area_get(handle.raw(), mode);
 	if (mode != ZSPP_MM_WO || ref.freed)
@@ -550,19 +560,25 @@ void Pool::unmap(Handle handle)
 	}
 	// A freed handle may have an area (a write map of it) or not (mapped
 	// straight, read-only or before its free).
-	if (spans(ref) || ref.freed) {
-		int mode = ZSPP_MM_RO;
-		void *buf = zspp_area_find(handle.raw(), &mode);
-		if (buf) {
-			if (mode != ZSPP_MM_RO && !ref.freed)
-				copy_in(ref, buf, ref.size);
-			zspp_area_put(buf);
-		} else if (spans(ref)) {
-			// Not this task's map: the mapping task still holds its pin
-			// and area, and its own unmap must find both.
-			bad_handle("unmap of a handle this task did not map", handle);
-			return;
-		}
+	if (spans(ref) || ref.freed)
+		return unmap_area(handle, ref.zs, ref.idx, ref.size, ref.freed);
+	unpin(&ref);
+}
+
+void Pool::unmap_area(Handle handle, ZsPage *zs, u32 idx, u32 size, bool freed)
+{
+	ObjRef ref{nullptr, zs, idx, size, freed};
+	int mode = ZSPP_MM_RO;
+	void *buf = zspp_area_find(handle.raw(), &mode);
+	if (buf) {
+		if (mode != ZSPP_MM_RO && !ref.freed)
+			copy_in(ref, buf, ref.size);
+		zspp_area_put(buf);
+	} else if (spans(ref)) {
+		// Not this task's map: the mapping task still holds its pin and
+		// area, and its own unmap must find both.
+		bad_handle("unmap of a handle this task did not map", handle);
+		return;
 	}
 	unpin(&ref);
 }

@@ -18,6 +18,53 @@ namespace zspp {
 [[nodiscard]] Status core_init(const char *handle_cache);
 void core_exit();
 
+// Where zspages of this module have had their page 0: the memory sections
+// (ZSPP_SECTION_PFN_SHIFT) and one past the highest pfn. A handle word's pfn
+// in such a section lies in a present section, whose part of the memory map
+// is mapped, so its owner is found with zspp_pfn_owner_present() (three
+// loads inline) instead of a call through pfn_valid(). One map for the
+// module (sections are the machine's): 512 bytes for the first 512 GiB of
+// physical memory; pfns above it take the call. Bits and bound only grow:
+// memory that is hot-removed had its zspp pages migrated off first, and a
+// live handle never names it again.
+class MemmapSeen {
+public:
+	static constexpr u64 kSections = 4096;
+	// Before a handle word names a zspage at @pfn (under the class lock
+	// or before the zspage is published): readers that trust the word
+	// (class lock held, or the zspage pinned) then see it.
+	static void note(u64 pfn)
+	{
+		u64 sec = pfn >> ZSPP_SECTION_PFN_SHIFT;
+		if (sec < kSections && !((words_[sec / 64].load_relaxed() >> (sec % 64)) & 1))
+			words_[sec / 64].fetch_or(u64(1) << (sec % 64));
+		u64 bound = bound_.load_relaxed();
+		while (pfn >= bound && !bound_.try_exchange(bound, pfn + 1))
+			bound = bound_.load_relaxed();
+	}
+	// The zspage owning @pfn, for a word read under the class lock: any
+	// word a caller passes (the caller checks magic and pool).
+	static void *owner(u64 pfn) { return seen(pfn) ? zspp_pfn_owner_present(pfn) : zspp_pfn_owner(pfn); }
+	// The same for a word its zspage's pin keeps as it was when owner()
+	// checked it. Without a call, so that unmap and read_end stay leaf
+	// functions. A caller that unmaps what it never mapped passes an
+	// unchecked word: a freed handle's is cleared (pfn 0) or slab poison
+	// (far above the bound), and both are refused or resolved safely.
+	static void *owner_pinned(u64 pfn)
+	{
+		return pfn < bound_.load_relaxed() ? zspp_pfn_owner_present(pfn) : nullptr;
+	}
+
+private:
+	static bool seen(u64 pfn)
+	{
+		u64 sec = pfn >> ZSPP_SECTION_PFN_SHIFT;
+		return sec < kSections && ((words_[sec / 64].load_relaxed() >> (sec % 64)) & 1);
+	}
+	static Atomic<u64> words_[kSections / 64];
+	static Atomic<u64> bound_;
+};
+
 struct SizeClass {
 	SpinLock lock;
 	u32 index;        // serving index (the largest index merged into it)
@@ -214,6 +261,10 @@ public:
 
 	void *map(Handle handle, zspp_mapmode mode);
 	void unmap(Handle handle);
+	// Their halves for an object that spans two pages, or a freed one
+	// (bounce areas); ObjRef's fields as arguments, so both are tail calls.
+	ZSPP_SLOW_HALF void *map_area(Handle handle, zspp_mapmode mode, ZsPage *zs, u32 idx, u32 size, bool freed);
+	ZSPP_SLOW_HALF void unmap_area(Handle handle, ZsPage *zs, u32 idx, u32 size, bool freed);
 	void *map_local(Handle handle, zspp_mapmode mode, void *local_copy);
 	void unmap_local(Handle handle, zspp_mapmode mode, void *local_copy);
 	void *read_begin(Handle handle, void *local_copy);

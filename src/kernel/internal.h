@@ -57,6 +57,8 @@ extern const struct movable_operations zspp_mops;
 #endif
 
 /* area.c: per-CPU bounce areas (a dynamic cpuhp state). */
+/* Fills the memmap view of zspp_pfn_owner_bounded() (shim.h): before any pool. */
+void zspp_memmap_init(void);
 int zspp_areas_init(void);
 void zspp_areas_exit(void);
 long zspp_areas_allocated(void);

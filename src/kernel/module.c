@@ -21,8 +21,10 @@ MODULE_PARM_DESC(compact_slack,
 
 static int __init zspp_init(void)
 {
-	int ret = zspp_core_init("zspp_handle");
+	int ret;
 
+	zspp_memmap_init();
+	ret = zspp_core_init("zspp_handle");
 	if (ret)
 		return ret;
 	ret = zspp_areas_init();

@@ -71,6 +71,32 @@ void *zspp_pfn_owner(unsigned long pfn)
 	return (void *)page_private(page);
 }
 
+#ifdef ZSPP_MEMMAP_VIEW
+#ifndef CONFIG_SPARSEMEM_VMEMMAP
+#error "ZSPP_MEMMAP_VIEW needs CONFIG_SPARSEMEM_VMEMMAP (Kbuild defines it only then)"
+#endif
+struct zspp_memmap_view zspp_memmap __read_mostly;
+
+void zspp_memmap_init(void)
+{
+	/* The core's map of sections zspp has had pages in (shim.h). */
+	BUILD_BUG_ON(PFN_SECTION_SHIFT != ZSPP_SECTION_PFN_SHIFT);
+	zspp_memmap.base = (unsigned long)vmemmap;
+	zspp_memmap.stride = sizeof(struct page);
+	zspp_memmap.private_offset = offsetof(struct page, private);
+	zspp_memmap.private_flag = 1ul << PG_private;
+}
+#else
+void zspp_memmap_init(void)
+{
+}
+
+void *zspp_pfn_owner_present(unsigned long pfn)
+{
+	return zspp_pfn_owner(pfn);
+}
+#endif
+
 void zspp_page_attach(struct zspp_page *p, void *owner, char **addr)
 {
 	struct page *page = (struct page *)p;

@@ -262,6 +262,7 @@ static int __init zspp_zsmalloc_init(void)
 	ret = zs_map_bufs_alloc();
 	if (ret)
 		return ret;
+	zspp_memmap_init();
 	ret = zspp_core_init("zspp_zsmalloc_handle");
 	if (ret)
 		goto out_bufs;
