@@ -240,6 +240,9 @@ private:
 #define ZSPP_REQUIRES(...) ZSPP_TSA(requires_capability(__VA_ARGS__))
 #define ZSPP_ACQUIRE(...) ZSPP_TSA(acquire_capability(__VA_ARGS__))
 #define ZSPP_RELEASE(...) ZSPP_TSA(release_capability(__VA_ARGS__))
+// An accessor that names a private lock (SizeClass::lock()), so that code
+// outside the class can say which lock it requires.
+#define ZSPP_RETURN_CAPABILITY(x) ZSPP_TSA(lock_returned(x))
 // A function the analysis cannot follow, each with its reason: set-up and
 // teardown (no other user of the pool exists yet / any more).
 #define ZSPP_NO_LOCK_ANALYSIS ZSPP_TSA(no_thread_safety_analysis)
@@ -272,7 +275,7 @@ extern "C" void AnnotateIgnoreReadsEnd(const char *file, int line);
 
 // ---- locking ----------------------------------------------------------------
 // A spinlock from the shim (zspp_spin_alloc), as a capability the analysis
-// can name: `SizeClass::lock`, `Pool::defer_lock_`.
+// can name: `SizeClass::lock_`, `Pool::defer_lock_`.
 class ZSPP_CAPABILITY("spinlock") SpinLock {
 public:
 	// @kind: what the lock protects; each kind is its own lockdep class.

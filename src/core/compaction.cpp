@@ -30,7 +30,7 @@ namespace {
 // from its front reach), so it is what compaction works towards.
 unsigned long packed_pages(const SizeClass *cls, unsigned long used)
 {
-	return used / cls->objs * cls->pages + pages_reached(used % cls->objs, cls->size);
+	return used / cls->objs() * cls->pages() + pages_reached(used % cls->objs(), cls->size());
 }
 
 // The pages compaction could give back in @cls, holding @used objects in
@@ -45,32 +45,37 @@ unsigned long freeable(const SizeClass *cls, unsigned long used, unsigned long p
 }
 } // namespace
 
-unsigned long Pool::freeable_pages(const SizeClass *cls, ClassLocked held)
+unsigned long SizeClass::freeable_pages(ClassLocked) const
 {
-	cls->lock.assert_held();
-	return freeable(cls, cls->obj_used, cls->pages_used);
+	lock_.assert_held();
+	return freeable(this, obj_used_, pages_used_);
 }
 
-// The shrinker's count: a racy snapshot of every class, no lock taken (the
-// two counters may be from different moments; the scan re-checks under the
-// lock).
+// The two counters may be from different moments; the scan re-checks
+// under the lock.
+unsigned long SizeClass::freeable_pages_racy() const
+{
+	return freeable(this, ZSPP_RACY_READ(obj_used_), ZSPP_RACY_READ(pages_used_));
+}
+
+// The shrinker's count: a racy snapshot of every class, no lock taken.
 unsigned long Pool::compactable_pages()
 {
 	unsigned long pages = 0;
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		const SizeClass *cls = classes_[i];
-		if (cls->index == i)
-			pages += freeable(cls, ZSPP_RACY_READ(cls->obj_used), ZSPP_RACY_READ(cls->pages_used));
+		if (cls->index() == i)
+			pages += cls->freeable_pages_racy();
 	}
 	return pages;
 }
 
 // Lock held. The emptiest zspage whose objects may move (not pinned).
-ZsPage *Pool::pick_source(SizeClass *cls, ClassLocked held)
+ZsPage *SizeClass::pick_source(ClassLocked)
 {
-	cls->lock.assert_held();
+	lock_.assert_held();
 	for (u32 g = kFullnessEmpty + 1; g < kFullnessFull; g++) {
-		for (ZsPage *zs : cls->fullness[g]) {
+		for (ZsPage *zs : fullness_[g]) {
 			if (!zs->pinned())
 				return zs;
 		}
@@ -80,11 +85,11 @@ ZsPage *Pool::pick_source(SizeClass *cls, ClassLocked held)
 
 // Lock held. The fullest zspage other than @src with a free slot. (A pinned
 // destination is fine: only its free slots are written.)
-ZsPage *Pool::pick_destination(SizeClass *cls, ClassLocked held, ZsPage *src)
+ZsPage *SizeClass::pick_destination(ClassLocked, ZsPage *src)
 {
-	cls->lock.assert_held();
+	lock_.assert_held();
 	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty; g--) {
-		for (ZsPage *zs : cls->fullness[g]) {
+		for (ZsPage *zs : fullness_[g]) {
 			if (zs != src)
 				return zs;
 		}
@@ -96,9 +101,9 @@ ZsPage *Pool::pick_destination(SizeClass *cls, ClassLocked held, ZsPage *src)
 // Lock held; @dst's next free slot has its page. The handle words are rewritten under the
 // class lock, which every resolver of this class takes (or is excluded by
 // the source not being pinned).
-void Pool::move_object(SizeClass *cls, ClassLocked held, ZsPage *src, u32 sidx, ZsPage *dst)
+void SizeClass::move_object(ClassLocked held, ZsPage *src, u32 sidx, ZsPage *dst)
 {
-	cls->lock.assert_held();
+	lock_.assert_held();
 	SlotWord w = src->slot(sidx);
 	u32 size = object_size(w);
 	u32 didx = dst->take_slot(w);
@@ -109,15 +114,15 @@ void Pool::move_object(SizeClass *cls, ClassLocked held, ZsPage *src, u32 sidx, 
 	Location loc = Location(dst->pfn0, size, didx);
 	for_each_handle(w, [loc](Handle handle) { handle.set(loc); });
 	src->release_slot(sidx);
-	regroup(cls, held, dst);
+	regroup(held, dst);
 }
 
 // Lock held, @zs not pinned: move slot @from's object to free slot @to of
 // the same zspage (below it, so its pages are there). The free list is
 // left stale: pack() rebuilds it.
-void Pool::move_within(ClassLocked, ZsPage *zs, u32 from, u32 to)
+void SizeClass::move_within(ClassLocked, ZsPage *zs, u32 from, u32 to)
 {
-	classes_[zs->class_index]->lock.assert_held();
+	lock_.assert_held();
 	SlotWord w = zs->slot(from);
 	u32 size = object_size(w);
 	zs->set_slot(to, w);
@@ -132,9 +137,9 @@ void Pool::move_within(ClassLocked, ZsPage *zs, u32 from, u32 to)
 // Lock held, @zs not pinned: move its objects into its first inuse slots
 // (the highest into the lowest free, in turn) and rebuild its free list.
 // Returns the objects moved.
-u32 Pool::pack(ClassLocked held, ZsPage *zs)
+u32 SizeClass::pack(ClassLocked held, ZsPage *zs)
 {
-	classes_[zs->class_index]->lock.assert_held();
+	lock_.assert_held();
 	u32 moved = 0;
 	for (u32 lo = 0, hi = zs->objs;;) {
 		while (lo < hi && !zs->slot(lo).is_free())
@@ -157,9 +162,9 @@ u32 Pool::pack(ClassLocked held, ZsPage *zs)
 // The detached pages, still locked, go into @out; the caller frees them
 // (zspp_page_free_locked) after dropping the lock, which makes an isolated
 // one drop out of migration as a freed zspage's pages do (locking.rst).
-u32 Pool::trim(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page **out)
+u32 SizeClass::trim(ClassLocked, ZsPage *zs, zspp_page **out)
 {
-	cls->lock.assert_held();
+	lock_.assert_held();
 	u32 n = 0;
 	for (u32 p = zs->present_pages(), keep = zs->pages_for(zs->inuse); p > keep; p--) {
 		zspp_page *page = zs->page(p - 1);
@@ -168,8 +173,7 @@ u32 Pool::trim(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page **out)
 		write_once(zs->addrs()[p - 1], static_cast<char *>(nullptr));
 		out[n++] = page;
 	}
-	cls->pages_used -= n;
-	pages_.sub(n);
+	pages_used_ -= n;
 	return n;
 }
 
@@ -178,13 +182,13 @@ u32 Pool::trim(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page **out)
 // the next (a destination only gets fuller, so it stays the fullest), each
 // one's slots with pages first. Stops where the objects would need more
 // than @max_pages new pages.
-Pool::MovePlan Pool::plan_moves(SizeClass *cls, ClassLocked held, ZsPage *src, u32 max_pages)
+SizeClass::MovePlan SizeClass::plan_moves(ClassLocked, ZsPage *src, u32 max_pages)
 {
-	cls->lock.assert_held();
+	lock_.assert_held();
 	MovePlan plan{0, 0};
 	u32 left = src->inuse;
 	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty && left; g--) {
-		for (ZsPage *zs : cls->fullness[g]) {
+		for (ZsPage *zs : fullness_[g]) {
 			if (zs == src)
 				continue;
 			// Its free slots with pages (every slot in use has
@@ -223,12 +227,12 @@ unsigned long Pool::compact_class(SizeClass *cls)
 		bool unpaid = false;
 		{
 			ClassGuard guard(cls);
-			if (freeable_pages(cls, guard) == 0)
+			if (cls->freeable_pages(guard) == 0)
 				break;
-			ZsPage *src = pick_source(cls, guard);
+			ZsPage *src = cls->pick_source(guard);
 			if (!src)
 				break;
-			MovePlan plan = plan_moves(cls, guard, src, kMaxChain);
+			SizeClass::MovePlan plan = cls->plan_moves(guard, src, kMaxChain);
 			u32 present = src->present_pages();
 			// What src gives back once the moves are made: all its
 			// pages if it empties, else those past its objects
@@ -244,7 +248,7 @@ unsigned long Pool::compact_class(SizeClass *cls)
 				for (u32 s = src->objs; s-- > 0 && moved < plan.objects;) {
 					if (src->slot(s).is_free())
 						continue;
-					ZsPage *dst = pick_destination(cls, guard, src);
+					ZsPage *dst = cls->pick_destination(guard, src);
 					bool backed = dst && dst->next_slot_backed();
 					if (dst && !backed && !spares.empty()) { // a page the plan counted
 						attach_next_page(cls, guard, dst, spares.take());
@@ -253,15 +257,16 @@ unsigned long Pool::compact_class(SizeClass *cls)
 					}
 					if (!backed)
 						break; // not as planned (cannot happen): stop, consistent
-					move_object(cls, guard, src, s, dst);
+					cls->move_object(guard, src, s, dst);
 					moved++;
 				}
-				emptied = settle(cls, guard, src);
+				emptied = cls->settle(guard, src);
 				if (emptied) {
 					emptied_pages = emptied->present_pages(); // doomed: fixed
 				} else {
-					moved += pack(guard, src);
-					nr_trimmed = trim(cls, guard, src, trimmed);
+					moved += cls->pack(guard, src);
+					nr_trimmed = cls->trim(guard, src, trimmed);
+					pages_.sub(nr_trimmed); // under the lock, as the class's count
 				}
 			}
 		}
@@ -300,7 +305,7 @@ unsigned long Pool::compact()
 		return 0;
 	unsigned long freed = 0;
 	for (u32 i = kNumClassIndices; i-- > 0 && !destroying_.load();) {
-		if (classes_[i]->index == i)
+		if (classes_[i]->index() == i)
 			freed += compact_class(classes_[i]);
 	}
 	if (freed) {

@@ -75,23 +75,20 @@ bool Pool::bury(ZsPage *zs)
 	// @zs was doomed under the class lock after any pass that could have
 	// indexed it set fold_active (under that lock): reading 0 here means
 	// no such pass is running, without taking the lock on every release.
-	if (!ZSPP_RACY_READ(cls->fold_active))
+	if (!cls->fold_active_hint())
 		return false;
 	ClassGuard guard(cls);
-	if (!cls->fold_active)
-		return false;
-	cls->graveyard.push_front(zs);
-	return true;
+	return cls->bury(guard, zs);
 }
 
 Share *Pool::drop_sharer(SizeClass *cls, ClassLocked held, const ObjRef &ref, Handle handle)
 {
-	cls->lock.assert_held();
+	cls->lock().assert_held();
 	Share *sh = ref.zs->slot(ref.idx).share();
 	sh->remove_at(u32(sh->find(handle, true)));
-	cls->folded--;
+	cls->sharer_dropped(held);
 	objs_folded_.sub(1);
-	bytes_folded_.sub(cls->size);
+	bytes_folded_.sub(cls->size());
 	if (sh->refs > 1)
 		return nullptr;
 	// One owner left: the slot word is its member word again (deferred if
@@ -110,27 +107,26 @@ void Pool::retire_share(Share *sh)
 Pool::Unshare Pool::unshare(SizeClass *cls, ClassLocked held, Handle handle, ObjRef *ref, ZsPage **fresh,
 			    PageReserve<1> &spare)
 {
-	cls->lock.assert_held();
+	cls->lock().assert_held();
 	if (!ref->zs->slot(ref->idx).is_shared())
 		return Unshare::kDone;
-	ZsPage *dst = find_non_full(cls, held);
+	ZsPage *dst = cls->find_non_full(held);
 	if (!dst) {
 		if (!*fresh)
 			return Unshare::kNeedsZspage;
 		dst = *fresh; // slot 0 is in page 0: backed
 		*fresh = nullptr;
-		insert_zspage(cls, held, dst);
+		cls->insert(held, dst);
 	} else if (!back_next_slot(cls, held, dst, spare)) {
 		return Unshare::kNeedsPage;
 	}
-	u32 didx = dst->take_slot(SlotWord::owned(handle));
+	u32 didx = cls->take_slot(held, dst, SlotWord::owned(handle));
 	copy_slot(ref->zs, ref->idx, dst, didx, ref->size);
 	Share *dead = drop_sharer(cls, held, *ref, handle);
 	handle.set(Location(dst->pfn0, ref->size, didx));
-	cls->obj_used++;
-	regroup(cls, held, dst);
+	cls->regroup(held, dst);
 	if (evictor_.enabled())
-		lru_touch(cls, held, dst);
+		cls->lru_touch(held, dst, lru_clock_.add(1));
 	fold_cow_.add(1);
 	*ref = ObjRef{cls, dst, didx, ref->size};
 	zspp_kfree(dead); // never sleeps
@@ -242,7 +238,7 @@ bool Pool::evict_shared(SizeClass *cls, ZsPage *zs, u32 idx)
 
 u32 Pool::finish_shared(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, unsigned long *bytes)
 {
-	cls->lock.assert_held();
+	cls->lock().assert_held();
 	u32 freed = 0;
 	while (zs->slot(idx).is_shared()) {
 		Share *sh = zs->slot(idx).share();
@@ -264,14 +260,23 @@ u32 Pool::finish_shared(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, u
 
 // ---- the fold pass ----------------------------------------------------------------
 
-// Class lock held. A zspage of @cls this pass has not visited, in O(1):
-// new zspages enter fold_list at the head and a visited one moves to the
+// New zspages enter fold_list_ at the head and a visited one moves to the
 // tail, so the list is always [unvisited..., visited...].
-ZsPage *Pool::next_unvisited(SizeClass *cls, ClassLocked held)
+ZsPage *SizeClass::next_unvisited(ClassLocked)
 {
-	cls->lock.assert_held();
-	ZsPage *zs = cls->fold_list.first();
-	return zs && zs->fold_seq != cls->fold_pass ? zs : nullptr;
+	lock_.assert_held();
+	ZsPage *zs = fold_list_.first();
+	return zs && zs->fold_seq != fold_pass_ ? zs : nullptr;
+}
+
+void SizeClass::mark_visited(ClassLocked, ZsPage *zs)
+{
+	lock_.assert_held();
+	zs->fold_seq = fold_pass_;
+	if (!zs->doomed) { // visited: to the tail
+		ZsPageFoldList::remove(zs);
+		fold_list_.push_back(zs);
+	}
 }
 
 // Class lock held; both slots hold written objects of equal bytes, the
@@ -279,7 +284,7 @@ ZsPage *Pool::next_unvisited(SizeClass *cls, ClassLocked held)
 // handles of (dzs, didx) join the kept slot's record; the slot is freed.
 void Pool::merge_into(SizeClass *cls, ClassLocked held, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp)
 {
-	cls->lock.assert_held();
+	cls->lock().assert_held();
 	SlotWord kw = kzs->slot(kidx), dw = dzs->slot(didx);
 	u32 n = handles_in(kw) + handles_in(dw);
 	u32 size = object_size(kw); // equal to dw's: folding compares sizes
@@ -315,19 +320,18 @@ void Pool::merge_into(SizeClass *cls, ClassLocked held, ZsPage *kzs, u32 kidx, Z
 		retire_share(old);
 		zspp_kfree(old);
 	}
-	dzs->release_slot(didx);
-	cls->obj_used--;
+	cls->release_slot(held, dzs, didx);
 	// (krefs - 1) + (drefs - 1) sharers became n - 1.
-	cls->folded++;
+	cls->sharer_added(held);
 	objs_folded_.add(1);
-	bytes_folded_.add(cls->size);
+	bytes_folded_.add(cls->size());
 }
 
 // Class lock held. Fold slot @idx of @zs into an earlier equal object, or
 // index it. False: a merge needs a spare record the pass does not have.
 bool Pool::fold_slot(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, FoldPass *fp)
 {
-	cls->lock.assert_held();
+	cls->lock().assert_held();
 	SlotWord w = zs->slot(idx);
 	if (w.is_free() || w.is_deferred() || !(zs->flags()[idx] & ZsPage::kWritten))
 		return true;
@@ -389,7 +393,7 @@ bool Pool::fold_slot(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, Fold
 // where to go on.
 bool Pool::fold_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, FoldPass *fp)
 {
-	cls->lock.assert_held();
+	cls->lock().assert_held();
 	bool done = true;
 	if (!zs->doomed && !zs->reclaiming && !zs->pinned()) {
 		usize hashed = 0;
@@ -403,20 +407,16 @@ bool Pool::fold_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, FoldPass *f
 			SlotWord sw = zs->slot(s);
 			hashed += sw.is_free() ? 0 : object_size(sw);
 		}
-		if (ZsPage *emptied = settle(cls, held, zs)) {
+		if (ZsPage *emptied = cls->settle(held, zs)) {
 			// Pointed at by index entries: parked until the pass ends.
-			cls->graveyard.push_front(emptied);
+			cls->park(held, emptied);
 			fp->freed += emptied->present_pages();
 			done = true;
 		}
 	}
 	if (done) {
-		zs->fold_seq = cls->fold_pass;
+		cls->mark_visited(held, zs);
 		fp->resume = nullptr;
-		if (!zs->doomed) { // visited: to the tail
-			ZsPageFoldList::remove(zs);
-			cls->fold_list.push_back(zs);
-		}
 	}
 	return done;
 }
@@ -426,7 +426,7 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 	unsigned long used;
 	{
 		ClassGuard guard(cls);
-		used = cls->obj_used;
+		used = cls->objects(guard);
 	}
 	if (used < 2)
 		return 0;
@@ -446,14 +446,13 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 	fp->freed = 0;
 	{
 		ClassGuard guard(cls);
-		cls->fold_pass = u16(cls->fold_pass + 1) ? u16(cls->fold_pass + 1) : 1; // 0: never visited
-		write_once(cls->fold_active, u8(1));
+		cls->begin_fold_pass(guard);
 	}
 	while (!destroying_.load()) {
 		fp->need = 0;
 		{
 			ClassGuard guard(cls);
-			ZsPage *zs = fp->resume ? fp->resume : next_unvisited(cls, guard);
+			ZsPage *zs = fp->resume ? fp->resume : cls->next_unvisited(guard);
 			if (!zs)
 				break;
 			(void)fold_zspage(cls, guard, zs, fp);
@@ -471,12 +470,7 @@ unsigned long Pool::fold_class(SizeClass *cls, FoldPass *fp)
 	bool folded;
 	{
 		ClassGuard guard(cls);
-		folded = cls->folded != 0;
-		write_once(cls->fold_active, u8(0));
-		while (ZsPage *zs = cls->graveyard.first()) {
-			ZsPageList::remove(zs);
-			dead.push_front(zs);
-		}
+		folded = cls->end_fold_pass(guard, &dead);
 	}
 	while (ZsPage *zs = dead.first()) {
 		ZsPageList::remove(zs);
@@ -501,7 +495,7 @@ unsigned long Pool::fold()
 	zero_bytes(&fp, sizeof(fp));
 	unsigned long freed = 0;
 	for (u32 i = kNumClassIndices; i-- > 0 && !destroying_.load();) {
-		if (classes_[i]->index == i)
+		if (classes_[i]->index() == i)
 			freed += fold_class(classes_[i], &fp);
 	}
 	zspp_kvfree(fp.table);
@@ -515,11 +509,11 @@ unsigned long Pool::fold()
 // Class lock held; slot @idx of @zs holds a Share.
 Status Pool::validate_share(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx)
 {
-	cls->lock.assert_held();
+	cls->lock().assert_held();
 	Share *sh = zs->slot(idx).share();
 	if (sh->magic != Share::kMagic || sh->refs < 2 || sh->refs > sh->cap || sh->cap > Share::kMaxMembers ||
 	    !(zs->flags()[idx] & ZsPage::kWritten)) {
-		zspp_log_err("zspp: validate: class %u slot %u share record inconsistent\n", cls->index, idx);
+		zspp_log_err("zspp: validate: class %u slot %u share record inconsistent\n", cls->index(), idx);
 		return Error{-ZSPP_EINVAL};
 	}
 	for (u32 i = 0; i < sh->refs; i++) {
@@ -529,7 +523,7 @@ Status Pool::validate_share(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 id
 		bool kind_ok = m.is_owned() || (m.is_deferred() && zs->reclaiming);
 		if (loc.pfn() != zs->pfn0 || classes_[loc.class_index()] != cls || loc.idx() != idx ||
 		    loc.size() != object_size(sh->word()) || !kind_ok) {
-			zspp_log_err("zspp: validate: class %u slot %u sharer %u inconsistent\n", cls->index, idx, i);
+			zspp_log_err("zspp: validate: class %u slot %u sharer %u inconsistent\n", cls->index(), idx, i);
 			return Error{-ZSPP_EINVAL};
 		}
 	}

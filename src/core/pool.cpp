@@ -68,22 +68,9 @@ Status Pool::init_classes()
 		if (!cls)
 			return Error{-ZSPP_ENOMEM};
 		zero_bytes(cls, sizeof(*cls));
-		cls->index = i; // first: destroy() frees a class by its own index
 		classes_[i] = cls;
-		if (!cls->lock.init(ZSPP_LOCK_CLASS))
+		if (!cls->init(i, chain_, evictable()))
 			return Error{-ZSPP_ENOMEM};
-		ClassGeometry g = geometry_for(index_slot_size(i), chain_);
-		cls->index = i;
-		cls->size = index_slot_size(i);
-		cls->pages = g.pages;
-		cls->objs = g.objs;
-		cls->desc_size = ZsPage::descriptor_size(g.pages, g.objs, evictable());
-		cls->desc_bytes = zspp_kmalloc_size(cls->desc_size);
-		for (auto &head : cls->fullness)
-			head.init();
-		cls->lru.init();
-		cls->graveyard.init();
-		cls->fold_list.init();
 	}
 	return success();
 }
@@ -100,29 +87,26 @@ void Pool::destroy()
 		zspp_work_destroy(self_compaction_.work());
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		SizeClass *cls = classes_[i];
-		if (!cls || cls->index != i)
+		if (!cls || cls->index() != i)
 			continue; // not created, or merged: freed via its serving index
-		for (auto &head : cls->fullness) {
-			while (ZsPage *zs = cls->lock.valid() ? head.first() : nullptr) {
-				ZsPageList::remove(zs);
-				for (u32 s = 0; s < zs->objs; s++) {
-					SlotWord w = zs->slot(s);
-					if (w.is_free())
-						continue;
-					leaked += handles_in(w);
-					for_each_handle(w, [this](Handle handle) {
-						handle.clear();
-						put_handle(handle);
-					});
-					if (kFold && w.is_shared())
-						zspp_kfree(w.share());
-				}
-				{
-					ClassGuard guard(cls);
-					doom(guard, zs);
-				}
-				release_zspage(zs);
+		while (ZsPage *zs = cls->take_any_for_teardown()) {
+			for (u32 s = 0; s < zs->objs; s++) {
+				SlotWord w = zs->slot(s);
+				if (w.is_free())
+					continue;
+				leaked += handles_in(w);
+				for_each_handle(w, [this](Handle handle) {
+					handle.clear();
+					put_handle(handle);
+				});
+				if (kFold && w.is_shared())
+					zspp_kfree(w.share());
 			}
+			{
+				ClassGuard guard(cls);
+				cls->doom(guard, zs);
+			}
+			release_zspage(zs);
 		}
 	}
 	// Zspages whose pages were locked by migration go through the worker;
@@ -133,9 +117,9 @@ void Pool::destroy()
 		zspp_work_destroy(free_work_);
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		SizeClass *cls = classes_[i];
-		if (!cls || cls->index != i)
+		if (!cls || cls->index() != i)
 			continue;
-		cls->lock.destroy();
+		cls->destroy();
 		zspp_kfree(cls);
 	}
 	defer_lock_.destroy();
@@ -149,13 +133,13 @@ void Pool::destroy()
 
 Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 {
-	void *mem = zspp_kmalloc(cls->desc_size, gfp);
+	void *mem = zspp_kmalloc(cls->desc_size(), gfp);
 	if (!mem)
 		return Error{-ZSPP_ENOMEM};
-	zero_bytes(mem, cls->desc_size);
+	zero_bytes(mem, cls->desc_size());
 	auto *zs = new (static_cast<char *>(mem) + ZsPage::prefix_size(evictable())) ZsPage;
-	zs->nr_pages = u8(cls->pages);
-	zs->objs = u16(cls->objs);
+	zs->nr_pages = u8(cls->pages());
+	zs->objs = u16(cls->objs());
 	// Page 0 only (it holds slot 0 whole); the rest come as slots reach
 	// them (back_next_slot).
 	zspp_page *page0 = zspp_page_alloc(gfp);
@@ -170,8 +154,8 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 		zs->fold_link()->init();
 	// (Links start out pointing at themselves: "on no list".)
 	zs->magic = ZsPage::kMagic;
-	zs->class_index = u16(cls->index);
-	zs->slot_size = u16(cls->size);
+	zs->class_index = u16(cls->index());
+	zs->slot_size = u16(cls->size());
 	zs->pool = this;
 	zs->pfn0 = zspp_page_pfn(page0);
 	MemmapSeen::note(zs->pfn0);
@@ -180,7 +164,7 @@ Result<ZsPage *> Pool::alloc_zspage(SizeClass *cls, zspp_gfp_t gfp)
 	zspp_page_attach(page0, zs, &zs->addrs()[0]);
 	pages_.add(1);
 	zspages_.add(1);
-	bytes_desc_.add(cls->desc_bytes);
+	bytes_desc_.add(cls->desc_bytes());
 	return zs;
 }
 
@@ -221,7 +205,7 @@ void Pool::destroy_zspage(ZsPage *zs, zspp_page *const *pages)
 		zspp_page_free_locked(pages[i]);
 	pages_.sub(n);
 	zspages_.sub(1);
-	bytes_desc_.sub(cls->desc_bytes);
+	bytes_desc_.sub(cls->desc_bytes());
 	zs->magic = 0;
 	zspp_kfree(zs->allocation(evictable()));
 }
@@ -262,40 +246,63 @@ void Pool::deferred_free()
 	}
 }
 
-// Lock held. A new zspage enters as empty; regroup() places it once filled.
-void Pool::insert_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs)
-{
-	cls->lock.assert_held();
-	zs->fullness = kFullnessEmpty;
-	cls->fullness[kFullnessEmpty].push_front(zs);
-	cls->zspages_in[kFullnessEmpty]++;
-	cls->zspages++;
-	cls->pages_used += zs->present_pages();
-	if constexpr (kFold)
-		cls->fold_list.push_front(zs); // unvisited: at the head
-}
+// ---- the size class's own steps (size_class.h) ------------------------------------
+// Here rather than in a file of their own: malloc and free call them, and
+// the compiler may inline them into those only from the same file.
 
-void Pool::move_to_group(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 g)
+void SizeClass::move_to_group(ClassLocked, ZsPage *zs, u32 g)
 {
-	cls->lock.assert_held();
+	lock_.assert_held();
 	ZsPageList::remove(zs);
-	cls->zspages_in[zs->fullness]--;
-	cls->fullness[g].push_front(zs);
-	cls->zspages_in[g]++;
+	zspages_in_[zs->fullness]--;
+	fullness_[g].push_front(zs);
+	zspages_in_[g]++;
 	zs->fullness = u8(g);
 }
 
-ZsPage *Pool::retire_empty(SizeClass *cls, ClassLocked held, ZsPage *zs)
+ZsPage *SizeClass::retire_empty(ClassLocked held, ZsPage *zs)
 {
-	cls->lock.assert_held();
+	lock_.assert_held();
 	ZsPageList::remove(zs);
-	if (evictable())
+	zspages_in_[zs->fullness]--;
+	return retire(held, zs);
+}
+
+ZsPage *SizeClass::retire(ClassLocked held, ZsPage *zs)
+{
+	lock_.assert_held();
+	if (evictable_)
 		ZsPageLruList::remove(zs);
-	cls->zspages_in[zs->fullness]--;
-	uncount_zspage(cls, held, zs);
+	zspages_--;
+	pages_used_ -= zs->present_pages();
 	doom(held, zs);
 	return zs;
 }
+
+// The fullness groups, fullest first.
+ZsPage *SizeClass::find_non_full(ClassLocked)
+{
+	lock_.assert_held();
+	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty; g--) {
+		if (ZsPage *zs = fullness_[g].first())
+			return zs;
+	}
+	return nullptr;
+}
+
+void SizeClass::stats(ClassLocked held, struct zspp_class_stats *out) const
+{
+	lock_.assert_held();
+	for (u32 g = 0; g < kNumFullness; g++)
+		out->fullness[g] = zspages_in_[g];
+	out->obj_allocated = zspages_ * objs_;
+	out->obj_used = obj_used_;
+	out->pages_used = pages_used_;
+	out->freeable = freeable_pages(held);
+	out->folded = folded_;
+}
+
+// ---- zspages: the pool's side ------------------------------------------------------
 
 void Pool::drop_unused(SizeClass *cls, ZsPage *fresh)
 {
@@ -303,50 +310,15 @@ void Pool::drop_unused(SizeClass *cls, ZsPage *fresh)
 		return;
 	{
 		ClassGuard guard(cls);
-		doom(guard, fresh);
+		cls->doom(guard, fresh);
 	}
 	release_zspage(fresh);
 }
 
-u32 Pool::uncount_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs)
-{
-	cls->lock.assert_held();
-	u32 n = zs->present_pages();
-	cls->zspages--;
-	cls->pages_used -= n;
-	return n;
-}
-
 void Pool::attach_next_page(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page *page)
 {
-	cls->lock.assert_held();
-	u32 i = zs->slot_last_page(zs->free_head); // == present_pages() (zspage.h); validate() checks the prefix
-	// Under the class lock, which migration takes before it looks at
-	// addrs[] (migrate.cpp): the page is in place before it is movable.
-	zspp_page_attach(page, zs, &zs->addrs()[i]);
-	cls->pages_used++;
+	cls->attach_page(held, zs, page);
 	pages_.add(1);
-}
-
-void Pool::lru_touch(SizeClass *cls, ClassLocked held, ZsPage *zs)
-{
-	cls->lock.assert_held();
-	zs->lru()->seq = lru_clock_.add(1);
-	if (!cls->lru.is_first(zs)) {
-		ZsPageLruList::remove(zs);
-		cls->lru.push_front(zs);
-	}
-}
-
-// Lock held. The fullest zspage that still has a free slot (fullness groups).
-ZsPage *Pool::find_non_full(SizeClass *cls, ClassLocked held)
-{
-	cls->lock.assert_held();
-	for (u32 g = kFullnessFull - 1; g > kFullnessEmpty; g--) {
-		if (ZsPage *zs = cls->fullness[g].first())
-			return zs;
-	}
-	return nullptr;
 }
 
 // ---- malloc / free ---------------------------------------------------------------
@@ -379,13 +351,13 @@ Result<Handle> Pool::malloc(usize size, zspp_gfp_t gfp)
 	// taken under the lock really needs it (Documentation/locking.rst,
 	// "Racy reads"); then it fails at once, as a second try with the same
 	// gfp a moment later would.
-	bool no_page = ZSPP_RACY_READ(cls->next_needs_page) && !spare.fill(1, gfp);
+	bool no_page = cls->next_needs_page_hint() && !spare.fill(1, gfp);
 	ClassGuard guard(cls);
 	ZsPage *zs;
 	for (;;) {
-		zs = find_non_full(cls, guard);
+		zs = cls->find_non_full(guard);
 		if (!zs && fresh) {
-			insert_zspage(cls, guard, fresh);
+			cls->insert(guard, fresh);
 			zs = fresh;
 			fresh = nullptr;
 		}
@@ -407,20 +379,19 @@ Result<Handle> Pool::malloc(usize size, zspp_gfp_t gfp)
 		}
 		fresh = r.value();
 	}
-	u32 idx = zs->take_slot(SlotWord::owned(handle));
+	u32 idx = cls->take_slot(guard, zs, SlotWord::owned(handle));
 	handle.set(Location(zs->pfn0, u32(size), idx));
-	cls->obj_used++;
-	write_once(cls->next_needs_page, u8(!zs->full() && !zs->next_slot_backed()));
-	regroup(cls, guard, zs);
+	cls->set_next_needs_page(guard, zs);
+	cls->regroup(guard, zs);
 	if (evictor_.enabled())
-		lru_touch(cls, guard, zs);
+		cls->lru_touch(guard, zs, lru_clock_.add(1));
 	guard.release();
 	// Another CPU made room meanwhile (a spare page it gave that zspage
 	// goes back as the reserve goes out of scope).
 	drop_unused(cls, fresh);
 	objects_.add(1);
 	bytes_stored_.add(size);
-	bytes_slots_.add(cls->size);
+	bytes_slots_.add(cls->size());
 	return handle;
 }
 
@@ -466,13 +437,12 @@ void Pool::free(Handle handle)
 			put_handle(handle);
 			objects_.sub(1);
 			bytes_stored_.sub(ref.size);
-			bytes_slots_.sub(cls->size);
+			bytes_slots_.sub(cls->size());
 			return;
 		}
 	}
-	ref.zs->release_slot(ref.idx);
-	cls->obj_used--;
-	ZsPage *empty = settle(cls, guard, ref.zs);
+	cls->release_slot(guard, ref.zs, ref.idx);
+	ZsPage *empty = cls->settle(guard, ref.zs);
 	// Poison before the slot returns to the cache: a second free of this
 	// handle then decodes to no zspage instead of someone else's object.
 	handle.clear();
@@ -483,7 +453,7 @@ void Pool::free(Handle handle)
 	put_handle(handle);
 	objects_.sub(1);
 	bytes_stored_.sub(ref.size);
-	bytes_slots_.sub(cls->size);
+	bytes_slots_.sub(cls->size());
 	maybe_compact();
 }
 
@@ -689,20 +659,14 @@ Result<bool> Pool::class_stats(u32 index, struct zspp_class_stats *out)
 	zero_bytes(out, sizeof(*out));
 	SizeClass *cls = classes_[index];
 	out->size = index_slot_size(index);
-	out->pages_per_zspage = cls->pages;
-	out->objs_per_zspage = cls->objs;
-	if (cls->index != index) {
+	out->pages_per_zspage = cls->pages();
+	out->objs_per_zspage = cls->objs();
+	if (cls->index() != index) {
 		out->merged = 1;
 		return true;
 	}
 	ClassGuard guard(cls);
-	for (u32 g = 0; g < kNumFullness; g++)
-		out->fullness[g] = cls->zspages_in[g];
-	out->obj_allocated = cls->zspages * cls->objs;
-	out->obj_used = cls->obj_used;
-	out->pages_used = cls->pages_used;
-	out->freeable = freeable_pages(cls, guard);
-	out->folded = cls->folded;
+	cls->stats(guard, out);
 	return false;
 }
 
@@ -710,10 +674,10 @@ Result<bool> Pool::class_stats(u32 index, struct zspp_class_stats *out)
 // list, counts. Deferred frees exist only while it is under reclaim.
 Status Pool::validate_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, unsigned long *folded)
 {
-	cls->lock.assert_held();
-	u32 i = cls->index;
-	if (zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != i || zs->objs != cls->objs ||
-	    zs->nr_pages != cls->pages) {
+	cls->lock().assert_held();
+	u32 i = cls->index();
+	if (zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != i || zs->objs != cls->objs() ||
+	    zs->nr_pages != cls->pages()) {
 		zspp_log_err("zspp: validate: class %u zspage header inconsistent\n", i);
 		return Error{-ZSPP_EINVAL};
 	}
@@ -751,7 +715,7 @@ Status Pool::validate_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, unsig
 		// Owned, or deferred only while the zspage is under reclaim.
 		bool kind_ok = w.is_owned() || (w.is_deferred() && zs->reclaiming);
 		if (loc.pfn() != zs->pfn0 || classes_[loc.class_index()] != cls || loc.idx() != s ||
-		    loc.size() > cls->size || !kind_ok) {
+		    loc.size() > cls->size() || !kind_ok) {
 			zspp_log_err("zspp: validate: class %u slot %u handle inconsistent\n", i, s);
 			return Error{-ZSPP_EINVAL};
 		}
@@ -785,56 +749,17 @@ Status Pool::validate_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, unsig
 
 Status Pool::validate()
 {
-	unsigned long pages = 0, objects = 0, folded = 0;
+	SizeClass::Tally t{0, 0, 0};
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		SizeClass *cls = classes_[i];
-		if (cls->index != i)
+		if (cls->index() != i)
 			continue;
 		ClassGuard guard(cls);
-		unsigned long zspages = 0, used = 0, shared = 0, listed_pages = 0;
-		for (u32 g = 0; g < kNumFullness; g++) {
-			unsigned long in_group = 0;
-			for (ZsPage *zs : cls->fullness[g]) {
-				in_group++;
-				if (zs->reclaiming || zs->fullness != g || fullness_group(zs->inuse, zs->objs) != g) {
-					zspp_log_err("zspp: validate: class %u zspage in the wrong group\n", i);
-					return Error{-ZSPP_EINVAL};
-				}
-				ZSPP_TRY(validate_zspage(cls, guard, zs, &shared));
-				used += zs->inuse;
-				listed_pages += zs->present_pages();
-			}
-			if (in_group != cls->zspages_in[g]) {
-				zspp_log_err("zspp: validate: class %u group %u count off\n", i, g);
-				return Error{-ZSPP_EINVAL};
-			}
-			zspages += in_group;
-		}
-		if (evictor_.enabled())
-			ZSPP_TRY(validate_lru(cls, guard, &zspages, &used, &shared));
-		if constexpr (kFold) {
-			unsigned long listed = 0;
-			for (ZsPage *zs : cls->fold_list) {
-				(void)zs;
-				listed++;
-			}
-			if (listed != cls->zspages) {
-				zspp_log_err("zspp: validate: class %u fold list holds %lu of %lu zspages\n", i,
-					     listed, cls->zspages);
-				return Error{-ZSPP_EINVAL};
-			}
-		}
-		// Zspages under reclaim are off the lists (their pages counted).
-		bool pages_ok = evictor_.enabled() ? listed_pages <= cls->pages_used : listed_pages == cls->pages_used;
-		if (zspages != cls->zspages || used != cls->obj_used || shared != cls->folded ||
-		    cls->zspages_in[kFullnessEmpty] != 0 || !pages_ok) {
-			zspp_log_err("zspp: validate: class %u totals off\n", i);
-			return Error{-ZSPP_EINVAL};
-		}
-		pages += cls->pages_used;
-		objects += used + cls->folded;
-		folded += cls->folded;
+		ZSPP_TRY(cls->validate(
+			guard, [&](ZsPage *zs, unsigned long *folded) { return validate_zspage(cls, guard, zs, folded); },
+			&t));
 	}
+	unsigned long pages = t.pages, objects = t.objects, folded = t.folded;
 	if (kFold && folded != objs_folded_.load()) {
 		zspp_log_err("zspp: validate: folded %lu, counted %lu\n", folded, objs_folded_.load());
 		return Error{-ZSPP_EINVAL};

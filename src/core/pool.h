@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// The pool: size classes, zspages, handles. Lock order and what each lock
-// guards: Documentation/locking.rst (one class lock at a time; the map pin
+// The pool: its size classes (size_class.h), zspages' pages and
+// descriptors, handles. Lock order and what each lock guards:
+// Documentation/locking.rst (one class lock at a time; the map pin
 // `ZsPage::mapped` is a counter, not a lock, so nothing is held across
 // map/unmap).
 #pragma once
@@ -9,6 +10,7 @@
 #include "fold.h"
 #include "location.h"
 #include "page_reserve.h"
+#include "size_class.h"
 #include "size_class_table.h"
 #include "zspage.h"
 
@@ -63,93 +65,6 @@ private:
 	}
 	static Atomic<u64> words_[kSections / 64];
 	static Atomic<u64> bound_;
-};
-
-struct SizeClass {
-	SpinLock lock;
-	u32 index;        // serving index (the largest index merged into it)
-	u32 size;         // slot size
-	u32 pages;        // pages per zspage
-	u32 objs;         // slots per zspage
-	usize desc_size;  // descriptor bytes per zspage
-	usize desc_bytes; // what kmalloc takes for them (its bucket)
-
-	// The fields above are set once by init_classes(); the rest, and the
-	// zspages on these lists (their ZsPage fields but `mapped`; the
-	// analysis cannot name another object's lock, see locking.rst), are
-	// guarded by lock.
-	ZsPageList fullness[kNumFullness] ZSPP_GUARDED_BY(lock);
-	unsigned long zspages_in[kNumFullness] ZSPP_GUARDED_BY(lock);
-	unsigned long obj_used ZSPP_GUARDED_BY(lock); // includes objects of zspages under reclaim
-	unsigned long zspages ZSPP_GUARDED_BY(lock);  // includes zspages under reclaim (off the lists)
-	unsigned long pages_used ZSPP_GUARDED_BY(lock); // pages attached to those zspages (zspage.h: they fill from the front)
-	// The zspage the last malloc used is not full and its next slot needs
-	// a page: the next malloc gets that page before it takes the lock (a
-	// hint, read racily; malloc copes with it being stale either way).
-	u8 next_needs_page ZSPP_GUARDED_BY(lock);
-	ZsPageLruList lru ZSPP_GUARDED_BY(lock);      // evictable pools: every zspage, newest first
-
-	// CONFIG_ZSPP_FOLD (fold.cpp).
-	unsigned long folded ZSPP_GUARDED_BY(lock); // handles sharing another's slot: sum of (refs - 1)
-	u16 fold_pass ZSPP_GUARDED_BY(lock);    // number of the running (or last) fold pass, never 0
-	u8 fold_active ZSPP_GUARDED_BY(lock);   // a fold pass holds pointers to this class's zspages
-	ZsPageList graveyard ZSPP_GUARDED_BY(lock); // zspages emptied while fold_active, freed when it ends
-	ZsPageFoldList fold_list ZSPP_GUARDED_BY(lock); // every zspage: not yet visited by this pass first
-};
-
-// Proof, to a helper, that its caller holds a class lock (Rust's Guard,
-// Zircon's TA_REQ): only a ClassGuard mints one, so a helper that takes a
-// ClassLocked cannot be called, under gcc as under clang, from a path that
-// holds no class guard. Which class's lock is held is checked by clang
-// (ZSPP_REQUIRES(cls->lock) beside it) and at run time by lockdep
-// (SpinLock::assert_held() in the helper). Empty and passed by value: it
-// takes no register and no instruction (x86-64 passes an empty class in
-// nothing). Valid only for the call it is passed to: a helper never keeps it.
-class ClassLocked {
-	friend class ClassGuard;
-	constexpr ClassLocked() = default;
-
-public:
-	ClassLocked(const ClassLocked &) = default;
-	ClassLocked &operator=(const ClassLocked &) = delete;
-};
-
-// Scoped class lock (Zircon's Guard<SpinLock>): takes @cls->lock, and is
-// the one thing that converts to a ClassLocked. release() ends the scope
-// early; call_unlocked() drops the lock around one call and takes it again.
-class ZSPP_SCOPED_CAPABILITY [[nodiscard]] ClassGuard {
-public:
-	explicit ClassGuard(SizeClass *cls) ZSPP_ACQUIRE(cls->lock) : lock_(&cls->lock) { lock_->lock(); }
-	~ClassGuard() ZSPP_RELEASE() { release(); }
-	void release() ZSPP_RELEASE()
-	{
-		if (lock_) {
-			lock_->unlock();
-			lock_ = nullptr;
-		}
-	}
-	operator ClassLocked() const { return ClassLocked(); }
-	// Zircon's guard.CallUnlocked(): run @fn with the lock dropped (what
-	// it reads under the lock before must be re-checked after), then take
-	// the lock again, whatever @fn returns. The analysis sees the lock held
-	// throughout, and checks @fn's body as code that holds no lock.
-	template <typename F>
-	auto call_unlocked(F &&fn) ZSPP_NO_LOCK_ANALYSIS
-	{
-		struct Relock {
-			SpinLock *lock;
-			~Relock() ZSPP_NO_LOCK_ANALYSIS { lock->lock(); }
-		} relock{lock_};
-		lock_->unlock();
-		return fn();
-	}
-	ClassGuard(const ClassGuard &) = delete;
-	ClassGuard &operator=(const ClassGuard &) = delete;
-
-private:
-	// The lock, not the class (as SpinGuard): what the hot paths already
-	// keep in a register, so the guard costs them no spill.
-	SpinLock *lock_;
 };
 
 // A resolved handle: the object's zspage and slot, valid while the class
@@ -320,29 +235,9 @@ private:
 	SizeClass *class_for_size(usize size) { return classes_[class_index_for(size)]; }
 
 	[[nodiscard]] Result<ZsPage *> alloc_zspage(SizeClass *cls, zspp_gfp_t gfp);
-	// Class lock held: the zspage (off every list, no objects) will be freed.
-	static void doom(ClassLocked, ZsPage *zs)
-	{
-		zs->doomed = 1;
-		if constexpr (kFold)
-			ZsPageFoldList::remove(zs);
-	}
-	// Class lock held, after a slot was released: regroup @zs, or, if it is
-	// now empty, take it off the class and doom it. Returns @zs when the
-	// caller must release_zspage() it (after dropping the lock).
-	ZSPP_HOT ZsPage *settle(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock)
-	{
-		cls->lock.assert_held();
-		if (zs->inuse) {
-			regroup(cls, held, zs);
-			return nullptr;
-		}
-		return retire_empty(cls, held, zs);
-	}
-	// settle()'s slow half: @zs has no objects left.
-	ZsPage *retire_empty(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
-	// No lock held, @zs doomed: free it now if every page can be locked
-	// without sleeping, else hand it to the deferred-free worker.
+	// No lock held, @zs doomed (SizeClass::doom): free it now if every
+	// page can be locked without sleeping, else hand it to the
+	// deferred-free worker.
 	void release_zspage(ZsPage *zs);
 	// Every page of @zs locked; @pages are its struct pages (looked up once).
 	void destroy_zspage(ZsPage *zs, zspp_page *const *pages);
@@ -366,27 +261,14 @@ private:
 		return *bytes > used ? *bytes - used : 0;
 	}
 	static void compact_work(void *pool);
-	void insert_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
-	// Class lock held: move @zs to the fullness group its inuse count
-	// belongs in. Inline, as settle(): every malloc and free asks, and most
-	// leave the zspage where it is (a call each was 10 instructions).
-	ZSPP_HOT void regroup(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock)
-	{
-		cls->lock.assert_held();
-		u32 g = fullness_group(zs->inuse, zs->objs);
-		if (g != zs->fullness)
-			move_to_group(cls, held, zs, g);
-	}
-	void move_to_group(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 g) ZSPP_REQUIRES(cls->lock);
-	ZsPage *find_non_full(SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock);
 	// Class lock held, @zs not full: make sure the slot take_slot() hands
 	// out next has its page, attaching one from @spare if it does not.
 	// False: a page is needed and @spare is empty; the caller fills it with
 	// no lock held and retries.
 	[[nodiscard]] ZSPP_HOT bool back_next_slot(SizeClass *cls, ClassLocked held, ZsPage *zs, PageReserve<1> &spare)
-		ZSPP_REQUIRES(cls->lock)
+		ZSPP_REQUIRES(cls->lock())
 	{
-		cls->lock.assert_held();
+		cls->lock().assert_held();
 		if (zs->next_slot_backed())
 			return true;
 		if (spare.empty())
@@ -396,15 +278,13 @@ private:
 	}
 	// back_next_slot()'s slow half: @page becomes the page the next slot
 	// needs. By value, so that the callers' spare stays in a register.
-	void attach_next_page(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page *page) ZSPP_REQUIRES(cls->lock);
+	void attach_next_page(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page *page)
+		ZSPP_REQUIRES(cls->lock());
 	// No lock held: give back a fresh zspage an allocation got and did not
 	// use (may be null). It was never inserted, but its page 0 is movable,
 	// so migration may look at it (can_isolate, under the class lock): it
 	// is doomed under that lock.
 	void drop_unused(SizeClass *cls, ZsPage *fresh);
-	// Class lock held: take @zs (doomed, or about to be) off the class's
-	// counts. Returns its pages (what freeing it gives back).
-	u32 uncount_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 
 	// The class @handle's word names (no lock taken); nullptr for a handle
 	// that cannot be ours. The word is trusted only after lookup(), under
@@ -420,9 +300,9 @@ private:
 	[[nodiscard]] bool resolve(Handle handle, Location loc, SizeClass *cls, ObjRef *ref, Freed freed,
 				   Locked locked);
 	[[nodiscard]] ZSPP_HOT bool lookup(Handle handle, SizeClass *cls, ClassLocked held, ObjRef *ref,
-					   Freed freed = Freed::kRefuse) ZSPP_REQUIRES(cls->lock)
+					   Freed freed = Freed::kRefuse) ZSPP_REQUIRES(cls->lock())
 	{
-		cls->lock.assert_held();
+		cls->lock().assert_held();
 		// Re-read under the lock: the word may have moved on since class_of().
 		return resolve(handle, handle.location(), cls, ref, freed,
 			       Locked::kYes);
@@ -469,10 +349,10 @@ private:
 	// slot, from @fresh if the class has none free (then *fresh is used up),
 	// with a page from @spare for a slot that has none yet (back_next_slot).
 	[[nodiscard]] Unshare unshare(SizeClass *cls, ClassLocked held, Handle handle, ObjRef *ref,
-				      ZsPage **fresh, PageReserve<1> &spare) ZSPP_REQUIRES(cls->lock);
+				      ZsPage **fresh, PageReserve<1> &spare) ZSPP_REQUIRES(cls->lock());
 	// Class lock held: drop @handle from the Share of slot @ref; returns the
 	// record to kfree (after unlock) if the slot went back to one owner.
-	Share *drop_sharer(SizeClass *cls, ClassLocked held, const ObjRef &ref, Handle handle) ZSPP_REQUIRES(cls->lock);
+	Share *drop_sharer(SizeClass *cls, ClassLocked held, const ObjRef &ref, Handle handle) ZSPP_REQUIRES(cls->lock());
 	// A record leaves use (its memory is the caller's to kfree).
 	void retire_share(Share *sh);
 	// No lock held, @zs doomed: true if a fold pass of its class still
@@ -482,32 +362,16 @@ private:
 	[[nodiscard]] bool evict_shared(SizeClass *cls, ZsPage *zs, u32 idx);
 	// Class lock held, @zs under reclaim: complete the waiting frees of the
 	// slot's sharers; returns how many (their sizes added to *bytes).
-	u32 finish_shared(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, unsigned long *bytes) ZSPP_REQUIRES(cls->lock);
+	u32 finish_shared(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, unsigned long *bytes) ZSPP_REQUIRES(cls->lock());
 	struct FoldPass;
 	unsigned long fold_class(SizeClass *cls, FoldPass *fp);
-	[[nodiscard]] bool fold_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
-	[[nodiscard]] bool fold_slot(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
-	void merge_into(SizeClass *cls, ClassLocked held, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp) ZSPP_REQUIRES(cls->lock);
-	ZsPage *next_unvisited(SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock);
-	[[nodiscard]] Status validate_share(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx) ZSPP_REQUIRES(cls->lock);
+	[[nodiscard]] bool fold_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, FoldPass *fp) ZSPP_REQUIRES(cls->lock());
+	[[nodiscard]] bool fold_slot(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx, FoldPass *fp) ZSPP_REQUIRES(cls->lock());
+	void merge_into(SizeClass *cls, ClassLocked held, ZsPage *kzs, u32 kidx, ZsPage *dzs, u32 didx, FoldPass *fp) ZSPP_REQUIRES(cls->lock());
+	[[nodiscard]] Status validate_share(SizeClass *cls, ClassLocked held, ZsPage *zs, u32 idx);
 
 	unsigned long compact_class(SizeClass *cls);
-	struct MovePlan {
-		u32 objects; // how many of the source's objects move
-		u32 pages;   // the pages their destinations need attached
-	};
-	MovePlan plan_moves(SizeClass *cls, ClassLocked held, ZsPage *src, u32 max_pages) ZSPP_REQUIRES(cls->lock);
-	ZsPage *pick_source(SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock);
-	ZsPage *pick_destination(SizeClass *cls, ClassLocked held, ZsPage *src) ZSPP_REQUIRES(cls->lock);
-	void move_object(SizeClass *cls, ClassLocked held, ZsPage *src, u32 sidx, ZsPage *dst) ZSPP_REQUIRES(cls->lock);
-	// The class lock of @zs held (the analysis cannot name it from here).
-	void move_within(ClassLocked, ZsPage *zs, u32 from, u32 to);
-	u32 pack(ClassLocked held, ZsPage *zs);
-	[[nodiscard]] u32 trim(SizeClass *cls, ClassLocked held, ZsPage *zs, zspp_page **out) ZSPP_REQUIRES(cls->lock);
-	static unsigned long freeable_pages(const SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock);
 
-	// Class lock held, evictable pool: @zs was just allocated into.
-	void lru_touch(SizeClass *cls, ClassLocked held, ZsPage *zs) ZSPP_REQUIRES(cls->lock);
 	ZsPage *isolate_victim(SizeClass **cls_out);
 	void evict_objects(ZsPage *zs);
 	// One evict call for @handle of @zs (slot @idx), unless its free has
@@ -516,13 +380,9 @@ private:
 	// Class lock held: is @handle (of slot @idx) still live, not freed?
 	bool evictable(ClassLocked, ZsPage *zs, u32 idx, Handle handle);
 	ZsPage *finish_reclaim(SizeClass *cls, ZsPage *zs);
-	// Adds the slot's extra sharers to *@folded.
-	[[nodiscard]] Status validate_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, unsigned long *folded) ZSPP_REQUIRES(cls->lock);
-	// Class lock held: the LRU of @cls holds every zspage on the fullness
-	// lists (counted in *zspages) plus those under reclaim, which it adds
-	// to *zspages and *used.
-	[[nodiscard]] Status validate_lru(SizeClass *cls, ClassLocked held, unsigned long *zspages, unsigned long *used,
-				       unsigned long *folded) ZSPP_REQUIRES(cls->lock);
+	// Class lock held (the token; SizeClass::validate() calls it): @zs's
+	// own invariants. Adds the slot's extra sharers to *@folded.
+	[[nodiscard]] Status validate_zspage(SizeClass *cls, ClassLocked held, ZsPage *zs, unsigned long *folded);
 
 	char name_[32];
 	u32 chain_;

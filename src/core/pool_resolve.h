@@ -24,11 +24,11 @@ ZSPP_HOT inline bool Pool::resolve(Handle handle, Location loc, SizeClass *cls, 
 				   Locked locked)
 {
 	// Pinned, @cls came from this very word, so the size fits it.
-	if (locked == Locked::kYes && loc.size() > cls->size)
+	if (locked == Locked::kYes && loc.size() > cls->size())
 		return false;
 	auto *zs = static_cast<ZsPage *>(locked == Locked::kYes ? MemmapSeen::owner(loc.pfn())
 								  : MemmapSeen::owner_pinned(loc.pfn()));
-	if (!zs || zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != cls->index ||
+	if (!zs || zs->magic != ZsPage::kMagic || zs->pool != this || zs->class_index != cls->index() ||
 	    loc.idx() >= zs->objs)
 		return false;
 	SlotWord w = zs->slot(loc.idx());

@@ -23,21 +23,42 @@ namespace {
 // Zspages reclaim may fail to free in one call before it gives up (as
 // zsmalloc's and zbud's reclaim retries).
 constexpr u32 kReclaimRetries = 8;
+} // namespace
 
-// Class lock held. The oldest zspage of @cls not already being reclaimed
-// and not pinned: a pinned zspage has an object mapped, maybe a store still
-// filling it, whose bytes an evict would read half-written (6.1 zswap reads
-// the swap offset from the object before it looks the entry up).
-ZsPage *lru_tail(SizeClass *cls, ClassLocked held) ZSPP_REQUIRES(cls->lock)
+// A pinned zspage has an object mapped, maybe a store still filling it,
+// whose bytes an evict would read half-written (6.1 zswap reads the swap
+// offset from the object before it looks the entry up).
+ZsPage *SizeClass::lru_tail(ClassLocked)
 {
-	cls->lock.assert_held();
-	for (ZsPage *zs = cls->lru.last(); zs; zs = cls->lru.prev(zs)) {
+	lock_.assert_held();
+	for (ZsPage *zs = lru_.last(); zs; zs = lru_.prev(zs)) {
 		if (!zs->reclaiming && !zs->pinned())
 			return zs;
 	}
 	return nullptr;
 }
-} // namespace
+
+// Off the fullness lists, malloc and compaction never pick it; it stays on
+// the LRU and in the counts.
+void SizeClass::begin_reclaim(ClassLocked, ZsPage *zs)
+{
+	lock_.assert_held();
+	zs->reclaiming = ZsPage::kReclaiming;
+	ZsPageList::remove(zs);
+	zspages_in_[zs->fullness]--;
+}
+
+ZsPage *SizeClass::end_reclaim(ClassLocked held, ZsPage *zs)
+{
+	lock_.assert_held();
+	zs->reclaiming = 0;
+	if (zs->inuse == 0)
+		return retire(held, zs);
+	zs->fullness = u8(fullness_group(zs->inuse, zs->objs));
+	fullness_[zs->fullness].push_front(zs);
+	zspages_in_[zs->fullness]++;
+	return nullptr;
+}
 
 ZsPage *Pool::isolate_victim(SizeClass **cls_out)
 {
@@ -47,10 +68,10 @@ ZsPage *Pool::isolate_victim(SizeClass **cls_out)
 	u64 best_seq = ~u64(0);
 	for (u32 i = 0; i < kNumClassIndices; i++) {
 		SizeClass *cls = classes_[i];
-		if (cls->index != i)
+		if (cls->index() != i)
 			continue;
 		ClassGuard guard(cls);
-		ZsPage *zs = lru_tail(cls, guard);
+		ZsPage *zs = cls->lru_tail(guard);
 		if (zs && zs->lru()->seq < best_seq) {
 			best = cls;
 			best_seq = zs->lru()->seq;
@@ -60,12 +81,10 @@ ZsPage *Pool::isolate_victim(SizeClass **cls_out)
 		return nullptr;
 	ClassGuard guard(best);
 	// The tail may have changed since the scan: any old zspage will do.
-	ZsPage *zs = lru_tail(best, guard);
+	ZsPage *zs = best->lru_tail(guard);
 	if (!zs)
 		return nullptr;
-	zs->reclaiming = ZsPage::kReclaiming;
-	ZsPageList::remove(zs);
-	best->zspages_in[zs->fullness]--;
+	best->begin_reclaim(guard, zs);
 	*cls_out = best;
 	return zs;
 }
@@ -94,7 +113,7 @@ void Pool::evict_objects(ZsPage *zs)
 
 bool Pool::evictable(ClassLocked, ZsPage *zs, u32 idx, Handle handle)
 {
-	classes_[zs->class_index]->lock.assert_held();
+	classes_[zs->class_index]->lock().assert_held();
 	SlotWord w = zs->slot(idx);
 	if constexpr (kFold) {
 		if (w.is_shared())
@@ -157,28 +176,19 @@ ZsPage *Pool::finish_reclaim(SizeClass *cls, ZsPage *zs)
 			continue;
 		Handle handle = w.handle();
 		bytes += object_size(w);
-		zs->release_slot(s);
-		cls->obj_used--;
+		cls->release_slot(guard, zs, s);
 		handle.clear(); // as in free(): a later use decodes to nothing
 		put_handle(handle);
 		freed++;
 	}
 	objects_.sub(freed);
 	bytes_stored_.sub(bytes);
-	bytes_slots_.sub(freed * cls->size);
-	zs->reclaiming = 0;
-	if (zs->inuse == 0) {
-		ZsPageLruList::remove(zs);
-		uncount_zspage(cls, guard, zs);
-		doom(guard, zs);
-		return zs;
-	}
+	bytes_slots_.sub(freed * cls->size());
+	if (ZsPage *emptied = cls->end_reclaim(guard, zs))
+		return emptied;
 	// Not emptied: back into its class. It goes to the LRU head so that
 	// the next attempt tries another zspage.
-	zs->fullness = u8(fullness_group(zs->inuse, zs->objs));
-	cls->fullness[zs->fullness].push_front(zs);
-	cls->zspages_in[zs->fullness]++;
-	lru_touch(cls, guard, zs);
+	cls->lru_touch(guard, zs, lru_clock_.add(1));
 	return nullptr;
 }
 
@@ -216,35 +226,6 @@ Result<unsigned long> Pool::reclaim(unsigned long pages)
 	if (!freed && pages)
 		return Error{-ZSPP_EAGAIN};
 	return freed;
-}
-
-// Class lock held.
-Status Pool::validate_lru(SizeClass *cls, ClassLocked held, unsigned long *zspages, unsigned long *used, unsigned long *folded)
-{
-	cls->lock.assert_held();
-	unsigned long listed = 0, reclaiming = 0;
-	u64 newer = ~u64(0);
-	for (ZsPage *zs : cls->lru) {
-		if (zs->lru()->seq > newer) {
-			zspp_log_err("zspp: validate: class %u LRU out of order\n", cls->index);
-			return Error{-ZSPP_EINVAL};
-		}
-		newer = zs->lru()->seq;
-		if (!zs->reclaiming) {
-			listed++;
-			continue;
-		}
-		ZSPP_TRY(validate_zspage(cls, held, zs, folded));
-		reclaiming++;
-		*used += zs->inuse;
-	}
-	if (listed != *zspages) {
-		zspp_log_err("zspp: validate: class %u LRU holds %lu of %lu zspages\n", cls->index, listed,
-			     *zspages);
-		return Error{-ZSPP_EINVAL};
-	}
-	*zspages += reclaiming;
-	return success();
 }
 
 } // namespace zspp

@@ -96,7 +96,7 @@ static_assert(SlotWord::deferred(Handle::from_user(0x1000)).is_deferred() &&
 // the same allocation: pools that never evict (zswap from 6.5 on keeps its
 // own LRU) do not carry them. Guarded by the class lock.
 struct ZsLru {
-	ListNode link;    // in class->lru, most recently allocated-into first
+	ListNode link;    // in its class's lru_, most recently allocated-into first
 	u64 seq;          // pool-wide clock at the last allocation into it
 };
 static_assert(sizeof(ZsLru) % 8 == 0 && __builtin_offsetof(ZsLru, link) == 0);
@@ -117,19 +117,20 @@ constexpr u32 fullness_group(u32 inuse, u32 objs)
 static_assert(fullness_group(1, 16) == 1 && fullness_group(15, 16) == 10 && fullness_group(16, 16) == 11);
 static_assert(fullness_group(1, 1000) == 1 && fullness_group(999, 1000) == 10);
 
-// A zspage's life (class lock = L; every step named as in pool.cpp):
+// A zspage's life (class lock = L; Pool's steps in pool.cpp, SizeClass's
+// in size_class.h):
 //
 //   alloc_zspage()            no lock: descriptor + pages, not yet visible
-//        |  insert_zspage()   L: on fullness[empty], then regroup()ed
+//        |  SizeClass::insert()  L: on fullness[empty], then regroup()ed
 //        v
 //   [on its class's lists] <-----------------------------------------+
 //        |  malloc/free/compaction/folding move it between fullness  |
 //        |  groups (regroup); writeback takes it off them while it    |
 //        |  evicts (reclaiming), finish_reclaim() puts it back -------+
 //        |
-//        |  its last object leaves (free, compaction, folding,
-//        |  finish_reclaim): settle() -> doom()   L: off every list,
-//        v                                        doomed = 1
+//        |  its last object leaves (free, compaction, folding:
+//        |  settle(); writeback: end_reclaim()) -> doom()
+//        v                                  L: off every list, doomed = 1
 //   [doomed]  nothing moves its pages any more; then, no lock held:
 //        |  release_zspage():
 //        |    bury()       a fold pass holds pointers to it: parked on
@@ -147,7 +148,7 @@ struct ZsPage {
 	static constexpr u16 kNoFree = 0xffff;
 
 	// Guarded by the owning SizeClass's lock, except `mapped`.
-	ListNode node;    // in class->fullness[fullness]
+	ListNode node;    // in its class's fullness_[fullness]
 	u32 magic;
 	u16 class_index;
 	u8 fullness;
