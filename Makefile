@@ -40,7 +40,7 @@ fuzz:
 	$(MAKE) -C tests/host fuzz
 
 e2e: module
-	scripts/e2e.sh --zpool zspp --module $(CURDIR)/zspp.ko
+	tests/harness/e2e.py --zpool zspp --module $(CURDIR)/zspp.ko
 
 # Debian's 6.12 kernel: build (in $(ZSPP_CACHE)/build/<release>), e2e, the
 # kernel's test_zswap with zsmalloc and zspp side by side, dkms for 6.1 + 6.12.
@@ -48,7 +48,7 @@ module-6.12:
 	scripts/build-module.sh stock-6.12
 
 e2e-6.12:
-	scripts/e2e.sh --kernel stock-6.12 --zpool zspp --workdir $(ZSPP_CACHE)/e2e-6.12/zspp --mem 32M \
+	tests/harness/e2e.py --kernel stock-6.12 --zpool zspp --workdir $(ZSPP_CACHE)/e2e-6.12/zspp --mem 32M \
 		--module $$(scripts/build-module.sh stock-6.12 2>/dev/null | sed -n 's/^KO=//p')
 
 test-zswap:

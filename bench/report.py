@@ -257,7 +257,9 @@ def collect_e2e(d):
             if os.path.exists(result):
                 last = [l for l in open(result).read().splitlines() if "passed," in l]
                 r["assertions"] = last[-1].split(": ", 1)[-1] if last else "n/a"
-                r["failed_assertions"] = ";".join(l[6:].split(" (")[0] for l in open(result) if l.startswith("FAIL: "))
+                # tests/harness/e2e.py's KTAP: "not ok N name" per failed assertion.
+                r["failed_assertions"] = ";".join(m.group(1) for m in (re.match(r"not ok [0-9]+ (\S+)", l)
+                                                                      for l in open(result)) if m)
             rows.append(r)
     return rows
 
@@ -462,7 +464,7 @@ def markdown(args, summary, e2e, info, fold_md=""):
     if fold_md:
         out.append(fold_md)
     if e2e:
-        out.append("### zswap end to end (scripts/e2e.sh, one fresh boot per zpool, same parameters)")
+        out.append("### zswap end to end (tests/harness/e2e.py, one fresh boot per zpool, same parameters)")
         out.append("")
         out.append("Workload: tests/e2e/workload.c, 36864 pages (144 MiB) in a 48 MiB memory cgroup "
                    "(memory.zswap.max 36 MiB), lzo, every page verified. `default`: max_pool_percent 20 (not "
@@ -474,7 +476,7 @@ def markdown(args, summary, e2e, info, fold_md=""):
                    "shrink op on 6.1, so zswap prepends an 8-byte header to their objects and writes back when "
                    "the limit is hit; so does zspp when its driver has one (it does on 6.1 since the writeback "
                    "work: its objects then carry that header too); zsmalloc on 6.1 has none and rejects under the "
-                   "limit (counted in reject_reclaim_fail). The last column is scripts/e2e.sh's own "
+                   "limit (counted in reject_reclaim_fail). The last column is tests/harness/e2e.py's own "
                    "verdict, reported, not judged here: in a limit run, stock 6.1 zswap may leak a pool reference "
                    "when it hits max_pool_percent with its shrink work queued, and then rmmod and the debugfs check "
                    "fail for any loadable allocator; z3fold sometimes keeps a few pages after the drain.")

@@ -4,7 +4,7 @@
 # Micro benchmark: one boot of the stock Debian 6.1 kernel in QEMU (TCG) runs
 # bench/zspp_bench.ko, which drives zspp's native API and zsmalloc's zs_* API
 # with the same object stream (bench/data/lzo-sizes.csv). End to end: the
-# verified memory-cgroup swap workload of scripts/e2e.sh under zswap with each
+# verified memory-cgroup swap workload of tests/harness/e2e.py under zswap with each
 # of zbud, z3fold, zsmalloc and zspp as zpool, one fresh boot each, same
 # parameters (and again with a small zswap pool limit, for writeback).
 # Folding (CONFIG_ZSPP_FOLD): in the same boot, after unloading them, the
@@ -262,7 +262,7 @@ run_realdata() {
 
 run_e2e() {
 	local z name w args
-	# Same parameters for every zpool. e2e.sh's defaults: a 48M cgroup, 3x that
+	# Same parameters for every zpool. e2e.py's defaults: a 48M cgroup, 3x that
 	# in workload pages, memory.zswap.max 36M, max_pool_percent 20 (no pool
 	# limit reached). The "limit" variant caps the zswap pool at 2% of the
 	# guest's RAM, so zswap hits max_pool_percent and writes back (allocators
@@ -276,7 +276,7 @@ run_e2e() {
 			[[ $z == zspp ]] && args+=(--module "$ZSPP_ROOT/zspp.ko")
 			[[ $variant == limit ]] && args+=(--max-pool-percent 2)
 			log "e2e: ${args[*]}"
-			"$ZSPP_SCRIPTS/e2e.sh" "${args[@]}" >"$w.result" 2>"$w.stderr" || true
+			"$ZSPP_ROOT/tests/harness/e2e.py" "${args[@]}" >"$w.result" 2>"$w.stderr" || true
 			tail -n 1 "$w.result" >&2
 		done
 	done

@@ -8,7 +8,7 @@
 #     src/            the copy (Kbuild VERSION include src kunit; build products excluded)
 #     src/zspp.ko, src/kunit/zspp_kunit.ko
 #     kmods/          the debug tree's loadable zpool modules (zsmalloc.ko, z3fold.ko),
-#                     for `mkinitramfs.sh -m` / `e2e.sh --modules-dir`
+#                     for `mkinitramfs.sh -m` / `e2e.py --modules-dir`
 # A directory is built once and then reused while the sources and the kernel are
 # unchanged (the key is the content of the copied files); the 3 newest are kept.
 #

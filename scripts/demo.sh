@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$(cache_dir demo)
 rc=0
-"$ZSPP_SCRIPTS/e2e.sh" --zpool zspp --module "$ZSPP_ROOT/zspp.ko" --workdir "$work" "$@" || rc=$?
+"$ZSPP_ROOT/tests/harness/e2e.py" --zpool zspp --module "$ZSPP_ROOT/zspp.ko" --workdir "$work" "$@" || rc=$?
 log="$work/console.log"
 [ -f "$log" ] || die "no console log from the run"
 
@@ -48,7 +48,7 @@ for z in zsmalloc zbud; do
 	echo
 	echo "=== the same workload with zswap on $z (a fresh boot)"
 	zrc=0
-	"$ZSPP_SCRIPTS/e2e.sh" --zpool "$z" --workdir "$work-$z" >"$work-$z.out" 2>&1 || zrc=$?
+	"$ZSPP_ROOT/tests/harness/e2e.py" --zpool "$z" --workdir "$work-$z" >"$work-$z.out" 2>&1 || zrc=$?
 	grep -E '^WORKLOAD ' "$work-$z/console.log" 2>/dev/null | tail -n 1
 	[ "$zrc" -eq 0 ] || echo "  (the $z run exited $zrc: $work-$z.out)"
 done

@@ -8,7 +8,7 @@
 # Asserts per kernel: the build succeeded, the built module's vermagic is that
 # kernel, scripts/check-module.sh passes on it, and the build options given in
 # ZSPP_BUILD_OPTS reached the make command. Then loads the dkms-built 6.12
-# module in QEMU under the end-to-end workload (scripts/e2e.sh, small), and
+# module in QEMU under the end-to-end workload (tests/harness/e2e.py, small), and
 # removes everything with `dkms remove --all`.
 #
 #   --kernels "K1 K2"   kernels (scripts/fetch-kernel.sh names; default
@@ -123,7 +123,7 @@ if [[ $boot != none ]]; then
 		log "booting the dkms-built module ($boot) under the e2e workload"
 		# Small: this proves the packaged build loads and works; e2e-stock-6.12
 		# is the full run.
-		relay "dkms e2e $boot" "$ZSPP_SCRIPTS/e2e.sh" --kernel "$boot" --module "${ko_of[$boot]}" \
+		relay "dkms e2e $boot" "$ZSPP_ROOT/tests/harness/e2e.py" --kernel "$boot" --module "${ko_of[$boot]}" \
 			--workdir "$base/e2e-$boot" --mem 16M --pages 8192 2>"$base/e2e-$boot.log"
 	else
 		fail "dkms e2e $boot" "no dkms-built module for $boot"

@@ -15,7 +15,7 @@
 # scripts/check-module.sh passes on it; ZSPP_BUILD_OPTS (CONFIG_ZSPP_FOLD=y)
 # reached make; `dkms status` says installed; after `dkms remove --all` the
 # module is gone. Then boots the installed module in QEMU on that kernel under
-# the end-to-end workload (scripts/e2e.sh, small).
+# the end-to-end workload (tests/harness/e2e.py, small).
 #
 #   --workdir DIR   logs and copies (default $ZSPP_CACHE/dkms-KERNEL)
 #   --no-boot       skip the QEMU boot
@@ -171,7 +171,7 @@ if ((boot)); then
 		log "booting the dkms-installed module on $KREL under the e2e workload"
 		# Small: this proves the packaged build loads and works; e2e-stock-deb13
 		# is the full run.
-		relay "dkms e2e $kernel" "$ZSPP_SCRIPTS/e2e.sh" --kernel "$kernel" --module "$plain" \
+		relay "dkms e2e $kernel" "$ZSPP_ROOT/tests/harness/e2e.py" --kernel "$kernel" --module "$plain" \
 			--workdir "$workdir/e2e" --mem 16M --pages 8192 2>"$workdir/e2e.log"
 	else
 		fail "dkms e2e $kernel" "no dkms-built module"

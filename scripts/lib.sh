@@ -52,11 +52,17 @@ pass() { echo "PASS: $1"; npass=$((npass + 1)); }
 fail() { echo "FAIL: $1 ($2)"; nfail=$((nfail + 1)); }
 
 # relay PREFIX CMD...: run a checker, print its PASS:/FAIL: lines as
-# "PASS: PREFIX ..." and count them.
+# "PASS: PREFIX ..." and count them. A checker that reports KTAP
+# (tests/harness/e2e.py) has its results turned into such lines first, a
+# failure's reason kept (harness.ktap --pass-fail).
 relay() {
 	local prefix=$1 out
 	shift
-	out=$("$@" | sed -nE "s/^(PASS|FAIL): (module )?/\1: $prefix /p" || true)
+	out=$("$@" || true)
+	if grep -E '^KTAP version 1' <<<"$out" >/dev/null; then
+		out=$(PYTHONPATH="$ZSPP_ROOT/tests" python3 -m harness.ktap --pass-fail /dev/stdin <<<"$out" || true)
+	fi
+	out=$(sed -nE "s/^(PASS|FAIL): (module )?/\1: $prefix /p" <<<"$out")
 	[[ -z $out ]] || printf '%s\n' "$out"
 	npass=$((npass + $(grep -c '^PASS: ' <<<"$out" || true)))
 	nfail=$((nfail + $(grep -c '^FAIL: ' <<<"$out" || true)))
@@ -106,7 +112,7 @@ apt_retry() {
 
 # ------------------------------------------------------------ kernel splats
 # One definition of "a kernel log that fails a run", used by every script that
-# judges a guest's log (e2e.sh, test-zswap-peer.sh, ext-suites.sh, kunit.sh,
+# judges a guest's log (test-zswap-peer.sh, ext-suites.sh, kunit.sh,
 # stress.sh, boot-debug-smoke.sh, qemu-run.sh): tests/harness/judge.py, which
 # has the patterns, what each option tolerates and why, and its unit tests.
 #

@@ -2,13 +2,13 @@
 # shellcheck shell=dash  # busybox ash
 # /init of the zspp end-to-end initramfs (installed by scripts/mkinitramfs.sh).
 #
-# Reads its settings from /etc/zspp-e2e.conf (written by scripts/e2e.sh), runs the
+# Reads its settings from /etc/zspp-e2e.conf (written by tests/harness/e2e.py), runs the
 # workload through zswap on the requested zpool inside a memory cgroup, samples
 # zswap and zspp statistics to the console, tears everything down in the order
 # that proves the allocator lets go (drain, switch zpool away, swapoff, rmmod),
 # dumps dmesg and reboots (QEMU runs with -no-reboot, so that ends the run).
 #
-# Every line meant for scripts/e2e.sh starts with an upper-case tag:
+# Every line meant for tests/harness/e2e.py starts with an upper-case tag:
 #   E2E ...            progress and errors of this script (E2E-ERROR on failure)
 #   ZSWAP-PARAMS ...   zswap parameters after configuration
 #   ZSWAP t=.. k=v..   one sample of /sys/kernel/debug/zswap/*  (ZSWAP-AFTER once drained)
@@ -58,7 +58,7 @@ E2E_SWITCH_AT=""             # sample number at which to start switching zswap's
 E2E_SWITCH_EVERY=2          # samples between switch steps
 E2E_BAD_INPUT=0             # 1: hostile parameter and debugfs writes (zspp only)
 E2E_ZSPP_PARAMS=""          # insmod parameters of zspp.ko (e.g. fold_interval_ms=200)
-E2E_EXITERS=0               # rounds of short-lived children in the workload's cgroup (scripts/e2e.sh --exiters)
+E2E_EXITERS=0               # rounds of short-lived children in the workload's cgroup (tests/harness/e2e.py --exiters)
 E2E_ZSWAP_WRITEBACK=""      # memory.zswap.writeback of the cgroup (6.8+, else ignored; empty: the default)
 # CONFIG_ZSPP_FOLD builds. E2E_FOLD=1: the workload (run with -P $E2E_FOLD_PAUSE)
 # parks after its fill; then sample (-PREFOLD), fold every zspp pool through
@@ -69,7 +69,7 @@ E2E_FOLD_PAUSE=/tmp/e2e-fold
 E2E_FOLD_INTERVAL_MS=""
 E2E_SWAP_DEV=/dev/vda
 E2E_FLUSH_DEV=/dev/vdb      # small second swap area: swapon+swapoff drains the swap slot caches
-# Fault injection (scripts/fault-e2e.sh), off unless E2E_FAULT_ATTRS names debugfs
+# Fault injection (tests/harness/fault_e2e.py), off unless E2E_FAULT_ATTRS names debugfs
 # directories (fail_page_alloc, failslab). Only the workload process is marked
 # (/proc/self/make-it-fail = 1 before it execs; task-filter Y). "times" is a large
 # finite budget rather than -1 (unlimited): the kernel then decrements it on every
@@ -83,7 +83,7 @@ E2E_FAULT_IGNORE_GFP_WAIT=Y # Y: only allocations that cannot sleep fail
 E2E_FAULT_IGNORE_GFP_HIGHMEM=N # fail_page_alloc only
 E2E_FAULT_VERBOSE=0
 E2E_FAULT_TASK_FILTER=Y
-# shellcheck disable=SC1090 # written by scripts/e2e.sh
+# shellcheck disable=SC1090 # written by tests/harness/e2e.py
 [ -f "$CONF" ] && . "$CONF"
 
 say() { echo "E2E $*"; }

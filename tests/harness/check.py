@@ -50,6 +50,9 @@ _FAIL = re.compile(r"^FAIL: ")
 _SUMMARY = re.compile(r"^(?:[A-Za-z0-9_-]+: )?([0-9]+) passed, ([0-9]+) failed")
 _SHOWN = re.compile(r"^FAIL: |[1-9][0-9]* failed")
 _KTAP = re.compile(r"^KTAP version 1\s*$")
+# The zswap end-to-end test (tests/harness/e2e.py), as its stages run it: with
+# the system's python3, as the other Python stages that boot QEMU.
+E2E = ("/usr/bin/python3", "tests/harness/e2e.py")
 
 
 def log_lines(data):
@@ -192,15 +195,15 @@ def lane_stock(c, out, stdin=None):
     cache = os.environ.get("ZSPP_CACHE") or "/var/cache/zspp"
     ko = os.path.join(ROOT, "zspp.ko")
     ko61fold = c.ko("module-fold")
-    s("e2e-stock-6.1", "scripts/e2e.sh", "--zpool", "zspp", "--module", ko, "--switch-pools", "--bad-input")
+    s("e2e-stock-6.1", *E2E, "--zpool", "zspp", "--module", ko, "--switch-pools", "--bad-input")
     # 6.1 zswap prefixes each object with its swap offset: the fold worker runs
     # through the whole test and folds nothing (Documentation/testing-e2e.md).
-    s("e2e-stock-6.1-fold", "scripts/e2e.sh", "--zpool", "zspp", "--module", ko61fold or "no-6.1-fold-build/zspp.ko",
+    s("e2e-stock-6.1-fold", *E2E, "--zpool", "zspp", "--module", ko61fold or "no-6.1-fold-build/zspp.ko",
       "--fold-worker", "200", "--workdir", f"{cache}/e2e-fold-6.1/zspp", "--name", "e2e-stock-6.1-fold")
     # Writeback with short-lived children exiting in the workload's cgroup: their
     # entries are invalidated while zswap's shrink worker evicts
     # (Documentation/zswap-contract.rst).
-    s("e2e-writeback-6.1", "scripts/e2e.sh", "--zpool", "zspp", "--module", ko, "--max-pool-percent", "2",
+    s("e2e-writeback-6.1", *E2E, "--zpool", "zspp", "--module", ko, "--max-pool-percent", "2",
       "--expect-writeback", "--exiters", "12", "--workdir", f"{cache}/e2e-writeback/zspp", "--name", "e2e-writeback-6.1")
     # A tiny zspp vs zsmalloc micro benchmark, plain and CONFIG_ZSPP_FOLD=y
     # builds (Documentation/benchmarks.md): sanity only.
@@ -222,11 +225,11 @@ def lane_stock(c, out, stdin=None):
     ko612 = c.ko("module-6.12") or "no-6.12-build/zspp.ko"
     s("module-6.12-fold", "scripts/build-module.sh", "stock-6.12", "--fold")
     ko612fold = c.ko("module-6.12-fold") or "no-6.12-fold-build/zspp.ko"
-    s("e2e-stock-6.12", "scripts/e2e.sh", "--kernel", "stock-6.12", "--zpool", "zspp", "--module", ko612,
+    s("e2e-stock-6.12", *E2E, "--kernel", "stock-6.12", "--zpool", "zspp", "--module", ko612,
       "--workdir", f"{cache}/e2e-6.12/zspp", "--mem", "32M")
     # 64 page patterns repeated: fold zswap's pool with the workload parked, then
     # the background worker for the rest of the run.
-    s("e2e-fold-6.12", "scripts/e2e.sh", "--kernel", "stock-6.12", "--zpool", "zspp", "--module", ko612fold,
+    s("e2e-fold-6.12", *E2E, "--kernel", "stock-6.12", "--zpool", "zspp", "--module", ko612fold,
       "--workdir", f"{cache}/e2e-fold-6.12/zspp", "--mem", "32M", "--pages", "12288", "--expect-fold",
       "--fold-worker", "200", "--name", "e2e-fold-6.12")
     s("test-zswap-6.12", "scripts/test-zswap-peer.sh", "--kernel", "stock-6.12", "--module", ko612)
@@ -260,7 +263,7 @@ def lane_stock(c, out, stdin=None):
     s("module-deb13", "scripts/build-module.sh", "deb13-6.12")
     kodeb13 = c.ko("module-deb13") or "no-deb13-build/zspp.ko"
     s("module-deb13-fold", "scripts/build-module.sh", "deb13-6.12", "--fold")
-    s("e2e-stock-deb13", "scripts/e2e.sh", "--kernel", "deb13-6.12", "--zpool", "zspp", "--module", kodeb13,
+    s("e2e-stock-deb13", *E2E, "--kernel", "deb13-6.12", "--zpool", "zspp", "--module", kodeb13,
       "--workdir", f"{cache}/e2e-deb13/zspp", "--mem", "24M", "--name", "e2e-stock-deb13")
     s("test-zswap-deb13", "scripts/test-zswap-peer.sh", "--kernel", "deb13-6.12", "--module", kodeb13)
     s("dkms-deb13", "scripts/dkms-chroot.sh", "deb13-6.12")
@@ -301,9 +304,11 @@ def lane_debug(c, out, stdin=None):
     # The debug-kernel e2e runs with a low zswap pool limit, so KASAN and lockdep
     # watch writeback (zpool shrink -> evict) as well as store/load/free; sized
     # down (16M cgroup, 48M workload) for make check's time budget.
-    s("e2e-writeback-debug", "scripts/e2e-debug.sh", "--mem", "16M", "--workdir", f"{cache}/e2e-debug/writeback",
-      "--", "--max-pool-percent", "1", "--expect-writeback", "--name", "e2e-writeback-debug")
-    s("fault-e2e", "scripts/fault-e2e.sh", "--mem", "16M")
+    s("e2e-writeback-debug", *E2E, "--debug-kernel", "--mem", "16M", "--workdir", f"{cache}/e2e-debug/writeback",
+      "--max-pool-percent", "1", "--expect-writeback", "--name", "e2e-writeback-debug")
+    # zspp vs zsmalloc with atomic allocation failures injected into the
+    # workload (Documentation/reliability-faults.md).
+    s("fault-e2e", "/usr/bin/python3", "tests/harness/fault_e2e.py", "--mem", "16M")
     # The README's path from nothing: a debootstrapped minimal Debian 12 with
     # only git and make, a clone, `make demo` in a chroot (scripts/fresh-machine.sh).
     s("fresh-machine", "scripts/fresh-machine.sh")

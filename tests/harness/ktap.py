@@ -313,15 +313,49 @@ def format_document(doc):
     return "\n".join(lines + format_tests(doc.tests)) + "\n"
 
 
+def pass_fail(text):
+    """A flat KTAP document's results as PASS:/FAIL:/SKIP: lines, for the shell
+    stages that relay another stage's results as their own (relay in
+    scripts/lib.sh): "FAIL: name (why)", why being the "# " lines just before
+    the result line (a leading "name: " dropped). Only column 0 is read."""
+    out, diag = [], []
+    for line in (text.split("\n") if isinstance(text, str) else text):
+        line = line.rstrip("\r")
+        if line.startswith("#"):
+            diag.append(line[1:].strip())
+            continue
+        m = _RESULT.match(line)
+        if not m:
+            continue
+        t = _result(m)
+        why = "; ".join(d[len(t.name) + 2:] if d.startswith(t.name + ": ") else d for d in diag if d)
+        diag = []
+        if t.skipped:
+            out.append(f"SKIP: {t.name}" + (f" ({t.reason})" if t.reason else ""))
+        elif t.ok or t.directive == "TODO":
+            out.append(f"PASS: {t.name}")
+        else:
+            out.append(f"FAIL: {t.name}" + (f" ({why})" if why else ""))
+    return out
+
+
 def main(argv=None):
     """python3 -m harness.ktap [--timestamps] FILE...: the leaves of each file's
-    KTAP, one "ok|not ok|skip PATH" line each, then "N passed, M failed"."""
+    KTAP, one "ok|not ok|skip PATH" line each, then "N passed, M failed".
+    With --pass-fail: pass_fail() of each file, nothing else."""
     import argparse
 
     ap = argparse.ArgumentParser(prog="harness.ktap", description=main.__doc__)
     ap.add_argument("--timestamps", action="store_true", help="strip kernel console timestamps first")
+    ap.add_argument("--pass-fail", action="store_true", help="PASS:/FAIL: lines of a flat document")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args(argv)
+    if a.pass_fail:
+        for fn in a.files:
+            with open(fn, encoding="utf-8", errors="replace") as fh:
+                for line in pass_fail(fh.read()):
+                    print(line)
+        return 0
     tp = tf = 0
     for fn in a.files:
         with open(fn, encoding="utf-8", errors="replace") as fh:

@@ -117,5 +117,14 @@ class Emit(unittest.TestCase):
             "not ok 1 suite", "ok 2 c # SKIP not here"]) + "\n")
 
 
+class PassFail(unittest.TestCase):
+    def test_results_and_reasons(self):
+        text = ("[e2e] noise\nKTAP version 1\n1..4\nok 1 a\n# b: why one\n# more\nnot ok 2 b\n"
+                "ok 3 c # SKIP no disk\n    not ok 1 nested is not read\n# d: 3 checks\nok 4 d\n"
+                "not ok 5 e\ne2e zspp: 3 assertions passed, 2 failed\n")
+        self.assertEqual(ktap.pass_fail(text), ["PASS: a", "FAIL: b (why one; more)", "SKIP: c (no disk)",
+                                                "PASS: d", "FAIL: e"])
+
+
 if __name__ == "__main__":
     unittest.main()
