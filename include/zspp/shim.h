@@ -189,10 +189,14 @@ void zspp_spin_unlock(struct zspp_spinlock *lock);
  *      waits for another task's area (so no lock order with the caller's
  *      own locks): the local CPU's area if idle, else a spare, else a new one.
  * find: the buffer this task got for @tag (and its mode), or NULL.
+ * end: find, and if the area's mode is ZSPP_MM_RO, put it too: the buffer
+ *      is then only an answer (found), not the caller's any more. Else the
+ *      caller still holds it and puts it. Never sleeps.
  * put: release a buffer from get. Never sleeps.
  */
 void *zspp_area_get(unsigned long tag, int mode);
 void *zspp_area_find(unsigned long tag, int *mode);
+void *zspp_area_end(unsigned long tag, int *mode);
 void zspp_area_put(void *buf);
 
 /*

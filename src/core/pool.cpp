@@ -539,11 +539,14 @@ void Pool::unmap_area(Handle handle, ZsPage *zs, u32 idx, u32 size, bool freed)
 {
 	ObjRef ref{nullptr, zs, idx, size, freed};
 	int mode = ZSPP_MM_RO;
-	void *buf = zspp_area_find(handle.raw(), &mode);
+	// A read-only area is given back by the lookup itself (one call).
+	void *buf = zspp_area_end(handle.raw(), &mode);
 	if (buf) {
-		if (mode != ZSPP_MM_RO && !ref.freed)
-			copy_in(ref, buf, ref.size);
-		zspp_area_put(buf);
+		if (mode != ZSPP_MM_RO) {
+			if (!ref.freed)
+				copy_in(ref, buf, ref.size);
+			zspp_area_put(buf);
+		}
 	} else if (spans(ref)) {
 		// Not this task's map: the mapping task still holds its pin and
 		// area, and its own unmap must find both.

@@ -33,8 +33,11 @@
  * The per-CPU area is the fast path of every spanning map, so it takes no
  * lock: get() claims it with a cmpxchg of its state, find() looks at the
  * local CPU's area first (then, for a task that moved CPUs while mapped, at
- * every CPU's, under RCU), and put() finds the area from its buffer (the
- * buffer page's private field) and releases it with one atomic. Only spares,
+ * every CPU's), with preemption off, which is an RCU read-side section
+ * ("under RCU" below), and put() finds the area from its buffer (the buffer
+ * page's private field) and releases it with one atomic. end() is find()
+ * and, for a read-only map, put() in one call: the unmap of a spanning
+ * object that was only read needs nothing else from the area. Only spares,
  * and per-CPU areas whose CPU died (orphans), are on area_busy, under
  * area_lock.
  *
@@ -86,7 +89,7 @@
  *    zspage pinned and leaks the area.
  * find() by any other task: @owner is never its own, whichever copy of the
  * pointer it reads; a freed area is still valid memory until its grace
- * period ends, as find() reads it under rcu_read_lock().
+ * period ends, as find() reads it with preemption off.
  *
  * put() by T vs cpu_dead():
  *  - put() before (3): fetch_andnot sees no ORPHAN and returns, leaving the
@@ -228,14 +231,25 @@ static bool area_mine(struct zspp_area *a, unsigned long tag)
 	return a && READ_ONCE(a->owner) == current && a->tag == tag;
 }
 
-void *zspp_area_find(unsigned long tag, int *mode)
+/*
+ * The area this task got for @tag, or NULL. Once area_mine() has said so it
+ * stays ours (BUSY is ours to clear, and only our release frees it), so it
+ * is used after the lockless section ends.
+ */
+static struct zspp_area *area_lookup(unsigned long tag)
 {
-	struct zspp_area *a;
-	void *buf = NULL;
+	struct zspp_area *a, *found = NULL;
 	int cpu;
 
-	rcu_read_lock();
-	a = raw_cpu_read(zspp_cpu_area);
+	/*
+	 * Preemption off is an RCU read-side section (call_rcu() waits for
+	 * it, since RCU's flavours were consolidated in 4.20), and on a
+	 * PREEMPT_RCU kernel (Debian's: PREEMPT_DYNAMIC) two calls cheaper than
+	 * rcu_read_lock()/unlock(): this is once per unmap of a spanning
+	 * object.
+	 */
+	preempt_disable();
+	a = this_cpu_read(zspp_cpu_area);
 	if (!area_mine(a, tag)) {
 		/* Moved to another CPU while mapped: rare, and still no lock. */
 		for_each_possible_cpu(cpu) {
@@ -245,34 +259,27 @@ void *zspp_area_find(unsigned long tag, int *mode)
 			a = NULL;
 		}
 	}
-	if (a) {
-		*mode = a->mode;
-		buf = a->buf;
-	}
-	rcu_read_unlock();
-	if (buf)
-		return buf;
+	preempt_enable();
+	if (a)
+		return a;
 
 	/* A spare, or a per-CPU area whose CPU died while it was held. */
 	spin_lock(&area_lock);
 	list_for_each_entry(a, &area_busy, node) {
 		if (area_mine(a, tag)) {
-			*mode = a->mode;
-			buf = a->buf;
+			found = a;
 			break;
 		}
 	}
 	spin_unlock(&area_lock);
-	return buf;
+	return found;
 }
 
-void zspp_area_put(void *buf)
+/* Give back @a, which the calling task holds. */
+static void area_release(struct zspp_area *a)
 {
-	struct zspp_area *a = (struct zspp_area *)page_private(virt_to_page(buf));
 	bool free_it = false;
 
-	if (WARN_ON_ONCE(!a || a->buf != buf || a->owner != current))
-		return;
 	WRITE_ONCE(a->owner, NULL);
 	if (a->percpu) {
 		/* Full barrier: owner is clear before anyone can claim it. */
@@ -295,6 +302,39 @@ void zspp_area_put(void *buf)
 	spin_unlock(&area_lock);
 	if (free_it)
 		area_free(a);
+}
+
+void *zspp_area_find(unsigned long tag, int *mode)
+{
+	struct zspp_area *a = area_lookup(tag);
+
+	if (!a)
+		return NULL;
+	*mode = a->mode;
+	return a->buf;
+}
+
+void *zspp_area_end(unsigned long tag, int *mode)
+{
+	struct zspp_area *a = area_lookup(tag);
+	void *buf;
+
+	if (!a)
+		return NULL;
+	*mode = a->mode;
+	buf = a->buf;
+	if (a->mode == ZSPP_MM_RO)
+		area_release(a);
+	return buf;
+}
+
+void zspp_area_put(void *buf)
+{
+	struct zspp_area *a = (struct zspp_area *)page_private(virt_to_page(buf));
+
+	if (WARN_ON_ONCE(!a || a->buf != buf || a->owner != current))
+		return;
+	area_release(a);
 }
 
 static int zspp_cpu_prepare(unsigned int cpu)

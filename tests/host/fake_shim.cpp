@@ -817,6 +817,14 @@ void *zspp_area_find(unsigned long tag, int *mode)
 	return nullptr;
 }
 
+void *zspp_area_end(unsigned long tag, int *mode)
+{
+	void *buf = zspp_area_find(tag, mode);
+	if (buf && *mode == ZSPP_MM_RO)
+		zspp_area_put(buf); // freed: the caller may only test the pointer
+	return buf;
+}
+
 void zspp_area_put(void *buf)
 {
 	for (auto it = t_state.areas.begin(); it != t_state.areas.end(); ++it) {

@@ -321,7 +321,8 @@ void kmock_rcu_grace_period(void)
 	struct rcu_head *h;
 
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
-		if (kmock_rcu_depth[cpu])
+		/* Preemption off is a reader too (consolidated RCU, 4.20+). */
+		if (kmock_rcu_depth[cpu] || kmock_preempt_count[cpu])
 			kmock_violation("RCU grace period with a reader on cpu %u", cpu);
 	while ((h = rcu_queue)) {
 		rcu_queue = h->next;
