@@ -347,6 +347,17 @@ def memory_stats(s):
     return area / (s[-1][0] - s[0][0]), max(x[1] for x in s)
 
 
+def bytes_per_stored(s):
+    """Memory per page zswap held, both time-weighted: the allocator's cost
+    whatever the boot swapped (two boots of one program under one limit can
+    swap 1.6x apart, and time-averaged memory follows). 0 without samples."""
+    if len(s) < 2:
+        return 0.0
+    mem = sum((b[0] - a[0]) * (a[1] + b[1]) / 2 for a, b in zip(s, s[1:]))
+    stored = sum((b[0] - a[0]) * (a[4] + b[4]) / 2 for a, b in zip(s, s[1:]))
+    return mem / stored if stored else 0.0
+
+
 SPLAT = re.compile(r"(BUG:|WARNING:|Oops|Call Trace|KASAN|kernel BUG|general protection|zspp: bad handle)")
 
 
@@ -441,6 +452,7 @@ def main():
                        "mem_avg": int(avg), "mem_peak": peak, "samples": len(samples.get(name, []))}
                 for f in ("zswpout", "zswpin", "pswpout", "pswpin", "pgmajfault", "written_back", "oom_kill"):
                     row[f] = r.get(f, "")
+                row["bytes_per_stored"] = round(bytes_per_stored(samples.get(name, [])), 1)
                 rows.append(row)
                 print(f"# {name}: wall {row['wall_s']} s, memory avg {avg / 2**20:.2f} MiB peak {peak / 2**20:.2f} MiB, "
                       f"zswpout {row['zswpout']} zswpin {row['zswpin']} majflt {row['pgmajfault']}")
@@ -475,15 +487,18 @@ def report(rows):
     allocs = sorted({r["alloc"] for r in rows})
     if "zsmalloc" not in allocs:
         return
-    print("# kernel workload alloc: avg MiB, peak MiB, wall s; vs zsmalloc avg, peak, wall")
+    print("# kernel workload alloc: avg MiB, peak MiB, wall s, B/stored page; "
+          "vs zsmalloc avg, peak, wall, B/stored page")
+    keys = ("mem_avg", "mem_peak", "wall_s", "bytes_per_stored")
     for (k, w, al), rs in sorted(by.items()):
         base = by.get((k, w, "zsmalloc"))
         if not base:
             continue
-        avg, peak, wall = (med([r[x] for r in rs]) for x in ("mem_avg", "mem_peak", "wall_s"))
-        bavg, bpeak, bwall = (med([r[x] for r in base]) for x in ("mem_avg", "mem_peak", "wall_s"))
-        print(f"# {k} {w} {al}: {avg / 2**20:.2f} {peak / 2**20:.2f} {wall:.1f}; "
-              f"{avg / bavg if bavg else 0:.3f} {peak / bpeak if bpeak else 0:.3f} {wall / bwall if bwall else 0:.3f}")
+        avg, peak, wall, bps = (med([r[x] for r in rs]) for x in keys)
+        bavg, bpeak, bwall, bbps = (med([r[x] for r in base]) for x in keys)
+        print(f"# {k} {w} {al}: {avg / 2**20:.2f} {peak / 2**20:.2f} {wall:.1f} {bps:.1f}; "
+              f"{avg / bavg if bavg else 0:.3f} {peak / bpeak if bpeak else 0:.3f} {wall / bwall if bwall else 0:.3f} "
+              f"{bps / bbps if bbps else 0:.3f}")
 
 
 if __name__ == "__main__":
