@@ -53,6 +53,8 @@ _KTAP = re.compile(r"^KTAP version 1\s*$")
 # The zswap end-to-end test (tests/harness/e2e.py), as its stages run it: with
 # the system's python3, as the other Python stages that boot QEMU.
 E2E = ("/usr/bin/python3", "tests/harness/e2e.py")
+# The peer tests (zsmalloc beside zspp, the same cases in both boots), likewise.
+ZRAM_PEER = ("/usr/bin/python3", "tests/harness/zram_peer.py")
 
 
 def log_lines(data):
@@ -217,7 +219,7 @@ def lane_stock(c, out, stdin=None):
     # ext4 on /dev/zram0 with real files verified, discard, compact, reset,
     # zram as swap under the verified workload, mem_limit, writeback to a
     # backing device.
-    s("zram-6.1", "scripts/zram-peer.sh", "--ko", os.path.join(ROOT, "zsmalloc.ko"))
+    s("zram-6.1", *ZRAM_PEER, "--ko", os.path.join(ROOT, "zsmalloc.ko"))
     # Debian's 6.12: the same sources built against its headers (in a separate
     # build directory), the verified workload, the kernel's own test_zswap with
     # zsmalloc and with zspp, and dkms for both kernels.
