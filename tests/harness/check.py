@@ -55,6 +55,7 @@ _KTAP = re.compile(r"^KTAP version 1\s*$")
 E2E = ("/usr/bin/python3", "tests/harness/e2e.py")
 # The peer tests (zsmalloc beside zspp, the same cases in both boots), likewise.
 ZRAM_PEER = ("/usr/bin/python3", "tests/harness/zram_peer.py")
+ZSWAP_PEER = ("/usr/bin/python3", "tests/harness/zswap_peer.py")
 
 
 def log_lines(data):
@@ -234,8 +235,8 @@ def lane_stock(c, out, stdin=None):
     s("e2e-fold-6.12", *E2E, "--kernel", "stock-6.12", "--zpool", "zspp", "--module", ko612fold,
       "--workdir", f"{cache}/e2e-fold-6.12/zspp", "--mem", "32M", "--pages", "12288", "--expect-fold",
       "--fold-worker", "200", "--name", "e2e-fold-6.12")
-    s("test-zswap-6.12", "scripts/test-zswap-peer.sh", "--kernel", "stock-6.12", "--module", ko612)
-    s("test-zswap-6.12-fold", "scripts/test-zswap-peer.sh", "--kernel", "stock-6.12", "--module", ko612fold,
+    s("test-zswap-6.12", *ZSWAP_PEER, "--kernel", "stock-6.12", "--module", ko612)
+    s("test-zswap-6.12-fold", *ZSWAP_PEER, "--kernel", "stock-6.12", "--module", ko612fold,
       "--zspp-params", "fold_interval_ms=200", "--workdir", f"{cache}/test-zswap-fold")
     s("dkms", "scripts/dkms-check.sh")
     # The Debian package zspp-dkms: built and lintian-checked (make deb), then
@@ -267,7 +268,7 @@ def lane_stock(c, out, stdin=None):
     s("module-deb13-fold", "scripts/build-module.sh", "deb13-6.12", "--fold")
     s("e2e-stock-deb13", *E2E, "--kernel", "deb13-6.12", "--zpool", "zspp", "--module", kodeb13,
       "--workdir", f"{cache}/e2e-deb13/zspp", "--mem", "24M", "--name", "e2e-stock-deb13")
-    s("test-zswap-deb13", "scripts/test-zswap-peer.sh", "--kernel", "deb13-6.12", "--module", kodeb13)
+    s("test-zswap-deb13", *ZSWAP_PEER, "--kernel", "deb13-6.12", "--module", kodeb13)
     s("dkms-deb13", "scripts/dkms-chroot.sh", "deb13-6.12")
     # The package's boot test on Debian 13 with its 6.12 kernel (scripts/deb-boot.sh).
     s("deb-boot-13", "scripts/deb-boot.sh", "--dist", "trixie")
