@@ -56,6 +56,7 @@ E2E = ("/usr/bin/python3", "tests/harness/e2e.py")
 # The peer tests (zsmalloc beside zspp, the same cases in both boots), likewise.
 ZRAM_PEER = ("/usr/bin/python3", "tests/harness/zram_peer.py")
 ZSWAP_PEER = ("/usr/bin/python3", "tests/harness/zswap_peer.py")
+EXT_SUITES = ("/usr/bin/python3", "tests/harness/ext_suites.py")
 
 
 def log_lines(data):
@@ -301,9 +302,9 @@ def lane_debug(c, out, stdin=None):
     # External suites with their own verification (stress-ng's memory/swap
     # stressors, the kernel's mm selftests) on both debug kernels, zswap on
     # zsmalloc then on zspp, beside CPU hotplug and compaction: every case that
-    # passes with zsmalloc must pass with zspp (scripts/ext-suites.sh).
-    s("ext-suites", "scripts/ext-suites.sh", "--kernel", "6.1")
-    s("ext-suites-6.12", "scripts/ext-suites.sh", "--kernel", "6.12")
+    # passes with zsmalloc must pass with zspp (tests/harness/ext_suites.py).
+    s("ext-suites", *EXT_SUITES, "--kernel", "6.1")
+    s("ext-suites-6.12", *EXT_SUITES, "--kernel", "6.12")
     # The debug-kernel e2e runs with a low zswap pool limit, so KASAN and lockdep
     # watch writeback (zpool shrink -> evict) as well as store/load/free; sized
     # down (16M cgroup, 48M workload) for make check's time budget.
