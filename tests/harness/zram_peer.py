@@ -109,14 +109,14 @@ def zram_imports(zram_ko):
     return sorted(out, key=lambda c: c[1])
 
 
-def crc_diff(theirs, ours):
-    """What differs between two CRC lists, for a failure's reason."""
+def crc_diff(theirs, ours, label="debian"):
+    """What differs between two CRC lists, for a failure's reason (LABEL names theirs)."""
     a, b = dict((s, c) for c, s in theirs), dict((s, c) for c, s in ours)
     out = []
     for s in sorted(set(a) | set(b)):
         if a.get(s) != b.get(s):
             fmt = lambda c: "-" if c is None else f"0x{c:08x}"  # noqa: E731
-            out.append(f"{s} debian={fmt(a.get(s))} zspp={fmt(b.get(s))}")
+            out.append(f"{s} {label}={fmt(a.get(s))} zspp={fmt(b.get(s))}")
     return "; ".join(out) or "empty"
 
 
@@ -173,7 +173,7 @@ def host_checks(r, krel, modver, name, aliases, imports, ours, theirs, deps):
     r.check("zpool-zsmalloc" in aliases, "host-module-alias-zpool-zsmalloc", f"aliases: {' '.join(aliases) or 'none'}")
     r.check(len(imports) == 10, "host-zram-imports-ten-zs-symbols", str(len(imports)))
     r.check(bool(ours) and ours == theirs, "host-crcs-equal-debian-zsmalloc", crc_diff(theirs, ours))
-    r.check(bool(ours) and ours == imports, "host-crcs-equal-zram-imports", crc_diff(imports, ours))
+    r.check(bool(ours) and ours == imports, "host-crcs-equal-zram-imports", crc_diff(imports, ours, "zram"))
     dep = deps.get("lib", "")
     r.check(dep == "kernel/mm/zsmalloc.ko", "host-depmod-default-keeps-kernel-zsmalloc", f"zram.ko: {dep or '?'}")
     dep = deps.get("etc", "")
