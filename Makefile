@@ -52,7 +52,7 @@ e2e-6.12:
 		--module $$(scripts/build-module.sh stock-6.12 2>/dev/null | sed -n 's/^KO=//p')
 
 test-zswap:
-	scripts/test-zswap-peer.sh
+	tests/harness/zswap_peer.py
 
 dkms-check:
 	scripts/dkms-check.sh

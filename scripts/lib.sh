@@ -112,7 +112,7 @@ apt_retry() {
 
 # ------------------------------------------------------------ kernel splats
 # One definition of "a kernel log that fails a run", used by every script that
-# judges a guest's log (test-zswap-peer.sh, ext-suites.sh, kunit.sh,
+# judges a guest's log in shell (kunit.sh,
 # stress.sh, boot-debug-smoke.sh, qemu-run.sh): tests/harness/judge.py, which
 # has the patterns, what each option tolerates and why, and its unit tests.
 #

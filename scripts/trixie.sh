@@ -294,7 +294,7 @@ trixie_chroot() {
 
 # trixie_selftests KREL: print the tools/testing/selftests directory of trixie's
 # linux-source-6.12 of the same version as linux-image-KREL, holding only what
-# scripts/test-zswap-peer.sh builds (kselftest.h, clone3/, cgroup/). The
+# tests/harness/zswap_peer.py builds (kselftest.h, clone3/, cgroup/). The
 # package (150 MB, a tarball inside a .deb) is downloaded once per version and
 # deleted once those files are out; older versions' files are removed.
 trixie_selftests() {

@@ -6,7 +6,7 @@ One QEMU boot (TCG, 2 CPUs) of the 6.1 debug kernel (scripts/build-debug-kernel.
 KASAN, lockdep, PREEMPT, DEBUG_VM; cached) with zspp's zsmalloc.ko and a zram.ko
 built from the debug kernel's own drivers/block/zram as an external module
 (scripts/build-debug-modules.sh --zram: the debug config has no CONFIG_ZRAM).
-The guest is tests/zram/guest-init.sh, zram-peer.sh's, with the zram cases this
+The guest is tests/zram/guest-init.sh, zram_peer.py's, with the zram cases this
 kernel can run (it has no ext4):
   - raw: real data (bench/mkrealdata.sh: files of this system) written to
     /dev/zram0 with O_DIRECT and read back, every byte compared; every other

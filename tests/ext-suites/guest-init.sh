@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # shellcheck shell=dash  # busybox ash
-# /init of the external-suite run (scripts/ext-suites.sh), debug kernel.
+# /init of the external-suite run (tests/harness/ext_suites.py), debug kernel.
 #
 # Runs stress-ng's memory/swap stressors (with --verify) and a few of the
 # kernel's own mm selftests in a memory cgroup whose memory.max is well below
@@ -44,7 +44,7 @@ EXT_INSMOD=""
 EXT_MEM=32M
 EXT_ZSWAP_MAX=24M
 EXT_CASE_TIMEOUT=120
-# shellcheck disable=SC1091 # written by scripts/ext-suites.sh
+# shellcheck disable=SC1091 # written by tests/harness/ext_suites.py
 . /etc/ext.conf
 P=/sys/module/zswap/parameters
 CG=/sys/fs/cgroup/ext

@@ -53,6 +53,10 @@ _KTAP = re.compile(r"^KTAP version 1\s*$")
 # The zswap end-to-end test (tests/harness/e2e.py), as its stages run it: with
 # the system's python3, as the other Python stages that boot QEMU.
 E2E = ("/usr/bin/python3", "tests/harness/e2e.py")
+# The peer tests (zsmalloc beside zspp, the same cases in both boots), likewise.
+ZRAM_PEER = ("/usr/bin/python3", "tests/harness/zram_peer.py")
+ZSWAP_PEER = ("/usr/bin/python3", "tests/harness/zswap_peer.py")
+EXT_SUITES = ("/usr/bin/python3", "tests/harness/ext_suites.py")
 
 
 def log_lines(data):
@@ -217,7 +221,7 @@ def lane_stock(c, out, stdin=None):
     # ext4 on /dev/zram0 with real files verified, discard, compact, reset,
     # zram as swap under the verified workload, mem_limit, writeback to a
     # backing device.
-    s("zram-6.1", "scripts/zram-peer.sh", "--ko", os.path.join(ROOT, "zsmalloc.ko"))
+    s("zram-6.1", *ZRAM_PEER, "--ko", os.path.join(ROOT, "zsmalloc.ko"))
     # Debian's 6.12: the same sources built against its headers (in a separate
     # build directory), the verified workload, the kernel's own test_zswap with
     # zsmalloc and with zspp, and dkms for both kernels.
@@ -232,8 +236,8 @@ def lane_stock(c, out, stdin=None):
     s("e2e-fold-6.12", *E2E, "--kernel", "stock-6.12", "--zpool", "zspp", "--module", ko612fold,
       "--workdir", f"{cache}/e2e-fold-6.12/zspp", "--mem", "32M", "--pages", "12288", "--expect-fold",
       "--fold-worker", "200", "--name", "e2e-fold-6.12")
-    s("test-zswap-6.12", "scripts/test-zswap-peer.sh", "--kernel", "stock-6.12", "--module", ko612)
-    s("test-zswap-6.12-fold", "scripts/test-zswap-peer.sh", "--kernel", "stock-6.12", "--module", ko612fold,
+    s("test-zswap-6.12", *ZSWAP_PEER, "--kernel", "stock-6.12", "--module", ko612)
+    s("test-zswap-6.12-fold", *ZSWAP_PEER, "--kernel", "stock-6.12", "--module", ko612fold,
       "--zspp-params", "fold_interval_ms=200", "--workdir", f"{cache}/test-zswap-fold")
     s("dkms", "scripts/dkms-check.sh")
     # The Debian package zspp-dkms: built and lintian-checked (make deb), then
@@ -265,7 +269,7 @@ def lane_stock(c, out, stdin=None):
     s("module-deb13-fold", "scripts/build-module.sh", "deb13-6.12", "--fold")
     s("e2e-stock-deb13", *E2E, "--kernel", "deb13-6.12", "--zpool", "zspp", "--module", kodeb13,
       "--workdir", f"{cache}/e2e-deb13/zspp", "--mem", "24M", "--name", "e2e-stock-deb13")
-    s("test-zswap-deb13", "scripts/test-zswap-peer.sh", "--kernel", "deb13-6.12", "--module", kodeb13)
+    s("test-zswap-deb13", *ZSWAP_PEER, "--kernel", "deb13-6.12", "--module", kodeb13)
     s("dkms-deb13", "scripts/dkms-chroot.sh", "deb13-6.12")
     # The package's boot test on Debian 13 with its 6.12 kernel (scripts/deb-boot.sh).
     s("deb-boot-13", "scripts/deb-boot.sh", "--dist", "trixie")
@@ -298,9 +302,9 @@ def lane_debug(c, out, stdin=None):
     # External suites with their own verification (stress-ng's memory/swap
     # stressors, the kernel's mm selftests) on both debug kernels, zswap on
     # zsmalloc then on zspp, beside CPU hotplug and compaction: every case that
-    # passes with zsmalloc must pass with zspp (scripts/ext-suites.sh).
-    s("ext-suites", "scripts/ext-suites.sh", "--kernel", "6.1")
-    s("ext-suites-6.12", "scripts/ext-suites.sh", "--kernel", "6.12")
+    # passes with zsmalloc must pass with zspp (tests/harness/ext_suites.py).
+    s("ext-suites", *EXT_SUITES, "--kernel", "6.1")
+    s("ext-suites-6.12", *EXT_SUITES, "--kernel", "6.12")
     # The debug-kernel e2e runs with a low zswap pool limit, so KASAN and lockdep
     # watch writeback (zpool shrink -> evict) as well as store/load/free; sized
     # down (16M cgroup, 48M workload) for make check's time budget.

@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # shellcheck shell=dash
-# /init of the test_zswap peer run (scripts/test-zswap-peer.sh).
+# /init of the test_zswap peer run (tests/harness/zswap_peer.py).
 #
 # Runs the kernel's own cgroup selftest test_zswap (built from Debian's
 # linux-source-6.12, installed as /bin/test_zswap) with zswap on the zpool
@@ -27,7 +27,7 @@ TZ_INSMOD=""
 TZ_ZSPP_PARAMS=""  # insmod parameters of zspp.ko
 TZ_COMPRESSOR=lzo
 TZ_TIMEOUT=900
-# shellcheck disable=SC1091 # written by scripts/test-zswap-peer.sh
+# shellcheck disable=SC1091 # written by tests/harness/zswap_peer.py
 [ -f /etc/zspp-e2e.conf ] && . /etc/zspp-e2e.conf
 
 err() { echo "TZ-ERROR $*"; }

@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # shellcheck shell=dash  # busybox ash
 # SPDX-License-Identifier: GPL-2.0
-# Guest /init of scripts/zram-peer.sh: the stock zram.ko on the zsmalloc.ko
+# Guest /init of tests/harness/zram_peer.py: the stock zram.ko on the zsmalloc.ko
 # under test (Debian's, or zspp's), one boot each. Prints one line per case,
 #   ZT ok NAME [detail]   or   ZT fail NAME detail
 # then "ZRAM-DONE", and ends with reboot -f. The host compares the two boots.
@@ -9,7 +9,7 @@
 # built as a module, CPU hotplug and compaction alongside) and of
 # bench/zram.py (the raw case, timed).
 # /etc/zspp-e2e.conf (mkinitramfs.sh -c) sets ALLOC (zsmalloc or zspp) and
-# PAGES (the swap workload's size), and may set (defaults: zram-peer.sh's):
+# PAGES (the swap workload's size), and may set (defaults: zram_peer.py's):
 #   CASES      which suites run, in this order: ext4 swap raw limits selftests
 #              (default "ext4 swap limits selftests")
 #   SELFTESTS  the kernel's zram selftests to run (default "zram01 zram02";
