@@ -319,24 +319,7 @@ def parse_args(argv):
              check_only=False)
     valued = {"--kernel": "series", "--only": "only", "--mem": "mem", "--zswap-max": "zmax", "--secs": "secs",
               "--timeout": "tmo", "--workdir": "workdir"}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in ("-h", "--help"):
-            sys.stderr.write(__doc__)
-            raise SystemExit(0)
-        if arg == "--echo":
-            a["echo"] = True
-        elif arg == "--check-only":
-            a["check_only"] = True
-        elif arg in valued:
-            if i + 1 >= len(argv):
-                raise Die(f"{arg} wants a value (see --help)")
-            a[valued[arg]] = argv[i + 1]
-            i += 1
-        else:
-            raise Die(f"unknown argument '{arg}' (see --help)")
-        i += 1
+    peer.parse_options(argv, __doc__, a, valued, {"--echo": "echo", "--check-only": "check_only"})
     if a["series"] not in ("6.1", "6.12"):
         raise Die(f"--kernel 6.1 or 6.12, not '{a['series']}'")
     if a["only"] not in ("",) + ZPOOLS:

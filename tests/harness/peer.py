@@ -45,6 +45,30 @@ class Die(SystemExit):
         super().__init__(1)
 
 
+def parse_options(argv, doc, a, valued, flags):
+    """The peer programs' option loop, filling and returning the defaults
+    @a: -h/--help prints @doc; an option in @flags (option -> key) sets
+    its key True, one in @valued takes the next argument; anything else
+    is a usage error."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-h", "--help"):
+            sys.stderr.write(doc)
+            raise SystemExit(0)
+        if arg in flags:
+            a[flags[arg]] = True
+        elif arg in valued:
+            if i + 1 >= len(argv):
+                raise Die(f"{arg} wants a value (see --help)")
+            a[valued[arg]] = argv[i + 1]
+            i += 1
+        else:
+            raise Die(f"unknown argument '{arg}' (see --help)")
+        i += 1
+    return a
+
+
 class Results(e2e.Results):
     """e2e.Results with skips: items are (ok, name, why), ok None for a skip
     (a case with nothing to compare, KTAP "# SKIP why")."""

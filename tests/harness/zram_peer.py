@@ -258,24 +258,7 @@ def parse_args(argv):
     a = dict(ko=os.path.join(ROOT, "zsmalloc.ko"), pages="24576", only="", tmo="1200", workdir="", echo=False,
              check_only=False)
     valued = {"--ko": "ko", "--pages": "pages", "--only": "only", "--timeout": "tmo", "--workdir": "workdir"}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in ("-h", "--help"):
-            sys.stderr.write(__doc__)
-            raise SystemExit(0)
-        if arg == "--echo":
-            a["echo"] = True
-        elif arg == "--check-only":
-            a["check_only"] = True
-        elif arg in valued:
-            if i + 1 >= len(argv):
-                raise Die(f"{arg} wants a value (see --help)")
-            a[valued[arg]] = argv[i + 1]
-            i += 1
-        else:
-            raise Die(f"unknown argument '{arg}' (see --help)")
-        i += 1
+    peer.parse_options(argv, __doc__, a, valued, {"--echo": "echo", "--check-only": "check_only"})
     if a["only"] not in ("",) + ALLOCS:
         raise Die(f"--only wants zsmalloc or zspp, not '{a['only']}'")
     if not a["pages"].isdigit():

@@ -187,22 +187,7 @@ def parse_args(argv):
              check_only=False)
     valued = {"--kernel": "kernel", "--module": "module", "--source": "tarball", "--vm-mem": "vm_mem",
               "--timeout": "tmo", "--workdir": "workdir", "--only": "only", "--zspp-params": "zparams"}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in ("-h", "--help"):
-            sys.stderr.write(__doc__)
-            raise SystemExit(0)
-        if arg == "--check-only":
-            a["check_only"] = True
-        elif arg in valued:
-            if i + 1 >= len(argv):
-                raise Die(f"{arg} wants a value (see --help)")
-            a[valued[arg]] = argv[i + 1]
-            i += 1
-        else:
-            raise Die(f"unknown argument '{arg}' (see --help)")
-        i += 1
+    peer.parse_options(argv, __doc__, a, valued, {"--check-only": "check_only"})
     if not a["workdir"]:
         a["workdir"] = os.path.join(peer.cache(), "test-zswap" if a["kernel"] == "stock-6.12"
                                     else f"test-zswap-{a['kernel']}")
